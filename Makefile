@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: MIT
+# pytrace: see README.md.  `make`, `make check`, `make demo`, `make install`.
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+SYSCONFDIR ?= /etc
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+# WERROR=-Werror turns warnings into errors (CI does).
+WERROR  ?=
+PT_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -fPIC \
+             -fvisibility=hidden $(WERROR)
+PT_LDFLAGS = -shared -Wl,--no-undefined -Wl,-z,relro -Wl,-z,now
+PT_LDLIBS  = -ldl -lpthread
+
+LIB  = libpytrace.so
+SRCS = $(wildcard shim/*.c)
+OBJS = $(SRCS:.c=.o)
+# Objects that need no Python: linked into the unit tests.
+PURE_OBJS = shim/path.o shim/settings.o shim/rules.o shim/output.o \
+            shim/source.o shim/log.o
+
+.PHONY: all install uninstall clean check unit demo deps
+
+all: $(LIB)
+
+$(LIB): $(OBJS)
+	$(CC) $(CFLAGS) $(PT_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PT_LDLIBS)
+
+shim/%.o: shim/%.c shim/*.h
+	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+tests/unit/unit: tests/unit/unit.c $(PURE_OBJS) shim/*.h
+	$(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) \
+	    -Ishim -o $@ tests/unit/unit.c $(PURE_OBJS) $(PT_LDLIBS)
+
+install: $(LIB)
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(LIB)
+
+clean:
+	rm -f $(LIB) shim/*.o tests/unit/unit
+	rm -rf tests/.tmp
+
+# Installs bats (and friends) with apt-get when run as root and missing.
+deps:
+	@tests/deps
+
+unit: tests/unit/unit
+	tests/unit/unit
+
+check: deps $(LIB) tests/unit/unit
+	tests/run
+
+demo: $(LIB)
+	@examples/demo

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * codemap.c - open-addressing hash table keyed by code object address.
+ *
+ * The trace function looks up every line event here, so a hit is a multiply,
+ * a mask and usually one comparison.  The table doubles at half load and is
+ * never shrunk: a process has a bounded number of code objects.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "codemap.h"
+
+struct pt_slot {
+	const PyObject *code;	/* NULL: empty slot */
+	struct pt_file *file;
+};
+
+static struct {
+	struct pt_slot *slots;
+	size_t mask;		/* capacity - 1; capacity is a power of two */
+	size_t used;
+} map;
+
+static inline size_t slot_of(const PyObject *code, size_t mask)
+{
+	/* Objects are 16-byte aligned: drop the low bits, then spread. */
+	return (size_t)((((uintptr_t)code >> 4) * 0x9E3779B97F4A7C15ull) >>
+			17) & mask;
+}
+
+int pt_codemap_find(const PyObject *code, struct pt_file **file)
+{
+	if (!map.slots)
+		return 0;
+	for (size_t i = slot_of(code, map.mask);; i = (i + 1) & map.mask) {
+		if (map.slots[i].code == code) {
+			*file = map.slots[i].file;
+			return 1;
+		}
+		if (!map.slots[i].code)
+			return 0;
+	}
+}
+
+static void put(struct pt_slot *slots, size_t mask, const PyObject *code,
+		struct pt_file *file)
+{
+	size_t i = slot_of(code, mask);
+
+	while (slots[i].code)
+		i = (i + 1) & mask;
+	slots[i].code = code;
+	slots[i].file = file;
+}
+
+static int grow(void)
+{
+	size_t cap = map.slots ? (map.mask + 1) * 2 : 1024;
+	struct pt_slot *s = calloc(cap, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; map.slots && i <= map.mask; i++)
+		if (map.slots[i].code)
+			put(s, cap - 1, map.slots[i].code, map.slots[i].file);
+	free(map.slots);
+	map.slots = s;
+	map.mask = cap - 1;
+	return 0;
+}
+
+int pt_codemap_add(PyObject *code, struct pt_file *file)
+{
+	if ((!map.slots || (map.used + 1) * 2 > map.mask + 1) && grow() < 0)
+		return -ENOMEM;
+	pt_py.IncRef(code);
+	put(map.slots, map.mask, code, file);
+	map.used++;
+	return 0;
+}

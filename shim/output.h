@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * output.h - the trace output: a path pattern, an in-memory buffer of whole
+ * lines, and write(2) of whole buffers.
+ */
+#ifndef PYTRACE_OUTPUT_H
+#define PYTRACE_OUTPUT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * pt_out_expand - expand the output pattern: %p the pid, %n the program
+ * name, %% a percent sign.  Returns the length, -ENAMETOOLONG, or -EINVAL
+ * for any other "%x" (with *bad pointing at it).
+ */
+ssize_t pt_out_expand(const char *pattern, const char *progname, long pid,
+		      char *out, size_t size, const char **bad);
+
+/*
+ * pt_out_open - start writing to the file named by `pattern` (NULL means
+ * standard error).  The file is opened for appending and created with mode
+ * 0640.  Returns 0, or a negative errno after one message naming the file.
+ */
+int pt_out_open(const char *pattern, const char *progname);
+
+/*
+ * pt_out_begin - lock the buffer and return room for `need` bytes, or NULL
+ * (unlocked) when output is closed or stopped.  Must be paired with
+ * pt_out_end(); the bytes in between form whole lines only.
+ */
+char *pt_out_begin(size_t need);
+
+/* pt_out_end - keep the bytes up to `end`, unlock, write when full. */
+void pt_out_end(char *end);
+
+/* pt_out_flush - write what is buffered; bounded wait for the lock. */
+void pt_out_flush(void);
+
+#endif

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyapi.c - resolve the libpython entry points into `pt_py`.
+ *
+ * Every lookup goes through one table, so a missing symbol is named in the
+ * message and the host simply runs untraced.  Static interpreters (Debian's
+ * /usr/bin/python3.X) export their C API from the executable, so
+ * dlsym(RTLD_DEFAULT, ...) finds it whether libpython is shared or not.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyapi.h"
+#include "pytrace.h"
+
+struct pt_pyapi pt_py;
+
+/* One table entry: where to store the address, which names to try. */
+struct pt_sym {
+	void **slot;
+	const char *name;	/* Python 3 name */
+	const char *name2;	/* Python 2 name, if different */
+	int required;
+};
+
+#define SLOT(f) ((void **)&pt_py.f)
+
+static const struct pt_sym pt_syms[] = {
+	{ SLOT(GetVersion), "Py_GetVersion", NULL, 1 },
+	{ SLOT(AddAuditHook), "PySys_AddAuditHook", NULL, 0 },
+	{ SLOT(SetTrace), "PyEval_SetTrace", NULL, 1 },
+	{ SLOT(FrameGetLineNumber), "PyFrame_GetLineNumber", NULL, 1 },
+	{ SLOT(FrameGetCode), "PyFrame_GetCode", NULL, 0 },
+	{ SLOT(GetAttrString), "PyObject_GetAttrString", NULL, 1 },
+	{ SLOT(DictGetItemString), "PyDict_GetItemString", NULL, 1 },
+	{ SLOT(DictSetItemString), "PyDict_SetItemString", NULL, 1 },
+	{ SLOT(TupleGetItem), "PyTuple_GetItem", NULL, 1 },
+	{ SLOT(ImportGetModuleDict), "PyImport_GetModuleDict", NULL, 1 },
+	{ SLOT(CFunctionNewEx), "PyCFunction_NewEx", NULL, 1 },
+	{ SLOT(EncodeFSDefault), "PyUnicode_EncodeFSDefault", NULL, 0 },
+	{ SLOT(BytesAsStringAndSize), "PyBytes_AsStringAndSize",
+	  "PyString_AsStringAndSize", 1 },
+	{ SLOT(ErrFetch), "PyErr_Fetch", NULL, 1 },
+	{ SLOT(ErrRestore), "PyErr_Restore", NULL, 1 },
+	{ SLOT(ErrClear), "PyErr_Clear", NULL, 1 },
+	{ SLOT(IncRef), "Py_IncRef", NULL, 1 },
+	{ SLOT(DecRef), "Py_DecRef", NULL, 1 },
+	{ SLOT(None), "_Py_NoneStruct", NULL, 1 },
+};
+
+/* Byte offset of f_code in PyFrameObject on 2.7-3.10 (after the var-object
+ * header and f_back); from 3.11 the frame object no longer holds it. */
+enum { PT_FRAME_CODE_OFFSET = 32 };
+
+int pt_py_available(void)
+{
+	return dlsym(RTLD_DEFAULT, "Py_GetVersion") != NULL;
+}
+
+int pt_py_load(void)
+{
+	for (size_t i = 0; i < sizeof(pt_syms) / sizeof(pt_syms[0]); i++) {
+		const struct pt_sym *s = &pt_syms[i];
+		void *p = dlsym(RTLD_DEFAULT, s->name);
+
+		if (!p && s->name2)
+			p = dlsym(RTLD_DEFAULT, s->name2);
+		if (!p && s->required) {
+			pt_log("libpython symbol %s not found; not tracing",
+			       s->name);
+			return -ENOENT;
+		}
+		*s->slot = p;
+	}
+	const char *v = pt_py.GetVersion();
+	char *end;
+	pt_py.major = (int)strtol(v, &end, 10);
+	pt_py.minor = *end == '.' ? (int)strtol(end + 1, NULL, 10) : 0;
+	return 0;
+}
+
+PyObject *pt_py_frame_code(PyFrameObject *frame)
+{
+	if (pt_py.major == 3 && pt_py.minor >= 11) {
+		/* New reference; the frame keeps the code alive. */
+		PyObject *code = pt_py.FrameGetCode(frame);
+		pt_py.DecRef(code);
+		return code;
+	}
+	return *(PyObject **)((char *)frame + PT_FRAME_CODE_OFFSET);
+}
+
+Py_ssize_t pt_py_cstr(PyObject *o, char *buf, size_t size)
+{
+	PyObject *bytes = o;
+	char *s;
+	Py_ssize_t len = -1;
+
+	if (!o)
+		return -1;
+	if (pt_py.EncodeFSDefault) {
+		bytes = pt_py.EncodeFSDefault(o);
+		if (!bytes) {
+			pt_py.ErrClear();
+			return -1;
+		}
+	}
+	if (pt_py.BytesAsStringAndSize(bytes, &s, &len) < 0) {
+		pt_py.ErrClear();
+		len = -1;
+	} else if ((size_t)len >= size || memchr(s, '\0', (size_t)len)) {
+		len = -1;
+	} else {
+		memcpy(buf, s, (size_t)len);
+		buf[len] = '\0';
+	}
+	if (bytes != o)
+		pt_py.DecRef(bytes);
+	return len;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyapi.h - the libpython entry points pytrace uses, found at run time.
+ *
+ * libpytrace.so is never linked against libpython and never includes
+ * Python.h: one build serves every interpreter.  The few types it needs are
+ * declared here as opaque pointers, and every function is looked up with
+ * dlsym(RTLD_DEFAULT, ...) into the table `pt_py`.  Differences between
+ * Python versions are data in that table (which symbol exists, where the
+ * frame keeps its code object), not #ifdefs.
+ */
+#ifndef PYTRACE_PYAPI_H
+#define PYTRACE_PYAPI_H
+
+#include <sys/types.h>
+
+typedef struct _object PyObject;
+typedef struct _frame PyFrameObject;
+typedef ssize_t Py_ssize_t;
+
+/* The trace function type and event numbers, unchanged from 2.7 to 3.13. */
+typedef int (*pt_tracefunc)(PyObject *obj, PyFrameObject *frame, int what,
+			    PyObject *arg);
+enum { PT_TRACE_CALL = 0, PT_TRACE_LINE = 2 };
+
+typedef int (*pt_audithook)(const char *event, PyObject *args, void *data);
+typedef PyObject *(*pt_cfunction)(PyObject *self, PyObject *args);
+
+/* PyMethodDef, unchanged from 2.7 to 3.13. */
+struct pt_methoddef {
+	const char *ml_name;
+	pt_cfunction ml_meth;
+	int ml_flags;
+	const char *ml_doc;
+};
+enum { PT_METH_VARARGS = 1 };
+
+/* Run-time view of the host interpreter.  Optional entries may be NULL. */
+struct pt_pyapi {
+	int major, minor;	/* from Py_GetVersion() */
+
+	const char *(*GetVersion)(void);
+	int (*AddAuditHook)(pt_audithook hook, void *data); /* 3.8+ */
+	void (*SetTrace)(pt_tracefunc func, PyObject *obj);
+	int (*FrameGetLineNumber)(PyFrameObject *frame);
+	PyObject *(*FrameGetCode)(PyFrameObject *frame); /* 3.9+ */
+	PyObject *(*GetAttrString)(PyObject *o, const char *name);
+	PyObject *(*DictGetItemString)(PyObject *d, const char *key);
+	int (*DictSetItemString)(PyObject *d, const char *key, PyObject *v);
+	PyObject *(*TupleGetItem)(PyObject *t, Py_ssize_t i);
+	PyObject *(*ImportGetModuleDict)(void);
+	PyObject *(*CFunctionNewEx)(struct pt_methoddef *ml, PyObject *self,
+				    PyObject *module);
+	PyObject *(*EncodeFSDefault)(PyObject *unicode); /* 3.x only */
+	int (*BytesAsStringAndSize)(PyObject *o, char **s, Py_ssize_t *len);
+	void (*ErrFetch)(PyObject **t, PyObject **v, PyObject **tb);
+	void (*ErrRestore)(PyObject *t, PyObject *v, PyObject *tb);
+	void (*ErrClear)(void);
+	void (*IncRef)(PyObject *o);
+	void (*DecRef)(PyObject *o);
+	PyObject *None;
+};
+
+extern struct pt_pyapi pt_py;
+
+/*
+ * pt_py_available - cheap test run first in every process: is a Python
+ * interpreter in this process at all?  False in bash, coreutils, C programs.
+ */
+int pt_py_available(void);
+
+/*
+ * pt_py_load - fill `pt_py`.  Returns 0, or -ENOENT after one message naming
+ * the first required symbol that is missing.
+ */
+int pt_py_load(void);
+
+/* pt_py_frame_code - borrowed code object of a frame; hot path. */
+PyObject *pt_py_frame_code(PyFrameObject *frame);
+
+/*
+ * pt_py_cstr - copy a str (or 2.x byte string) into buf as a NUL-terminated
+ * string in the file-system encoding.  Returns its length, or -1 (with no
+ * Python error left set) when `o` is not a string or does not fit.
+ */
+Py_ssize_t pt_py_cstr(PyObject *o, char *buf, size_t size);
+
+#endif

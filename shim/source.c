@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * source.c - file records and their source lines.
+ *
+ * A file is read the first time one of its lines is traced, with plain
+ * open/read, and kept for the life of the process: the trace shows the
+ * source as it was when first needed.  Ignored files are never read.
+ * Records live in a string-keyed open-addressing table, touched only with
+ * the GIL held.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "source.h"
+
+/* Files larger than this are shown without source. */
+enum { PT_SOURCE_MAX = 64 * 1024 * 1024 };
+
+static struct {
+	struct pt_file **slots;
+	size_t mask;
+	size_t used;
+} files;
+
+static size_t hash_str(const char *s)
+{
+	size_t h = 14695981039346656037ull;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+static int grow(void)
+{
+	size_t cap = files.slots ? (files.mask + 1) * 2 : 256;
+	struct pt_file **s = calloc(cap, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; files.slots && i <= files.mask; i++) {
+		struct pt_file *f = files.slots[i];
+		if (!f)
+			continue;
+		size_t j = hash_str(f->path) & (cap - 1);
+		while (s[j])
+			j = (j + 1) & (cap - 1);
+		s[j] = f;
+	}
+	free(files.slots);
+	files.slots = s;
+	files.mask = cap - 1;
+	return 0;
+}
+
+struct pt_file *pt_file_get(const char *path)
+{
+	if ((!files.slots || (files.used + 1) * 2 > files.mask + 1) &&
+	    grow() < 0)
+		return NULL;
+	size_t i = hash_str(path) & files.mask;
+	for (; files.slots[i]; i = (i + 1) & files.mask)
+		if (strcmp(files.slots[i]->path, path) == 0)
+			return files.slots[i];
+
+	struct pt_file *f = calloc(1, sizeof(*f));
+	if (!f || !(f->path = strdup(path))) {
+		free(f);
+		return NULL;
+	}
+	f->pathlen = strlen(path);
+	files.slots[i] = f;
+	files.used++;
+	return f;
+}
+
+uint32_t *pt_source_split(const char *text, size_t len, uint32_t *nlines)
+{
+	uint32_t n = 0, cap = 64;
+	uint32_t *starts = malloc(cap * sizeof(*starts));
+
+	if (!starts)
+		return NULL;
+	starts[n++] = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] != '\n' && text[i] != '\r')
+			continue;
+		if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
+			i++;
+		if (n == cap) {
+			uint32_t *s = realloc(starts, 2 * cap * sizeof(*s));
+			if (!s) {
+				free(starts);
+				return NULL;
+			}
+			starts = s;
+			cap *= 2;
+		}
+		starts[n++] = (uint32_t)(i + 1);
+	}
+	/* A last line without a line ending still counts. */
+	if (starts[n - 1] < len) {
+		if (n == cap) {
+			uint32_t *s = realloc(starts, (cap + 1) * sizeof(*s));
+			if (!s) {
+				free(starts);
+				return NULL;
+			}
+			starts = s;
+		}
+		starts[n++] = (uint32_t)len;
+	}
+	*nlines = n - 1;
+	return starts;
+}
+
+/* Read the whole regular file at f->path; leaves f->text NULL on failure. */
+static void load(struct pt_file *f)
+{
+	struct stat st;
+	int fd;
+
+	f->loaded = 1;
+	if (f->path[0] != '/')
+		return;
+	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > PT_SOURCE_MAX)
+		goto out;
+	size_t size = (size_t)st.st_size, got = 0;
+	char *text = malloc(size + 1);
+	if (!text)
+		goto out;
+	while (got < size) {
+		ssize_t r = read(fd, text + got, size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	f->starts = pt_source_split(text, got, &f->nlines);
+	if (f->starts)
+		f->text = text;
+	else
+		free(text);
+out:
+	close(fd);
+}
+
+void pt_file_line(struct pt_file *f, int lineno, const char **text,
+		  size_t *len)
+{
+	if (!f->loaded)
+		load(f);
+	*text = "";
+	*len = 0;
+	if (!f->text || lineno < 1 || (uint32_t)lineno > f->nlines)
+		return;
+	const char *s = f->text + f->starts[lineno - 1];
+	size_t n = f->starts[lineno] - f->starts[lineno - 1];
+
+	if (n && s[n - 1] == '\n')
+		n--;
+	if (n && s[n - 1] == '\r')
+		n--;
+	*text = s;
+	*len = n;
+}

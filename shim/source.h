@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * source.h - one record per traced source file: its printable path and its
+ * lines, read once by C (never through Python's linecache).
+ */
+#ifndef PYTRACE_SOURCE_H
+#define PYTRACE_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pt_file {
+	char *path;		/* absolute normalised path, or "<string>" */
+	size_t pathlen;
+	int loaded;		/* 0: not yet read; 1: read (text may be NULL) */
+	char *text;		/* the whole file */
+	uint32_t *starts;	/* starts[i]: offset of line i+1; nlines+1 */
+	uint32_t nlines;
+};
+
+/*
+ * pt_file_get - the record for `path` (printable form), created on first
+ * use.  Returns NULL when out of memory.  O(1) average.
+ */
+struct pt_file *pt_file_get(const char *path);
+
+/*
+ * pt_file_line - line `lineno` of the file without its line ending, or an
+ * empty string when the file or line is not available.  The first call reads
+ * the whole file; lines end at "\n", "\r\n" or "\r" as Python reads them.
+ */
+void pt_file_line(struct pt_file *f, int lineno, const char **text,
+		  size_t *len);
+
+/*
+ * pt_source_split - index the lines of text[0..len) into a new array of
+ * nlines+1 start offsets.  Exposed for the unit tests.
+ */
+uint32_t *pt_source_split(const char *text, size_t len, uint32_t *nlines);
+
+#endif
