@@ -37,7 +37,7 @@ int pt_rules_build(struct pt_rules *r, const struct pt_settings *s,
 		if (n >= 0)
 			n = pt_path_normalize(exp, cwd, norm, sizeof(norm));
 		if (n < 0) {
-			pt_log("PYTRACE_IGNORE_DIRS: cannot use directory '%s'",
+			pt_log("PYTRACE_IGNORE_DIRS: cannot use directory '%s'; not tracing",
 			       d->v[i]);
 			pt_rules_free(r);
 			return -EINVAL;

@@ -85,7 +85,7 @@ static int set_enable(struct pt_settings *s, const char *v, const char *origin)
 	int b = pt_parse_bool(v);
 
 	if (b < 0) {
-		pt_log("%s: '%s' is not a boolean (use 1 or 0)", origin, v);
+		pt_log("%s: '%s' is not a boolean (use 1 or 0); not tracing", origin, v);
 		return b;
 	}
 	s->enable = b;
@@ -121,7 +121,7 @@ static int set_ignore_modules(struct pt_settings *s, const char *v,
 		for (const char *c = m; *c; c++) {
 			if (!isalnum((unsigned char)*c) && *c != '_' &&
 			    *c != '.' && !((unsigned char)*c & 0x80)) {
-				pt_log("%s: '%s' is not a dotted module name",
+				pt_log("%s: '%s' is not a dotted module name; not tracing",
 				       origin, m);
 				return -EINVAL;
 			}

@@ -7,6 +7,7 @@ PT_LIB=${PYTRACE_LIB:-$PT_ROOT/libpytrace.so}
 PT_FIX=$PT_ROOT/tests/fixtures
 APP=$PT_FIX/app
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file

@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: MIT
+# How libpytrace.so is built and linked: one build for every interpreter.
+
+load helper
+
+@test "libpython is not a NEEDED library: it is found at run time" {
+	run readelf -d "$PT_LIB"
+	assert_success
+	refute_output --partial "libpython"
+	# only libc (and the loader's helpers) are needed
+	run bash -c "readelf -d '$PT_LIB' | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'"
+	assert_output "libc.so.6"
+}
+
+@test "no Python symbol is left undefined for the loader to bind" {
+	run nm -D --undefined-only "$PT_LIB"
+	assert_success
+	refute_output --regexp '(^| )_?Py'
+}
+
+@test "the link uses -Wl,--no-undefined" {
+	cd "$PT_ROOT"
+	run make -n -B libpytrace.so
+	assert_success
+	assert_line --regexp -- "-shared .*-Wl,--no-undefined .*-o libpytrace.so"
+}
+
+@test "the dynamic symbol table exports nothing but the hooks" {
+	# No symbol needs to interpose today: the start hook is an audit hook
+	# registered from the constructor.  Any new export must be listed here.
+	run bash -c "nm -D --defined-only '$PT_LIB' | awk '{ print \$3 }'"
+	assert_success
+	assert_output ""
+}
+
+@test "the objects are built with -fvisibility=hidden" {
+	cd "$PT_ROOT"
+	run make -n -B shim/trace.o
+	assert_output --partial "-fvisibility=hidden"
+}

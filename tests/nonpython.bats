@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: MIT
+# Programs that are not Python, started with the library preloaded (the
+# shells, tools and helpers a service runs), behave exactly as without it:
+# same output, same status, no message, no file, no extra system calls.
+
+load helper
+
+setup() {
+	export PYTRACE_OUTPUT=$BATS_TEST_TMPDIR/trace.%p
+}
+
+# same CMD...: CMD's stdout, stderr and status are identical with the
+# library preloaded, and no trace file appears.
+same() {
+	local out err st tout terr tst
+	out=$("$@" 2>"$BATS_TEST_TMPDIR/err") && st=0 || st=$?
+	err=$(cat "$BATS_TEST_TMPDIR/err")
+	tout=$(LD_PRELOAD=$PT_LIB "$@" 2>"$BATS_TEST_TMPDIR/err") && tst=0 || tst=$?
+	terr=$(cat "$BATS_TEST_TMPDIR/err")
+	assert_equal "$tout" "$out"
+	assert_equal "$terr" "$err"
+	assert_equal "$tst" "$st"
+	run bash -c "ls '$BATS_TEST_TMPDIR' | grep -c '^trace'"
+	assert_output 0
+}
+
+@test "bash and coreutils are unchanged" {
+	same bash -c 'echo hello; echo oops >&2; exit 3'
+	same ls -la /
+	same sort -r /etc/passwd
+	same sh -c 'printf "%s\n" a b | wc -l'
+}
+
+@test "a C program is unchanged, also with bad pytrace settings" {
+	printf '#include <stdio.h>\nint main(void) { puts("c program"); return 5; }\n' >"$BATS_TEST_TMPDIR/p.c"
+	cc -o "$BATS_TEST_TMPDIR/p" "$BATS_TEST_TMPDIR/p.c"
+	same "$BATS_TEST_TMPDIR/p"
+	PYTRACE_ENABLE=bogus PYTRACE_OUTPUT=/nonexistent/%z same "$BATS_TEST_TMPDIR/p"
+}
+
+@test "a non-Python program makes no system call for pytrace beyond loading it" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	strace -f -qq -o "$BATS_TEST_TMPDIR/plain" /bin/true
+	LD_PRELOAD=$PT_LIB strace -f -qq -o "$BATS_TEST_TMPDIR/pre" /bin/true
+	# Loading the library: openat of it, read of its ELF header, fstat,
+	# mmap, mprotect, close.  The failed dlsym() that finds no Python
+	# allocates its error message: malloc's first brk and getrandom.
+	# Nothing else: no file opened, nothing written.
+	calls() {
+		sed -E 's/^[0-9]+ +//; s/\(.*//' "$1"
+	}
+	local extra
+	extra=$(diff <(calls "$BATS_TEST_TMPDIR/plain") <(calls "$BATS_TEST_TMPDIR/pre") |
+		sed -n 's/^> //p' | sort -u | tr '\n' ' ')
+	run bash -c "tr ' ' '\n' <<<'$extra' | grep -vxE 'brk|close|getrandom|mmap|mprotect|newfstatat|openat|read|'"
+	assert_output ""
+	run grep -c openat "$BATS_TEST_TMPDIR/pre"
+	local n_pre=$output
+	run grep -c openat "$BATS_TEST_TMPDIR/plain"
+	assert_equal "$n_pre" $((output + 1))
+	assert_file_contains "$BATS_TEST_TMPDIR/pre" "openat(.*libpytrace.so"
+}

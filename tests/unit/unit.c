@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * unit.c - tests of the parts of pytrace that need no Python: path
+ * arithmetic, settings, ignore rules, the output pattern, source splitting.
+ * Prints one line per failed check and "unit: N passed, N failed".
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "path.h"
+#include "rules.h"
+#include "settings.h"
+#include "source.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                        \
+	do {                                                               \
+		if (cond) {                                                \
+			passed++;                                          \
+		} else {                                                   \
+			failed++;                                          \
+			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+		}                                                          \
+	} while (0)
+
+static void check_norm(const char *path, const char *cwd, const char *want)
+{
+	char out[PATH_MAX];
+	ssize_t n = pt_path_normalize(path, cwd, out, sizeof(out));
+
+	if (n < 0 || strcmp(out, want) != 0 || (size_t)n != strlen(want)) {
+		failed++;
+		printf("FAIL normalize(%s, %s) = %s, want %s\n", path,
+		       cwd ? cwd : "NULL", n < 0 ? "error" : out, want);
+	} else {
+		passed++;
+	}
+}
+
+static void test_normalize(void)
+{
+	char small[8];
+
+	check_norm("/a/b/c.py", "/x", "/a/b/c.py");
+	check_norm("/a/b/../c.py", NULL, "/a/c.py");
+	check_norm("/a/./b//c.py", NULL, "/a/b/c.py");
+	check_norm("../x.py", "/srv/app/sub", "/srv/app/x.py");
+	check_norm("./x.py", "/srv", "/srv/x.py");
+	check_norm("x.py", "/", "/x.py");
+	check_norm("/..", NULL, "/");
+	check_norm("/../../a", NULL, "/a");
+	check_norm("/usr/lib/", NULL, "/usr/lib");
+	check_norm("a/../../..", "/srv/app", "/");
+	CHECK(pt_path_normalize("x.py", NULL, small, sizeof(small)) == -EINVAL);
+	CHECK(pt_path_normalize("x.py", "", small, sizeof(small)) == -EINVAL);
+	CHECK(pt_path_normalize("/abcdefghij", NULL, small, sizeof(small)) ==
+	      -ENAMETOOLONG);
+}
+
+static void test_expand(void)
+{
+	char out[PATH_MAX];
+
+	setenv("HOME", "/home/op", 1);
+	setenv("PT_UNIT_V", "/opt/v", 1);
+	unsetenv("PT_UNIT_UNSET");
+	CHECK(pt_path_expand("~/lib", out, sizeof(out)) > 0 &&
+	      strcmp(out, "/home/op/lib") == 0);
+	CHECK(pt_path_expand("~", out, sizeof(out)) > 0 &&
+	      strcmp(out, "/home/op") == 0);
+	CHECK(pt_path_expand("~other/lib", out, sizeof(out)) > 0 &&
+	      strcmp(out, "~other/lib") == 0);
+	CHECK(pt_path_expand("$PT_UNIT_V/x", out, sizeof(out)) > 0 &&
+	      strcmp(out, "/opt/v/x") == 0);
+	CHECK(pt_path_expand("${PT_UNIT_V}x", out, sizeof(out)) > 0 &&
+	      strcmp(out, "/opt/vx") == 0);
+	CHECK(pt_path_expand("/a/$PT_UNIT_UNSET/b", out, sizeof(out)) > 0 &&
+	      strcmp(out, "/a/$PT_UNIT_UNSET/b") == 0);
+	CHECK(pt_path_expand("/a/$/b${", out, sizeof(out)) > 0 &&
+	      strcmp(out, "/a/$/b${") == 0);
+	CHECK(pt_path_expand("$PT_UNIT_V", out, 4) == -ENAMETOOLONG);
+}
+
+static void test_below(void)
+{
+	CHECK(pt_path_below("/usr/lib/x.py", "/usr/lib", 8));
+	CHECK(!pt_path_below("/usr/lib64/x.py", "/usr/lib", 8));
+	CHECK(!pt_path_below("/usr/li", "/usr/lib", 8));
+	CHECK(pt_path_below("/x.py", "/", 1));
+}
+
+static void test_settings_and_rules(void)
+{
+	struct pt_settings s;
+	struct pt_rules r;
+
+	pt_settings_init(&s);
+	CHECK(s.enable == 1 && s.output == NULL);
+	CHECK(pt_settings_set(&s, "enable", "off", "t") == 0 && s.enable == 0);
+	CHECK(pt_settings_set(&s, "enable", "maybe", "t") == -EINVAL);
+	CHECK(pt_settings_set(&s, "output", "/tmp/%p", "t") == 0 &&
+	      strcmp(s.output, "/tmp/%p") == 0);
+	CHECK(pt_settings_set(&s, "output", "stderr", "t") == 0 && !s.output);
+	CHECK(pt_settings_set(&s, "nosuch", "1", "t") == -EINVAL);
+	CHECK(pt_settings_set(&s, "ignore_dirs", "/a::/b/ : rel", "t") == 0 &&
+	      s.ignore_dirs.n == 3 && strcmp(s.ignore_dirs.v[1], "/b/") == 0);
+	CHECK(pt_settings_set(&s, "ignore_modules", "os, oslo_config,,six", "t") ==
+		      0 &&
+	      s.ignore_modules.n == 3 &&
+	      strcmp(s.ignore_modules.v[1], "oslo_config") == 0);
+	CHECK(pt_settings_set(&s, "ignore_modules", "a/b", "t") == -EINVAL);
+	pt_settings_set(&s, "ignore_modules", "os,oslo_config", "t");
+
+	CHECK(pt_rules_build(&r, &s, "/srv") == 0 && r.ndirs == 3 &&
+	      strcmp(r.dirs[2], "/srv/rel") == 0 && strcmp(r.dirs[1], "/b") == 0);
+	CHECK(pt_rules_ignored(&r, "/a/x.py", "x"));
+	CHECK(pt_rules_ignored(&r, "/srv/rel/deep/x.py", "x"));
+	CHECK(!pt_rules_ignored(&r, "/ab/x.py", "x"));
+	CHECK(pt_rules_ignored(&r, "/z/os.py", "os"));
+	CHECK(pt_rules_ignored(&r, "/z/cfg.py", "oslo_config.cfg"));
+	CHECK(!pt_rules_ignored(&r, "/z/osx.py", "osx"));
+	CHECK(!pt_rules_ignored(&r, "/z/oslo_configx.py", "oslo_configx"));
+	CHECK(!pt_rules_ignored(&r, "/z/y.py", NULL));
+	pt_rules_free(&r);
+	pt_settings_free(&s);
+}
+
+static void test_output_pattern(void)
+{
+	char out[64];
+	const char *bad = NULL;
+
+	CHECK(pt_out_expand("/v/%n.%p.trace", "nova-compute", 42, out,
+			    sizeof(out), &bad) > 0 &&
+	      strcmp(out, "/v/nova-compute.42.trace") == 0);
+	CHECK(pt_out_expand("/v/100%%", "n", 1, out, sizeof(out), &bad) > 0 &&
+	      strcmp(out, "/v/100%") == 0);
+	CHECK(pt_out_expand("/v/%q", "n", 1, out, sizeof(out), &bad) == -EINVAL &&
+	      strncmp(bad, "%q", 2) == 0);
+	CHECK(pt_out_expand("/v/%", "n", 1, out, sizeof(out), &bad) == -EINVAL);
+	CHECK(pt_out_expand("/v/%n%n%n%n%n%n%n", "0123456789", 1, out, sizeof(out),
+			    &bad) == -ENAMETOOLONG);
+}
+
+static void test_split(void)
+{
+	uint32_t n, *s;
+	const char *t = "a\nbb\r\nccc\rd";
+
+	s = pt_source_split(t, strlen(t), &n);
+	CHECK(s && n == 4 && s[0] == 0 && s[1] == 2 && s[2] == 6 && s[3] == 10 &&
+	      s[4] == 11);
+	free(s);
+	s = pt_source_split("x\n", 2, &n);
+	CHECK(s && n == 1 && s[1] == 2);
+	free(s);
+	s = pt_source_split("", 0, &n);
+	CHECK(s && n == 0);
+	free(s);
+}
+
+int main(void)
+{
+	test_normalize();
+	test_expand();
+	test_below();
+	test_settings_and_rules();
+	test_output_pattern();
+	test_split();
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
