@@ -48,15 +48,20 @@ clean:
 	rm -f $(LIB) shim/*.o tests/unit/unit
 	rm -rf tests/.tmp
 
-# Installs bats (and friends) with apt-get when run as root and missing.
+# `make check` and `make demo` first install what is missing (apt-get as
+# root, otherwise they print the command), then build.
 deps:
-	@tests/deps
+	@tests/deps test
 
 unit: tests/unit/unit
 	tests/unit/unit
 
-check: deps $(LIB) tests/unit/unit
+check:
+	@tests/deps test
+	@$(MAKE) --no-print-directory $(LIB) tests/unit/unit
 	tests/run
 
-demo: $(LIB)
-	@examples/demo
+demo:
+	@tests/deps build
+	@$(MAKE) --no-print-directory $(LIB)
+	@examples/demo/run
