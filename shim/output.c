@@ -204,7 +204,17 @@ int pt_out_open(const char *pattern, const char *progname)
 	out.buf = malloc(PT_OUT_BUFSIZE);
 	out.cap = PT_OUT_BUFSIZE;
 	out.progname = strdup(progname);
-	out.pattern = pattern ? strdup(pattern) : NULL;
+	/* A relative pattern is anchored now, so that reopening it after the
+	 * program changed directory (or in a forked child) finds the same
+	 * place. */
+	if (pattern && pattern[0] != '/') {
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof(cwd)) &&
+		    asprintf(&out.pattern, "%s/%s", cwd, pattern) < 0)
+			out.pattern = NULL;
+	} else if (pattern) {
+		out.pattern = strdup(pattern);
+	}
 	if (!out.buf || !out.progname || (pattern && !out.pattern)) {
 		pt_log("out of memory; not tracing");
 		return -ENOMEM;

@@ -132,3 +132,22 @@ $D/prog.py(2):     return x + 1"
 	run bash -c "grep -l 'fork.py(8):' '$D'/f.* | wc -l"
 	assert_output 1
 }
+
+@test "a relative output path is taken from the starting directory, also after chdir and fork" {
+	cat >"$D/cd.py" <<-'PY'
+	import os
+	os.chdir("/")
+	pid = os.fork()
+	if pid == 0:
+	    x = "child"
+	else:
+	    os.waitpid(pid, 0)
+	    x = "parent"
+	PY
+	cd "$D"
+	PYTRACE_OUTPUT="rel.%p" traced "$PYTHON" "$D/cd.py"
+	run bash -c "ls '$D' | grep -c '^rel\.'"
+	assert_output 2
+	run bash -c "cat '$D'/rel.* | grep -c 'cd.py(5):     x = \"child\"'"
+	assert_output 1
+}
