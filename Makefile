@@ -23,7 +23,7 @@ OBJS = $(SRCS:.c=.o)
 PURE_OBJS = shim/path.o shim/settings.o shim/rules.o shim/output.o \
             shim/source.o shim/log.o
 
-.PHONY: all install uninstall clean check unit demo deps
+.PHONY: all install uninstall clean check unit demo deps bench
 
 all: $(LIB)
 
@@ -65,3 +65,7 @@ demo:
 	@tests/deps build
 	@$(MAKE) --no-print-directory $(LIB)
 	@examples/demo/run
+
+# Wall-time ratios against an untraced run (not a test: timings are noisy).
+bench: $(LIB)
+	tests/bench/bench
