@@ -33,7 +33,9 @@ struct pt_methoddef {
 	int ml_flags;
 	const char *ml_doc;
 };
-enum { PT_METH_VARARGS = 1 };
+enum { PT_METH_VARARGS = 0x1, PT_METH_FASTCALL = 0x80 };
+typedef PyObject *(*pt_fastcfunction)(PyObject *self, PyObject *const *args,
+				      Py_ssize_t nargs);
 
 /* Run-time view of the host interpreter.  Optional entries may be NULL. */
 struct pt_pyapi {
@@ -42,6 +44,20 @@ struct pt_pyapi {
 	const char *(*GetVersion)(void);
 	int (*AddAuditHook)(pt_audithook hook, void *data); /* 3.8+ */
 	void (*SetTrace)(pt_tracefunc func, PyObject *obj);
+	int (*SetTraceTstate)(void *tstate, pt_tracefunc func,
+			      PyObject *obj);			/* 3.9-3.12 */
+	void (*SetTraceAllThreads)(pt_tracefunc func, PyObject *obj); /* 3.12+ */
+	void *(*ThreadStateGet)(void);
+	void *(*InterpreterStateHead)(void);
+	void *(*InterpreterStateNext)(void *interp);
+	void *(*InterpreterStateThreadHead)(void *interp);
+	void *(*ThreadStateNext)(void *tstate);
+	int (*IsInitialized)(void);
+	PyObject *(*EvalGetGlobals)(void);
+	PyObject *(*SysGetObject)(const char *name);
+	PyObject *(*CallFunction)(PyObject *callable, const char *fmt, ...);
+	long (*LongAsLong)(PyObject *o);
+	PyObject *(*ListGetItem)(PyObject *list, Py_ssize_t i);
 	int (*FrameGetLineNumber)(PyFrameObject *frame);
 	PyObject *(*FrameGetCode)(PyFrameObject *frame); /* 3.9+ */
 	PyObject *(*GetAttrString)(PyObject *o, const char *name);

@@ -2,16 +2,24 @@
 /*
  * start.c - when tracing starts, and the order of the steps that start it.
  *
- * On 3.8+ an audit hook registered from the constructor waits for the
- * events CPython raises right before the user's code runs
- * (cpython.run_file, run_module, run_command, run_stdin).  Interpreter
- * start-up (site, encodings) is therefore not traced, as with trace.py.
- * PyEval_SetTrace raises a nested "sys.settrace" audit event; the
- * `started` flag, set first, turns that and every later event away at once.
+ * Where the interpreter runs a program (python script.py, -m, -c, stdin),
+ * tracing starts where `python -m trace` starts it: at the first line of
+ * __main__.  The start hook only arms it:
+ *  - 3.8+: an audit hook registered from the constructor sees
+ *    cpython.run_file, run_module, run_command or run_stdin, raised right
+ *    before the user's code;
+ *  - 2.7-3.7: the interposed initialisation functions (interpose.c) return
+ *    inside Py_Main.
+ * Interpreter start-up (site, encodings, .pth files) is therefore never
+ * traced.  A host that embeds Python (Py_Initialize outside Py_Main) is
+ * traced from the moment its initialisation returns.
+ *
+ * PyEval_SetTrace and sys.monitoring raise nested audit events; the
+ * `started` flag, set first, turns those and every later event away at once.
  */
-#include <stdio.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,15 +29,20 @@
 #include "rules.h"
 #include "settings.h"
 #include "start.h"
-#include "trace.h"
 
 static int started;		/* tracing was started, or tried once */
 static struct pt_settings settings;
 static struct pt_rules rules;
 static char start_cwd[PATH_MAX];	/* resolves relative co_filename */
+static char progname[PATH_MAX];	/* %n; "" until known */
 
-void pt_start(const char *progname)
+void pt_start(enum pt_trace_from from, const char *name)
 {
+	if (started)
+		return;
+	started = 1;
+	if (name)
+		snprintf(progname, sizeof(progname), "%s", name);
 	/* 1. settings: defaults, then the environment */
 	pt_settings_init(&settings);
 	if (pt_settings_from_env(&settings) < 0 || !settings.enable)
@@ -38,12 +51,37 @@ void pt_start(const char *progname)
 	 *    the program can chdir */
 	if (!getcwd(start_cwd, sizeof(start_cwd)))
 		start_cwd[0] = '\0';
-	/* 3. ignore rules, 4. output, 5. the trace function */
+	/* 3. ignore rules, 4. the back end (which opens the output when the
+	 *    program starts, see pt_start_output) */
 	if (pt_rules_build(&rules, &settings, start_cwd) < 0)
 		return;
-	if (pt_out_open(settings.output, progname) < 0)
+	pt_trace_start(&rules, start_cwd, from);
+}
+
+/* %n when no start hook named the program (2.7-3.7): sys.argv[0]'s
+ * basename, or the interpreter's name for -c and -m. */
+static void name_from_argv(void)
+{
+	char arg0[PATH_MAX];
+	PyObject *argv = pt_py.SysGetObject("argv");	/* borrowed */
+	PyObject *a = argv ? pt_py.ListGetItem(argv, 0) : NULL;
+
+	if (!a || pt_py_cstr(a, arg0, sizeof(arg0)) <= 0 ||
+	    strcmp(arg0, "-c") == 0 || strcmp(arg0, "-m") == 0) {
+		pt_py.ErrClear();
+		snprintf(progname, sizeof(progname), "%s",
+			 program_invocation_short_name);
 		return;
-	pt_trace_start(&rules, start_cwd);
+	}
+	const char *slash = strrchr(arg0, '/');
+	snprintf(progname, sizeof(progname), "%s", slash ? slash + 1 : arg0);
+}
+
+int pt_start_output(void)
+{
+	if (!progname[0])
+		name_from_argv();
+	return pt_out_open(settings.output, progname) < 0 ? -1 : 0;
 }
 
 /* %n of a script: its basename, the name users know ("nova-compute"). */
@@ -68,12 +106,11 @@ static int pt_audit(const char *event, PyObject *args, void *data)
 	(void)data;
 	if (started || strncmp(event, "cpython.run_", 12) != 0)
 		return 0;
-	started = 1;
 	if (strcmp(event + 12, "file") == 0)
 		script_name(args, name, sizeof(name));
 	else
 		snprintf(name, sizeof(name), "%s", program_invocation_short_name);
-	pt_start(name);
+	pt_start(PT_FROM_MAIN, name);
 	return 0;
 }
 

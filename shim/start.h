@@ -1,24 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * start.h - hooking the start of the user's program.
+ * start.h - when tracing starts, and the steps that start it.
  */
 #ifndef PYTRACE_START_H
 #define PYTRACE_START_H
 
+#include "trace.h"
+
 /*
  * pt_start_hook_audit - 3.8+: register an audit hook (before the
  * interpreter initialises) that starts tracing at cpython.run_file,
- * run_module, run_command or run_stdin, as `python -m trace` would.
- * Returns 0 or a negative errno.
+ * run_module, run_command or run_stdin.  Returns 0 or a negative errno.
  */
 int pt_start_hook_audit(void);
 
 /*
- * pt_start - read the settings, open the output and install the trace
- * function in the calling thread.  `progname` is the %n of the output
- * pattern.  Called once, with the GIL held.  Any problem is reported once
- * and the program runs untraced.
+ * pt_start - read the settings and start tracing in the calling thread:
+ * from the first line of __main__ (PT_FROM_MAIN) or at once (PT_FROM_NOW,
+ * an embedding host).  `progname` is the %n of the output pattern, or NULL
+ * to take it from sys.argv when the output is opened.  Called at most once
+ * per process, with the GIL held.  Any problem is reported once and the
+ * program runs untraced.
  */
-void pt_start(const char *progname);
+void pt_start(enum pt_trace_from from, const char *progname);
+
+/* pt_start_output - open the output; 0, or -1 after one message. */
+int pt_start_output(void);
 
 #endif

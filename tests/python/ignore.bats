@@ -11,8 +11,10 @@ setup() {
 	SYS=$(sys_dirs)
 	W=$BATS_TEST_TMPDIR/w
 	mkdir -p "$W/pk" "$W/pkg/deep" "$W/oslo_config" "$W/oslo_configx"
-	touch "$W/pkg/__init__.py" "$W/pkg/deep/__init__.py" "$W/oslo_config/__init__.py" \
-		"$W/oslo_configx/__init__.py"
+	# (not empty: an empty module runs no line on some versions)
+	for p in pkg pkg/deep oslo_config oslo_configx; do
+		echo 'X = 1' >"$W/$p/__init__.py"
+	done
 	echo 'def f(): return "pk"' >"$W/pk/pkmod.py"
 	echo 'def f(): return "pkg.deep.mod"' >"$W/pkg/deep/mod.py"
 	echo 'def f(): return "oslo_config.cfg"' >"$W/oslo_config/cfg.py"

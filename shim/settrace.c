@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * settrace.c - the PyEval_SetTrace back end, for every version (the only
+ * one before 3.12).
+ *
+ * The C trace function is per thread.  Threads get it three ways:
+ *  - the thread that starts the program: PyEval_SetTrace at start;
+ *  - threads that already exist then (started by sitecustomize, a .pth
+ *    file, an embedding host): _PyEval_SetTrace(tstate, ...) for each, on
+ *    3.9-3.11, where it is exported;
+ *  - threads started later by `threading`: Thread._bootstrap_inner passes
+ *    `threading._trace_hook` to sys.settrace() in each new thread; pytrace
+ *    sets that hook to a C function which installs the C trace function
+ *    and steps aside.  pytrace never imports threading (that would change
+ *    the import order eventlet and gevent rely on): the hook is set the
+ *    first time a function of the loaded module runs, or at start when the
+ *    module was loaded before.
+ */
+#include <string.h>
+
+#include "codemap.h"
+#include "pytrace.h"
+#include "trace.h"
+
+static struct {
+	PyObject *thread_hook;	/* the C function given to threading */
+	int threading_hooked;
+} st;
+
+/*
+ * pt_trace - the trace function.  Only line events matter; the code object
+ * is read from the frame (offset or PyFrame_GetCode, see pyapi.c) and
+ * looked up; globals are fetched only on a cache miss.
+ */
+static int pt_trace(PyObject *obj, PyFrameObject *frame, int what,
+		    PyObject *arg)
+{
+	(void)obj;
+	(void)arg;
+	if (what != PT_TRACE_LINE || pt_trace_stopped)
+		return 0;
+
+	PyObject *code = pt_py_frame_code(frame);
+	struct pt_file *f;
+	if (pt_trace_waiting || !pt_codemap_find(code, &f)) {
+		PyObject *globals = pt_py.GetAttrString((PyObject *)frame,
+							"f_globals");
+		if (!globals) {
+			pt_py.ErrClear();
+			return 0;
+		}
+		int ready = pt_trace_ready(globals);
+		f = ready ? pt_trace_decide(globals, code) : NULL;
+		pt_py.DecRef(globals);
+	}
+	if (f)
+		pt_trace_emit(f, pt_py.FrameGetLineNumber(frame));
+	return 0;
+}
+
+/* threading._trace_hook: runs once in each new thread. */
+static PyObject *thread_hook(PyObject *self, PyObject *args)
+{
+	(void)self;
+	(void)args;
+	pt_py.SetTrace(pt_trace, NULL);
+	pt_py.IncRef(pt_py.None);
+	return pt_py.None;
+}
+
+static struct pt_methoddef thread_hook_def = {
+	"pytrace_thread_hook", thread_hook, PT_METH_VARARGS,
+	"Installs pytrace's C trace function in a new thread."
+};
+
+/* Set _trace_hook in threading's module dict, unless the program set its
+ * own there (threading.settrace). */
+static void hook_threading(PyObject *globals)
+{
+	PyObject *cur = pt_py.DictGetItemString(globals, "_trace_hook");
+
+	st.threading_hooked = 1;
+	if (cur && cur != pt_py.None)
+		return;
+	if (pt_py.DictSetItemString(globals, "_trace_hook", st.thread_hook) < 0)
+		pt_py.ErrClear();
+}
+
+void pt_settrace_threading(PyObject *globals, PyObject *code)
+{
+	char cname[16];
+
+	if (st.threading_hooked || !st.thread_hook)
+		return;
+	/* Not while the module body runs: it sets _trace_hook = None first
+	 * thing; its first function call comes after that. */
+	PyObject *cn = pt_py.GetAttrString(code, "co_name");
+	if (pt_py_cstr(cn, cname, sizeof(cname)) < 0 ||
+	    strcmp(cname, "<module>") != 0)
+		hook_threading(globals);
+	if (cn)
+		pt_py.DecRef(cn);
+	else
+		pt_py.ErrClear();
+}
+
+/* The module dict of `threading` if it is loaded, borrowed, else NULL. */
+static PyObject *threading_dict(void)
+{
+	PyObject *mods = pt_py.ImportGetModuleDict();
+	PyObject *mod = mods ? pt_py.DictGetItemString(mods, "threading") : NULL;
+	PyObject *d = mod ? pt_py.GetAttrString(mod, "__dict__") : NULL;
+
+	if (!d) {
+		pt_py.ErrClear();
+		return NULL;
+	}
+	pt_py.DecRef(d);	/* the module keeps it alive */
+	return d;
+}
+
+/* Give the trace function to every other thread of the interpreter, where
+ * the interpreter exports a way to (3.9-3.11).  Returns how many. */
+static int trace_other_threads(void)
+{
+	int n = 0;
+
+	if (!pt_py.SetTraceTstate || !pt_py.InterpreterStateHead)
+		return 0;
+	void *self = pt_py.ThreadStateGet();
+	for (void *interp = pt_py.InterpreterStateHead(); interp;
+	     interp = pt_py.InterpreterStateNext(interp)) {
+		for (void *ts = pt_py.InterpreterStateThreadHead(interp); ts;
+		     ts = pt_py.ThreadStateNext(ts)) {
+			if (ts == self)
+				continue;
+			if (pt_py.SetTraceTstate(ts, pt_trace, NULL) < 0)
+				pt_py.ErrClear();
+			else
+				n++;
+		}
+	}
+	return n;
+}
+
+int pt_settrace_start(void)
+{
+	st.thread_hook = pt_py.CFunctionNewEx(&thread_hook_def, NULL, NULL);
+	if (!st.thread_hook) {
+		pt_py.ErrClear();
+		pt_log("cannot create the thread hook; not tracing");
+		return -1;
+	}
+	PyObject *td = threading_dict();
+	if (td)
+		hook_threading(td);
+	if (pt_py.SetTraceAllThreads) {
+		pt_py.SetTraceAllThreads(pt_trace, NULL);	/* 3.12+ */
+	} else {
+		trace_other_threads();
+		pt_py.SetTrace(pt_trace, NULL);
+	}
+	return 0;
+}
