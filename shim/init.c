@@ -1,40 +1,118 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * init.c - the library constructor: the first code pytrace runs in every
- * process it is preloaded into, Python or not.
+ * init.c - the library constructor, the first code pytrace runs in every
+ * process it is preloaded into, Python or not; and the check, shared with
+ * the start hooks, that decides whether this process is one pytrace traces.
  *
  * Order, each step cheap and silent unless the next one applies:
  *   1. PYTRACE_ENABLE=0: do nothing at all.
  *   2. No Python interpreter in the process (bash, coreutils, C programs):
- *      do nothing at all.  One dlsym() is the whole cost.
- *   3. Resolve the libpython entry points (pyapi.c).
- *   4. Hook the start of the user's program (start.c).
+ *      do nothing at all.  One dlsym() is the whole cost.  (A plug-in may
+ *      still load libpython later; interpose.c then asks again.)
+ *   3. Resolve the libpython entry points (pyapi.c); refuse, with one
+ *      message, the builds pytrace cannot trace.
+ *   4. 3.8+: register the audit hook that starts tracing (start.c).
+ *      2.7-3.7: nothing more; interpose.c starts tracing when the
+ *      interpreter has initialised.
  */
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "init.h"
 #include "pyapi.h"
 #include "pytrace.h"
 #include "settings.h"
 #include "start.h"
 
+/* The newest version tested; newer ones get a one-time notice. */
+enum { PT_TESTED_MAJOR = 3, PT_TESTED_MINOR = 13 };
+
+/* 0: not decided yet; 1: trace this process; -1: never. */
+static int state;
+
+/* dl_iterate_phdr callback: is data (an address) inside the first object
+ * listed, the main program? */
+static int in_first_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t a = (uintptr_t)*(void **)data;
+
+	(void)size;
+	*(void **)data = NULL;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && a >= lo && a < lo + ph->p_memsz)
+			*(void **)data = (void *)1;
+	}
+	return 1;	/* the main program comes first: stop there */
+}
+
+/* True when libpython is linked into the executable itself (static). */
+static int python_is_static(void)
+{
+	void *probe = (void *)pt_py.GetVersion;
+
+	dl_iterate_phdr(in_first_object, &probe);
+	return probe != NULL;
+}
+
+/* Builds pytrace cannot trace; 0 when this one is fine, else -1 after one
+ * message. */
+static int refuse_build(void)
+{
+	int major = pt_py.major, minor = pt_py.minor;
+
+	if (strstr(pt_py.GetVersion(), "free-threading")) {
+		pt_log("Python %d.%d is a free-threaded build, which pytrace "
+		       "does not support; not tracing", major, minor);
+		return -1;
+	}
+	if (major < 2 || (major == 2 && minor < 7)) {
+		pt_log("Python %d.%d is older than 2.7; not tracing", major,
+		       minor);
+		return -1;
+	}
+	if (!pt_py.AddAuditHook && python_is_static()) {
+		pt_log("Python %d.%d is linked statically into %s and has no "
+		       "audit hooks: pytrace cannot hook its start; not tracing",
+		       major, minor, program_invocation_short_name);
+		return -1;
+	}
+	if (major == 3 && minor >= 11 && !pt_py.FrameGetCode) {
+		pt_log("libpython symbol PyFrame_GetCode not found; not tracing");
+		return -1;
+	}
+	if (major > PT_TESTED_MAJOR ||
+	    (major == PT_TESTED_MAJOR && minor > PT_TESTED_MINOR))
+		pt_log("Python %d.%d is newer than any pytrace was tested with "
+		       "(%d.%d); tracing with its public API only", major, minor,
+		       PT_TESTED_MAJOR, PT_TESTED_MINOR);
+	return 0;
+}
+
+int pt_init_python(void *handle)
+{
+	const char *enable;
+
+	if (state)
+		return state > 0;
+	enable = getenv("PYTRACE_ENABLE");
+	if (enable && pt_parse_bool(enable) == 0) {
+		state = -1;
+		return 0;
+	}
+	if (!handle && !pt_py_available())
+		return 0;	/* maybe later, if a plug-in loads Python */
+	state = pt_py_load(handle) == 0 && refuse_build() == 0 ? 1 : -1;
+	return state > 0;
+}
+
 __attribute__((constructor)) static void pt_init(void)
 {
-	const char *enable = getenv("PYTRACE_ENABLE");
-
-	if (enable && pt_parse_bool(enable) == 0)
-		return;
-	if (!pt_py_available())
-		return;
-	if (pt_py_load() < 0)
-		return;
-	if (pt_py.major == 3 && pt_py.minor >= 11 && !pt_py.FrameGetCode) {
-		pt_log("libpython symbol PyFrame_GetCode not found; not tracing");
-		return;
-	}
-	if (pt_py.AddAuditHook) {
+	if (pt_init_python(NULL) && pt_py.AddAuditHook)
 		pt_start_hook_audit();
-		return;
-	}
-	pt_log("Python %d.%d has no audit hooks; this build traces 3.8 and "
-	       "newer only; not tracing", pt_py.major, pt_py.minor);
 }

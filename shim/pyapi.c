@@ -73,14 +73,16 @@ int pt_py_available(void)
 	return dlsym(RTLD_DEFAULT, "Py_GetVersion") != NULL;
 }
 
-int pt_py_load(void)
+int pt_py_load(void *handle)
 {
+	if (!handle)
+		handle = RTLD_DEFAULT;
 	for (size_t i = 0; i < sizeof(pt_syms) / sizeof(pt_syms[0]); i++) {
 		const struct pt_sym *s = &pt_syms[i];
-		void *p = dlsym(RTLD_DEFAULT, s->name);
+		void *p = dlsym(handle, s->name);
 
 		if (!p && s->name2)
-			p = dlsym(RTLD_DEFAULT, s->name2);
+			p = dlsym(handle, s->name2);
 		if (!p && s->required) {
 			pt_log("libpython symbol %s not found; not tracing",
 			       s->name);

@@ -86,10 +86,11 @@ extern struct pt_pyapi pt_py;
 int pt_py_available(void);
 
 /*
- * pt_py_load - fill `pt_py`.  Returns 0, or -ENOENT after one message naming
- * the first required symbol that is missing.
+ * pt_py_load - fill `pt_py` from `handle` (NULL: the global scope).
+ * Returns 0, or -ENOENT after one message naming the first required symbol
+ * that is missing.
  */
-int pt_py_load(void);
+int pt_py_load(void *handle);
 
 /* pt_py_frame_code - borrowed code object of a frame; hot path. */
 PyObject *pt_py_frame_code(PyFrameObject *frame);

@@ -12,9 +12,11 @@
  *    `threading._trace_hook` to sys.settrace() in each new thread; pytrace
  *    sets that hook to a C function which installs the C trace function
  *    and steps aside.  pytrace never imports threading (that would change
- *    the import order eventlet and gevent rely on): the hook is set the
- *    first time a function of the loaded module runs, or at start when the
- *    module was loaded before.
+ *    the import order eventlet and gevent rely on): the hook is set when
+ *    code of the loading module first runs, or at start when the
+ *    module was loaded before.  Every code object of threading is looked
+ *    at once (a cache miss), so the first one to run after the module's
+ *    `_trace_hook = None` line sets the hook, before any Thread.start.
  */
 #include <string.h>
 
@@ -86,22 +88,14 @@ static void hook_threading(PyObject *globals)
 		pt_py.ErrClear();
 }
 
-void pt_settrace_threading(PyObject *globals, PyObject *code)
+void pt_settrace_threading(PyObject *globals)
 {
-	char cname[16];
-
-	if (st.threading_hooked || !st.thread_hook)
+	/* Only once the module body has run `_trace_hook = None`: class
+	 * bodies before that line (2.7) must not have their hook reset. */
+	if (st.threading_hooked || !st.thread_hook ||
+	    !pt_py.DictGetItemString(globals, "_trace_hook"))
 		return;
-	/* Not while the module body runs: it sets _trace_hook = None first
-	 * thing; its first function call comes after that. */
-	PyObject *cn = pt_py.GetAttrString(code, "co_name");
-	if (pt_py_cstr(cn, cname, sizeof(cname)) < 0 ||
-	    strcmp(cname, "<module>") != 0)
-		hook_threading(globals);
-	if (cn)
-		pt_py.DecRef(cn);
-	else
-		pt_py.ErrClear();
+	hook_threading(globals);
 }
 
 /* The module dict of `threading` if it is loaded, borrowed, else NULL. */

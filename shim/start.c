@@ -58,16 +58,27 @@ void pt_start(enum pt_trace_from from, const char *name)
 	pt_trace_start(&rules, start_cwd, from);
 }
 
-/* %n when no start hook named the program (2.7-3.7): sys.argv[0]'s
- * basename, or the interpreter's name for -c and -m. */
-static void name_from_argv(void)
+/* True when __main__ (its `globals`) was run by -m: runpy gives it a
+ * __spec__ (3.x) or, on 2.7, a __loader__ that a script lacks. */
+static int main_is_module(PyObject *globals)
+{
+	PyObject *spec = pt_py.DictGetItemString(globals, "__spec__");
+
+	if (spec)
+		return spec != pt_py.None;
+	return pt_py.DictGetItemString(globals, "__loader__") != NULL;
+}
+
+/* %n when no start hook named the program (2.7-3.7): the basename of
+ * sys.argv[0], or the interpreter's name for -c and -m, as on 3.8+. */
+static void name_from_argv(PyObject *globals)
 {
 	char arg0[PATH_MAX];
 	PyObject *argv = pt_py.SysGetObject("argv");	/* borrowed */
 	PyObject *a = argv ? pt_py.ListGetItem(argv, 0) : NULL;
 
 	if (!a || pt_py_cstr(a, arg0, sizeof(arg0)) <= 0 ||
-	    strcmp(arg0, "-c") == 0 || strcmp(arg0, "-m") == 0) {
+	    strcmp(arg0, "-c") == 0 || (globals && main_is_module(globals))) {
 		pt_py.ErrClear();
 		snprintf(progname, sizeof(progname), "%s",
 			 program_invocation_short_name);
@@ -77,10 +88,10 @@ static void name_from_argv(void)
 	snprintf(progname, sizeof(progname), "%s", slash ? slash + 1 : arg0);
 }
 
-int pt_start_output(void)
+int pt_start_output(PyObject *main_globals)
 {
 	if (!progname[0])
-		name_from_argv();
+		name_from_argv(main_globals);
 	return pt_out_open(settings.output, progname) < 0 ? -1 : 0;
 }
 

@@ -24,7 +24,11 @@ int pt_start_hook_audit(void);
  */
 void pt_start(enum pt_trace_from from, const char *progname);
 
-/* pt_start_output - open the output; 0, or -1 after one message. */
-int pt_start_output(void);
+/*
+ * pt_start_output - open the output; 0, or -1 after one message.
+ * `main_globals`, the __main__ module's dict when the program starts (NULL
+ * for an embedding host), helps name the program when no hook did.
+ */
+int pt_start_output(PyObject *main_globals);
 
 #endif

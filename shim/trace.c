@@ -71,7 +71,7 @@ static struct pt_file *learn(PyObject *globals, PyObject *code)
 	if (pt_py_cstr(no, name, sizeof(name)) >= 0)
 		modname = name;
 	if (modname && strcmp(modname, "threading") == 0)
-		pt_settrace_threading(globals, code);
+		pt_settrace_threading(globals);
 	if (!fo || fo == pt_py.None)
 		return NULL;
 	if (pt_py_cstr(fo, file, sizeof(file)) >= 0 &&
@@ -121,7 +121,7 @@ int pt_trace_ready(PyObject *globals)
 	if (!is_main(globals))
 		return 0;
 	pt_trace_waiting = 0;
-	if (pt_start_output() < 0)
+	if (pt_start_output(globals) < 0)
 		pt_trace_stopped = 1;
 	return !pt_trace_stopped;
 }
@@ -172,7 +172,7 @@ int pt_trace_start(const struct pt_rules *rules, const char *cwd,
 	tr.rules = rules;
 	tr.cwd = cwd;
 	pt_trace_waiting = from == PT_FROM_MAIN;
-	if (!pt_trace_waiting && pt_start_output() < 0)
+	if (!pt_trace_waiting && pt_start_output(NULL) < 0)
 		return -1;
 	if (pt_monitor_start() == 0)
 		return 0;

@@ -54,7 +54,7 @@ void pt_trace_emit(struct pt_file *f, int lineno);
 
 /* settrace.c */
 int pt_settrace_start(void);
-void pt_settrace_threading(PyObject *globals, PyObject *code);
+void pt_settrace_threading(PyObject *globals);
 
 /* monitor.c: -1 when sys.monitoring cannot be used (caller falls back). */
 int pt_monitor_start(void);

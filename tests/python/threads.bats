@@ -60,7 +60,7 @@ load ../helper
 	threading.settrace(tracer)
 	t = threading.Thread(target=lambda: None)
 	t.start(); t.join()
-	print("own tracer called:", "call" in seen)
+	print("own tracer called: %s" % ("call" in seen))
 	PY
 	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT=$D/out "$PYTHON" "$D/own.py"
 	assert_success

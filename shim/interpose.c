@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * interpose.c - the only functions libpytrace.so exports: libpython entry
+ * points it wraps, to learn when an interpreter without audit hooks
+ * (2.7-3.7) has initialised, and when a host that embeds Python has.
+ *
+ * These wrappers are reached only where the call goes through the PLT: from
+ * the `python` executable into a shared libpython, inside a libpython built
+ * without -fno-semantic-interposition, and from an embedding host into
+ * libpython.  A static interpreter never calls them (it is handled by its
+ * audit hook on 3.8+, or told it cannot be traced, see init.c).
+ *
+ *  - Py_Main (2.7, 3.x), _Py_UnixMain (3.7), Py_BytesMain (3.8+) mark that
+ *    the interpreter runs a program: tracing then starts at the first line
+ *    of __main__, as trace.py's does.
+ *  - Py_Initialize, Py_InitializeEx, Py_InitializeFromConfig (3.8+) and
+ *    _Py_InitializeMainInterpreter (3.7): when the outermost one returns,
+ *    tracing is armed (inside a main function, 2.7-3.7) or started at once
+ *    (outside one: an embedding host).  On 3.8+ inside a main function the
+ *    audit hook does the work and the wrappers only pass the call on.
+ *
+ * Each wrapper calls the real function, found with dlsym(RTLD_NEXT) or,
+ * when libpython was loaded RTLD_LOCAL by a plug-in, in the loaded object
+ * that defines it.  The return types are the interpreter's exact ones
+ * (PyStatus and _PyInitError are returned by value).
+ */
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <stdint.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "init.h"
+#include "pyapi.h"
+#include "pytrace.h"
+#include "start.h"
+
+/* PyStatus, 3.8-3.13. */
+struct pt_status {
+	int type;
+	const char *func;
+	const char *err_msg;
+	int exitcode;
+};
+
+/* _PyInitError, 3.7. */
+struct pt_initerror {
+	const char *prefix;
+	const char *msg;
+	int user_err;
+};
+
+static int in_main;		/* a Py_*Main function is running */
+static int init_depth;		/* nesting of initialisation wrappers */
+static void *found_handle;	/* libpython loaded RTLD_LOCAL, if so */
+
+/* dl_iterate_phdr callback: the first other object defining c->name. */
+struct pt_find {
+	const char *name;
+	void *self_base;
+	void *sym;
+};
+
+static int find_in(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct pt_find *c = data;
+
+	(void)size;
+	if (!info->dlpi_name[0] || (void *)info->dlpi_addr == c->self_base)
+		return 0;
+	void *h = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+	if (!h)
+		return 0;
+	void *p = dlsym(h, c->name);
+	if (p) {
+		c->sym = p;
+		found_handle = h;	/* keeps its reference: never unloaded */
+		return 1;
+	}
+	dlclose(h);
+	return 0;
+}
+
+/* The real `name`: the next definition after this library.  NULL only when
+ * no loaded object defines it, in which case nobody could have called it. */
+static void *real(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+	Dl_info self;
+
+	if (p)
+		return p;
+	struct pt_find c = { name, NULL, NULL };
+	if (dladdr((void *)real, &self))
+		c.self_base = self.dli_fbase;
+	dl_iterate_phdr(find_in, &c);
+	if (!c.sym)
+		pt_log("%s: no definition found to call", name);
+	return c.sym;
+}
+
+/* The outermost initialisation function returned: arm or start tracing. */
+static void initialised(void)
+{
+	if (init_depth > 0 || !pt_init_python(found_handle))
+		return;
+	if (!pt_py.IsInitialized())
+		return;		/* initialisation failed: nothing to trace */
+	if (!in_main)
+		pt_start(PT_FROM_NOW, program_invocation_short_name);
+	else if (!pt_py.AddAuditHook)
+		pt_start(PT_FROM_MAIN, NULL);
+}
+
+PT_EXPORT void Py_InitializeEx(int initsigs)
+{
+	void (*f)(int) = (void (*)(int))real("Py_InitializeEx");
+
+	if (!f)
+		return;
+	init_depth++;
+	f(initsigs);
+	init_depth--;
+	initialised();
+}
+
+PT_EXPORT void Py_Initialize(void)
+{
+	void (*f)(void) = (void (*)(void))real("Py_Initialize");
+
+	if (!f)
+		return;
+	init_depth++;
+	f();
+	init_depth--;
+	initialised();
+}
+
+PT_EXPORT struct pt_status Py_InitializeFromConfig(const void *config)
+{
+	struct pt_status (*f)(const void *) =
+		(struct pt_status (*)(const void *))real("Py_InitializeFromConfig");
+	struct pt_status st = { 1, "Py_InitializeFromConfig",
+				"pytrace: real function not found", 1 };
+
+	if (!f)
+		return st;
+	init_depth++;
+	st = f(config);
+	init_depth--;
+	if (st.type == 0)
+		initialised();
+	return st;
+}
+
+PT_EXPORT struct pt_initerror _Py_InitializeMainInterpreter(void *interp,
+							    const void *config)
+{
+	struct pt_initerror (*f)(void *, const void *) =
+		(struct pt_initerror (*)(void *, const void *))real(
+			"_Py_InitializeMainInterpreter");
+	struct pt_initerror err = { "_Py_InitializeMainInterpreter",
+				    "pytrace: real function not found", 0 };
+
+	if (!f)
+		return err;
+	init_depth++;
+	err = f(interp, config);
+	init_depth--;
+	if (!err.msg)
+		initialised();
+	return err;
+}
+
+/* Py_Main takes char ** on 2.7 and wchar_t ** on 3.x: a pointer either way. */
+PT_EXPORT int Py_Main(int argc, void *argv)
+{
+	int (*f)(int, void *) = (int (*)(int, void *))real("Py_Main");
+
+	if (!f)
+		return 1;
+	in_main = 1;
+	return f(argc, argv);
+}
+
+PT_EXPORT int Py_BytesMain(int argc, char **argv)
+{
+	int (*f)(int, char **) = (int (*)(int, char **))real("Py_BytesMain");
+
+	if (!f)
+		return 1;
+	in_main = 1;
+	return f(argc, argv);
+}
+
+PT_EXPORT int _Py_UnixMain(int argc, char **argv)
+{
+	int (*f)(int, char **) = (int (*)(int, char **))real("_Py_UnixMain");
+
+	if (!f)
+		return 1;
+	in_main = 1;
+	return f(argc, argv);
+}
