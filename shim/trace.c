@@ -11,6 +11,7 @@
  * on the first event of each code object.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "codemap.h"
@@ -28,10 +29,38 @@ static struct {
 	const char *cwd;
 } tr;
 
+/*
+ * frozen_file - for co_filename "<frozen a.b>", the module file `modfile`
+ * when it is a/b.py or a/b/__init__.py (3.11+ freezes os, codecs,
+ * importlib._bootstrap_external... and sets __file__ to their source); else
+ * NULL.
+ */
+static const char *frozen_file(const char *raw, const char *modfile)
+{
+	char want[PATH_MAX];
+	size_t n = strlen(raw), m;
+
+	if (!modfile || strncmp(raw, "<frozen ", 8) != 0 || raw[n - 1] != '>' ||
+	    n - 9 + 2 >= sizeof(want))
+		return NULL;
+	want[0] = '/';
+	for (size_t i = 8; i < n - 1; i++)
+		want[i - 7] = raw[i] == '.' ? '/' : raw[i];
+	want[n - 8] = '\0';
+	m = strlen(modfile);
+	for (int pkg = 0; pkg < 2; pkg++) {
+		char full[PATH_MAX];
+		int k = snprintf(full, sizeof(full), "%s%s", want,
+				 pkg ? "/__init__.py" : ".py");
+		if (k > 0 && (size_t)k <= m && strcmp(modfile + m - (size_t)k, full) == 0)
+			return modfile;
+	}
+	return NULL;
+}
+
 /* Printable path of a code object's file: co_filename made absolute and
- * normalised; "<frozen NAME>" of module NAME is shown as its __file__. */
-static struct pt_file *file_of(PyObject *code, const char *modname,
-			       const char *modfile)
+ * normalised, or the source file of a frozen module. */
+static struct pt_file *file_of(PyObject *code, const char *modfile)
 {
 	char raw[PATH_MAX], norm[PATH_MAX];
 	PyObject *o = pt_py.GetAttrString(code, "co_filename");
@@ -39,15 +68,11 @@ static struct pt_file *file_of(PyObject *code, const char *modname,
 
 	if (o)
 		pt_py.DecRef(o);
-	if (n < 0)
+	if (n <= 0)
 		return NULL;
 	if (raw[0] == '<') {
-		size_t ml = modname ? strlen(modname) : 0;
-		if (modfile && ml && strncmp(raw, "<frozen ", 8) == 0 &&
-		    strncmp(raw + 8, modname, ml) == 0 &&
-		    strcmp(raw + 8 + ml, ">") == 0)
-			return pt_file_get(modfile);
-		return pt_file_get(raw);
+		const char *real = frozen_file(raw, modfile);
+		return pt_file_get(real ? real : raw);
 	}
 	if (pt_path_normalize(raw, tr.cwd, norm, sizeof(norm)) < 0)
 		return pt_file_get(raw);
@@ -77,7 +102,7 @@ static struct pt_file *learn(PyObject *globals, PyObject *code)
 	if (pt_py_cstr(fo, file, sizeof(file)) >= 0 &&
 	    pt_path_normalize(file, tr.cwd, norm, sizeof(norm)) >= 0)
 		modfile = norm;
-	struct pt_file *f = file_of(code, modname, modfile);
+	struct pt_file *f = file_of(code, modfile);
 	if (f && pt_rules_ignored(tr.rules, modfile ? modfile : f->path, modname))
 		return NULL;
 	return f;
