@@ -27,7 +27,11 @@
 static struct {
 	PyObject *thread_hook;	/* the C function given to threading */
 	int threading_hooked;
+	int told_replaced;	/* the "own trace function" message was given */
 } st;
+
+/* This thread runs pytrace's trace function (as far as pytrace knows). */
+static __thread int tls_traced;
 
 /*
  * pt_trace - the trace function.  Only line events matter; the code object
@@ -66,6 +70,7 @@ static PyObject *thread_hook(PyObject *self, PyObject *args)
 	(void)self;
 	(void)args;
 	pt_py.SetTrace(pt_trace, NULL);
+	tls_traced = 1;
 	pt_py.IncRef(pt_py.None);
 	return pt_py.None;
 }
@@ -154,5 +159,18 @@ int pt_settrace_start(void)
 		trace_other_threads();
 		pt_py.SetTrace(pt_trace, NULL);
 	}
+	tls_traced = 1;
 	return 0;
+}
+
+void pt_settrace_replaced(void)
+{
+	if (!tls_traced)
+		return;		/* pytrace's own call, or an untraced thread */
+	tls_traced = 0;
+	if (st.told_replaced)
+		return;
+	st.told_replaced = 1;
+	pt_log("the program set its own trace function (sys.settrace: a "
+	       "debugger, coverage?); pytrace no longer traces that thread");
 }

@@ -15,7 +15,9 @@
  * traced from the moment its initialisation returns.
  *
  * PyEval_SetTrace and sys.monitoring raise nested audit events; the
- * `started` flag, set first, turns those and every later event away at once.
+ * `started` flag, set first, turns those and every later event away at
+ * once, but for "sys.settrace": the program replacing pytrace's trace
+ * function, which it is told about once.
  */
 #include <errno.h>
 #include <limits.h>
@@ -115,7 +117,12 @@ static int pt_audit(const char *event, PyObject *args, void *data)
 	char name[PATH_MAX];
 
 	(void)data;
-	if (started || strncmp(event, "cpython.run_", 12) != 0)
+	if (started) {
+		if (event[0] == 's' && strcmp(event, "sys.settrace") == 0)
+			pt_settrace_replaced();
+		return 0;
+	}
+	if (strncmp(event, "cpython.run_", 12) != 0)
 		return 0;
 	if (strcmp(event + 12, "file") == 0)
 		script_name(args, name, sizeof(name));

@@ -54,6 +54,9 @@ void pt_trace_emit(struct pt_file *f, int lineno);
 
 /* settrace.c */
 int pt_settrace_start(void);
+/* pt_settrace_replaced - the program calls sys.settrace (audit event,
+ * 3.8+): say once that the calling thread is no longer traced. */
+void pt_settrace_replaced(void);
 void pt_settrace_threading(PyObject *globals);
 
 /* monitor.c: -1 when sys.monitoring cannot be used (caller falls back). */

@@ -66,3 +66,81 @@ load ../helper
 	assert_success
 	assert_output "own tracer called: True"
 }
+
+# version NNN of $PYTHON: 207, 306, ..., 313
+pyver() {
+	"$PYTHON" -c 'import sys; print("%d%02d" % sys.version_info[:2])'
+}
+
+@test "a thread that exists before tracing starts is traced (3.9+; a known limit before)" {
+	local D=$BATS_TEST_TMPDIR
+	mkdir "$D/site"
+	cat >"$D/site/sitecustomize.py" <<-'PY'
+	import threading
+	go = threading.Event()
+	done = threading.Event()
+	def early_work():
+	    return "early"
+	def early():
+	    go.wait()
+	    early_work()
+	    done.set()
+	t = threading.Thread(target=early)
+	t.daemon = True
+	t.start()
+	PY
+	printf 'import sitecustomize\nsitecustomize.go.set()\nsitecustomize.done.wait()\n' >"$D/main.py"
+	PYTHONPATH=$D/site PYTRACE_OUTPUT=$D/out PYTRACE_IGNORE_DIRS=$(sys_dirs) traced "$PYTHON" "$D/main.py"
+	assert_file_contains "$D/out" "^$D/main.py(3): sitecustomize.done.wait()\$"
+	if [ "$(pyver)" -ge 309 ]; then
+		assert_file_contains "$D/out" "^$D/site/sitecustomize.py(5):     return \"early\"\$"
+	else
+		refute grep -q 'sitecustomize.py' "$D/out"
+	fi
+}
+
+@test "a thread started with _thread.start_new_thread is traced (3.12+; a known limit before)" {
+	local D=$BATS_TEST_TMPDIR
+	cat >"$D/raw.py" <<-'PY'
+	try:
+	    import _thread as thread
+	except ImportError:
+	    import thread
+	lock = thread.allocate_lock()
+	lock.acquire()
+	def body():
+	    x = "raw thread"
+	    lock.release()
+	thread.start_new_thread(body, ())
+	lock.acquire()
+	PY
+	PYTRACE_OUTPUT=$D/out PYTRACE_IGNORE_DIRS=$(sys_dirs) traced "$PYTHON" "$D/raw.py"
+	assert_file_contains "$D/out" "^$D/raw.py(11): lock.acquire()\$"
+	if [ "$(pyver)" -ge 312 ]; then
+		assert_file_contains "$D/out" "^$D/raw.py(8):     x = \"raw thread\"\$"
+	else
+		refute grep -q 'raw.py(8)' "$D/out"
+	fi
+}
+
+@test "a program's own sys.settrace: 3.12+ traced on; 3.8-3.11 one message; no crash anywhere" {
+	local D=$BATS_TEST_TMPDIR
+	printf 'import sys\ndef f():\n    return 1\nf()\nsys.settrace(lambda *a: None)\nf()\nprint("done")\n' >"$D/own.py"
+	run --separate-stderr env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT=$D/out "$PYTHON" "$D/own.py"
+	assert_success
+	assert_output "done"
+	assert_file_contains "$D/out" "^$D/own.py(5): sys.settrace(lambda \*a: None)\$"
+	local v
+	v=$(pyver)
+	if [ "$v" -ge 312 ]; then
+		assert_equal "$stderr" ""
+		assert_file_contains "$D/out" "^$D/own.py(7): print(\"done\")\$"
+	else
+		refute grep -q 'own.py(7)' "$D/out"
+		if [ "$v" -ge 308 ]; then
+			assert_regex "$stderr" "^pytrace\[[0-9]+\]: the program set its own trace function \(sys.settrace: a debugger, coverage\?\); pytrace no longer traces that thread$"
+		else
+			assert_equal "$stderr" ""
+		fi
+	fi
+}
