@@ -30,8 +30,10 @@ static struct {
 	int told_replaced;	/* the "own trace function" message was given */
 } st;
 
-/* This thread runs pytrace's trace function (as far as pytrace knows). */
-static __thread int tls_traced;
+/* This thread runs pytrace's trace function (as far as pytrace knows).
+ * initial-exec: the library is loaded at start-up, and this keeps the
+ * access a plain load, with no call into the dynamic loader. */
+static __thread int tls_traced __attribute__((tls_model("initial-exec")));
 
 /*
  * pt_trace - the trace function.  Only line events matter; the code object
@@ -167,6 +169,12 @@ void pt_settrace_replaced(void)
 {
 	if (!tls_traced)
 		return;		/* pytrace's own call, or an untraced thread */
+	/* threading (or eventlet's green threading, in a greenlet of this
+	 * thread) passing pytrace's own hook on */
+	PyObject *g = pt_py.EvalGetGlobals();
+	if (g && st.thread_hook &&
+	    pt_py.DictGetItemString(g, "_trace_hook") == st.thread_hook)
+		return;
 	tls_traced = 0;
 	if (st.told_replaced)
 		return;

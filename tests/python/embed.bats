@@ -8,7 +8,7 @@ setup() {
 	D=$BATS_TEST_TMPDIR
 	read -r PREFIX LIBDIR SONAME < <("$PYTHON" -c 'import sys, sysconfig
 v = sysconfig.get_config_var
-print(sys.prefix, v("LIBDIR"), v("INSTSONAME"))')
+print("%s %s %s" % (sys.prefix, v("LIBDIR"), v("INSTSONAME")))')
 	LIBPY=$LIBDIR/$SONAME
 	if [ ! -f "$LIBPY" ]; then
 		[ "${CI:-}" != true ] || fail "$LIBPY is missing"

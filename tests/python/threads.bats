@@ -144,3 +144,16 @@ pyver() {
 		fi
 	fi
 }
+
+@test "3.12+: with every sys.monitoring tool id taken, one message and PyEval_SetTrace instead" {
+	[ "$(pyver)" -ge 312 ] || skip "sys.monitoring is 3.12+"
+	local D=$BATS_TEST_TMPDIR
+	mkdir "$D/site"
+	printf 'import sys\nfor i in range(6):\n    sys.monitoring.use_tool_id(i, "other%%d" %% i)\n' >"$D/site/sitecustomize.py"
+	printf 'def f():\n    return 1\nf()\nprint("done")\n' >"$D/p.py"
+	run --separate-stderr env PYTHONPATH="$D/site" LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT=$D/out "$PYTHON" "$D/p.py"
+	assert_success
+	assert_output "done"
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: every sys.monitoring tool id is in use; tracing with PyEval_SetTrace instead$"
+	assert_file_contains "$D/out" "^$D/p.py(2):     return 1\$"
+}
