@@ -2,6 +2,7 @@
 # pytrace: see README.md.  `make`, `make check`, `make demo`, `make install`.
 
 PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
@@ -12,32 +13,37 @@ CFLAGS  ?= -O2 -g
 # WERROR=-Werror turns warnings into errors (CI does).
 WERROR  ?=
 PT_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -fPIC \
-             -fvisibility=hidden $(WERROR)
+             -fvisibility=hidden $(WERROR) \
+             -DPYTRACE_SYSCONFDIR='"$(SYSCONFDIR)"'
 PT_LDFLAGS = -shared -Wl,--no-undefined -Wl,-z,relro -Wl,-z,now
 PT_LDLIBS  = -ldl -lpthread
 
-LIB  = libpytrace.so
-SRCS = $(wildcard shim/*.c)
-OBJS = $(SRCS:.c=.o)
-# Objects that need no Python: linked into the unit tests.
+LIB   = libpytrace.so
+CHECK = pytrace-check
+SRCS  = $(filter-out shim/check.c,$(wildcard shim/*.c))
+OBJS  = $(SRCS:.c=.o)
+# Objects that need no Python: linked into the unit tests and pytrace-check.
 PURE_OBJS = shim/path.o shim/settings.o shim/rules.o shim/output.o \
-            shim/source.o shim/log.o
+            shim/source.o shim/log.o shim/conf.o
 
 .PHONY: all install uninstall clean check unit demo deps bench
 
-all: $(LIB)
+all: $(LIB) $(CHECK)
 
 $(LIB): $(OBJS)
 	$(CC) $(CFLAGS) $(PT_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PT_LDLIBS)
 
-shim/%.o: shim/%.c shim/*.h
+$(CHECK): shim/check.o $(PURE_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ shim/check.o $(PURE_OBJS) $(PT_LDLIBS)
+
+shim/%.o: shim/%.c shim/*.h Makefile
 	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 tests/unit/unit: tests/unit/unit.c $(PURE_OBJS) shim/*.h
 	$(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) \
 	    -Ishim -o $@ tests/unit/unit.c $(PURE_OBJS) $(PT_LDLIBS)
 
-install: $(LIB)
+install: $(LIB) $(CHECK)
 	install -d $(DESTDIR)$(LIBDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
 
@@ -58,7 +64,7 @@ unit: tests/unit/unit
 
 check:
 	@tests/deps test
-	@$(MAKE) --no-print-directory $(LIB) tests/unit/unit
+	@$(MAKE) --no-print-directory $(LIB) $(CHECK) tests/unit/unit
 	tests/run
 
 demo:

@@ -100,7 +100,10 @@ int pt_init_python(void *handle)
 
 	if (state)
 		return state > 0;
-	enable = getenv("PYTRACE_ENABLE");
+	/* The cheap early way out; the full settings are read at start. */
+	enable = getenv("PYTRACE_ENABLED");
+	if (!enable)
+		enable = getenv("PYTRACE_ENABLE");
 	if (enable && pt_parse_bool(enable) == 0) {
 		state = -1;
 		return 0;

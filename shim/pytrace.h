@@ -22,4 +22,11 @@
 /* log.c: one line "pytrace[pid]: message" on standard error. */
 void pt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* What follows a bad setting, appended to its message: "; not tracing" in
+ * a traced process, nothing in pytrace-check. */
+extern const char *pt_log_consequence;
+
+/* Also send messages to syslog (/dev/log): 1 in a traced process. */
+extern int pt_log_syslog;
+
 #endif

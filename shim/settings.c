@@ -1,26 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * settings.c - the table of settings and their setters.
+ * settings.c - the table of settings, their setters, and the environment.
  *
- * Lookup order: the built-in defaults (pt_settings_init), then the
- * environment (pt_settings_from_env), where each setting `name` is read from
- * PYTRACE_<NAME IN CAPITALS>.  Lists use ':' between directories and ','
- * between other items, as trace.py's --ignore-dir and --ignore-module do.
+ * Each setting has one row: name, type, default (as a user would write it
+ * in the environment) and setter.  Defaults go through the setters too, so
+ * a default is always a value the setter accepts.  Every value records
+ * where it came from, for `pytrace-check`.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "output.h"
 #include "pytrace.h"
 #include "settings.h"
 
-/* One setting: its name and its setter. */
+typedef int (*pt_setter)(struct pt_settings *s, const struct pt_value *v,
+			 char *err, size_t errsize);
+
+/* One setting. */
 struct pt_setting {
 	const char *name;
-	int (*set)(struct pt_settings *s, const char *value,
-		   const char *origin);
+	enum pt_type type;
+	const char *def;	/* default, in the environment's syntax */
+	pt_setter set;
+	const char *alias;	/* another environment name, or NULL */
 };
 
 int pt_parse_bool(const char *v)
@@ -46,101 +53,237 @@ static void strlist_free(struct pt_strlist *l)
 	l->n = 0;
 }
 
-/* Replace *l with the non-empty items of value split at sep. */
-static int strlist_split(struct pt_strlist *l, const char *value, char sep)
+/* Replace *l with a copy of the non-empty items (trimmed) of v. */
+static int strlist_set(struct pt_strlist *l, const struct pt_value *v)
 {
-	struct pt_strlist n = { NULL, 0 };
-	size_t cap = 1;
+	struct pt_strlist n = { calloc(v->n + 1, sizeof(char *)), 0 };
 
-	for (const char *p = value; *p; p++)
-		cap += *p == sep;
-	n.v = calloc(cap, sizeof(char *));
 	if (!n.v)
 		return -ENOMEM;
-	for (const char *p = value; *p;) {
-		const char *end = strchrnul(p, sep);
-		const char *a = p, *b = end;
+	for (size_t i = 0; i < v->n; i++) {
+		const char *a = v->items[i], *b = a + strlen(a);
 
 		while (a < b && isspace((unsigned char)*a))
 			a++;
 		while (b > a && isspace((unsigned char)b[-1]))
 			b--;
-		if (b > a) {
-			n.v[n.n] = strndup(a, (size_t)(b - a));
-			if (!n.v[n.n]) {
-				strlist_free(&n);
-				return -ENOMEM;
-			}
-			n.n++;
+		if (b == a)
+			continue;
+		n.v[n.n] = strndup(a, (size_t)(b - a));
+		if (!n.v[n.n]) {
+			strlist_free(&n);
+			return -ENOMEM;
 		}
-		p = *end ? end + 1 : end;
+		n.n++;
 	}
 	strlist_free(l);
 	*l = n;
 	return 0;
 }
 
-static int set_enable(struct pt_settings *s, const char *v, const char *origin)
+static int set_enabled(struct pt_settings *s, const struct pt_value *v,
+		       char *err, size_t errsize)
 {
-	int b = pt_parse_bool(v);
-
-	if (b < 0) {
-		pt_log("%s: '%s' is not a boolean (use 1 or 0); not tracing", origin, v);
-		return b;
-	}
-	s->enable = b;
+	(void)err;
+	(void)errsize;
+	s->enabled = v->b;
 	return 0;
 }
 
-static int set_output(struct pt_settings *s, const char *v, const char *origin)
+static int set_output(struct pt_settings *s, const struct pt_value *v,
+		      char *err, size_t errsize)
 {
-	(void)origin;
+	char probe[4096];
+	const char *bad = NULL;
+	char *o = NULL;
+
+	if (v->str[0] != '\0' && strcmp(v->str, "stderr") != 0) {
+		if (pt_out_expand(v->str, "n", 1, probe, sizeof(probe), &bad) ==
+		    -EINVAL) {
+			snprintf(err, errsize, "unknown '%.2s' in '%s' (use %%p, "
+				 "%%n, %%%%)", bad, v->str);
+			return -EINVAL;
+		}
+		if (!(o = strdup(v->str)))
+			return -ENOMEM;
+	}
 	free(s->output);
-	s->output = NULL;
-	if (*v == '\0' || strcmp(v, "stderr") == 0)
-		return 0;
-	s->output = strdup(v);
-	return s->output ? 0 : -ENOMEM;
+	s->output = o;
+	return 0;
 }
 
-static int set_ignore_dirs(struct pt_settings *s, const char *v,
-			   const char *origin)
+static int set_ignore_dirs(struct pt_settings *s, const struct pt_value *v,
+			   char *err, size_t errsize)
 {
-	(void)origin;
-	return strlist_split(&s->ignore_dirs, v, ':');
+	(void)err;
+	(void)errsize;
+	return strlist_set(&s->ignore_dirs, v);
 }
 
-static int set_ignore_modules(struct pt_settings *s, const char *v,
-			      const char *origin)
+static int set_ignore_modules(struct pt_settings *s, const struct pt_value *v,
+			      char *err, size_t errsize)
 {
-	int err = strlist_split(&s->ignore_modules, v, ',');
+	for (size_t i = 0; i < v->n; i++) {
+		const char *m = v->items[i], *end = m + strlen(m);
 
-	for (size_t i = 0; !err && i < s->ignore_modules.n; i++) {
-		const char *m = s->ignore_modules.v[i];
-
-		for (const char *c = m; *c; c++) {
+		while (isspace((unsigned char)*m))
+			m++;
+		while (end > m && isspace((unsigned char)end[-1]))
+			end--;
+		for (const char *c = m; c < end; c++) {
 			if (!isalnum((unsigned char)*c) && *c != '_' &&
 			    *c != '.' && !((unsigned char)*c & 0x80)) {
-				pt_log("%s: '%s' is not a dotted module name; not tracing",
-				       origin, m);
+				snprintf(err, errsize,
+					 "'%.*s' is not a dotted module name",
+					 (int)(end - m), m);
 				return -EINVAL;
 			}
 		}
 	}
-	return err;
+	return strlist_set(&s->ignore_modules, v);
 }
 
-static const struct pt_setting pt_table[] = {
-	{ "enable", set_enable },
-	{ "output", set_output },
-	{ "ignore_dirs", set_ignore_dirs },
-	{ "ignore_modules", set_ignore_modules },
+static const struct pt_setting pt_table[PT_NSETTINGS] = {
+	[PT_S_ENABLED] = { "enabled", PT_T_BOOL, "true", set_enabled,
+			   "PYTRACE_ENABLE" },
+	[PT_S_OUTPUT] = { "output", PT_T_STRING, "stderr", set_output, NULL },
+	[PT_S_IGNORE_DIRS] = { "ignore_dirs", PT_T_DIRS, "", set_ignore_dirs,
+			       NULL },
+	[PT_S_IGNORE_MODULES] = { "ignore_modules", PT_T_NAMES, "",
+				  set_ignore_modules, NULL },
 };
+
+const char *pt_setting_name(int id)
+{
+	return pt_table[id].name;
+}
+
+enum pt_type pt_setting_type(int id)
+{
+	return pt_table[id].type;
+}
+
+void pt_setting_env_name(int id, char *buf, size_t size)
+{
+	size_t n = (size_t)snprintf(buf, size, "PYTRACE_");
+
+	for (const char *c = pt_table[id].name; *c && n + 1 < size; c++)
+		buf[n++] = (char)toupper((unsigned char)*c);
+	buf[n < size ? n : size - 1] = '\0';
+}
+
+/* Edit distance between a and b, capped: enough for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+int pt_setting_find(const char *name, const char **hint)
+{
+	size_t best = 3;	/* at most two edits away */
+
+	for (int i = 0; i < PT_NSETTINGS; i++)
+		if (strcmp(pt_table[i].name, name) == 0)
+			return i;
+	if (hint) {
+		*hint = NULL;
+		for (int i = 0; i < PT_NSETTINGS; i++) {
+			size_t d = distance(name, pt_table[i].name);
+			if (d < best) {
+				best = d;
+				*hint = pt_table[i].name;
+			}
+		}
+	}
+	return -1;
+}
+
+int pt_setting_apply(struct pt_settings *s, int id, const struct pt_value *v,
+		     const char *origin, char *err, size_t errsize)
+{
+	int rc = pt_table[id].set(s, v, err, errsize);
+
+	if (rc == -ENOMEM)
+		snprintf(err, errsize, "out of memory");
+	if (rc == 0) {
+		char *o = strdup(origin);
+		if (o) {
+			free(s->origin[id]);
+			s->origin[id] = o;
+		}
+	}
+	return rc;
+}
+
+/* Parse `text` (environment syntax) as setting id's type and apply it. */
+static int apply_text(struct pt_settings *s, int id, const char *text,
+		      const char *origin, char *err, size_t errsize)
+{
+	struct pt_value v = { text, NULL, 0, 0 };
+	enum pt_type t = pt_table[id].type;
+	int rc;
+
+	if (t == PT_T_BOOL) {
+		v.b = pt_parse_bool(text);
+		if (v.b < 0) {
+			snprintf(err, errsize, "'%s' is not a boolean (use "
+				 "true or false)", text);
+			return -EINVAL;
+		}
+		return pt_setting_apply(s, id, &v, origin, err, errsize);
+	}
+	if (t == PT_T_STRING)
+		return pt_setting_apply(s, id, &v, origin, err, errsize);
+
+	/* a list: split at ':' or ',' */
+	char sep = t == PT_T_DIRS ? ':' : ',';
+	char *copy = strdup(text);
+	size_t cap = 1;
+	for (const char *p = text; *p; p++)
+		cap += *p == sep;
+	const char **items = calloc(cap, sizeof(char *));
+	if (!copy || !items) {
+		free(copy);
+		free(items);
+		snprintf(err, errsize, "out of memory");
+		return -ENOMEM;
+	}
+	for (char *p = copy, *tok; (tok = strsep(&p, (char[]){ sep, 0 }));)
+		items[v.n++] = tok;
+	v.items = items;
+	rc = pt_setting_apply(s, id, &v, origin, err, errsize);
+	free(items);
+	free(copy);
+	return rc;
+}
 
 void pt_settings_init(struct pt_settings *s)
 {
+	char err[256];
+
 	memset(s, 0, sizeof(*s));
-	s->enable = 1;
+	for (int i = 0; i < PT_NSETTINGS; i++)
+		apply_text(s, i, pt_table[i].def, "default", err, sizeof(err));
 }
 
 void pt_settings_free(struct pt_settings *s)
@@ -148,36 +291,78 @@ void pt_settings_free(struct pt_settings *s)
 	free(s->output);
 	strlist_free(&s->ignore_dirs);
 	strlist_free(&s->ignore_modules);
-	pt_settings_init(s);
-}
-
-int pt_settings_set(struct pt_settings *s, const char *name,
-		    const char *value, const char *origin)
-{
-	for (size_t i = 0; i < sizeof(pt_table) / sizeof(pt_table[0]); i++)
-		if (strcmp(pt_table[i].name, name) == 0)
-			return pt_table[i].set(s, value, origin);
-	pt_log("%s: unknown setting '%s'", origin, name);
-	return -EINVAL;
+	for (int i = 0; i < PT_NSETTINGS; i++)
+		free(s->origin[i]);
+	memset(s, 0, sizeof(*s));
 }
 
 int pt_settings_from_env(struct pt_settings *s)
 {
-	int first = 0;
+	int rc = 0;
 
-	for (size_t i = 0; i < sizeof(pt_table) / sizeof(pt_table[0]); i++) {
-		char var[64] = "PYTRACE_";
-		size_t n = strlen(var);
+	for (int i = 0; i < PT_NSETTINGS; i++) {
+		char var[64], err[512];
+		const char *alias = pt_table[i].alias;
 
-		for (const char *c = pt_table[i].name; *c && n < sizeof(var) - 1;)
-			var[n++] = (char)toupper((unsigned char)*c++);
-		var[n] = '\0';
+		pt_setting_env_name(i, var, sizeof(var));
 		const char *v = getenv(var);
+		if (!v && alias && (v = getenv(alias)))
+			snprintf(var, sizeof(var), "%s", alias);
 		if (!v)
 			continue;
-		int err = pt_settings_set(s, pt_table[i].name, v, var);
-		if (err && !first)
-			first = err;
+		if (apply_text(s, i, v, var, err, sizeof(err)) < 0) {
+			pt_log("%s: %s%s", var, err, pt_log_consequence);
+			rc = -EINVAL;
+		}
 	}
-	return first;
+	return rc;
+}
+
+/* Append `str` to buf as a quoted string of the configuration syntax. */
+static size_t put_quoted(char *buf, size_t size, size_t n, const char *str)
+{
+	if (n + 1 < size)
+		buf[n++] = '"';
+	for (const char *c = str; *c && n + 3 < size; c++) {
+		if (*c == '"' || *c == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *c;
+	}
+	if (n + 1 < size)
+		buf[n++] = '"';
+	buf[n < size ? n : size - 1] = '\0';
+	return n;
+}
+
+void pt_settings_format(const struct pt_settings *s, int id, char *buf,
+			size_t size)
+{
+	const struct pt_strlist *l = NULL;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	switch (id) {
+	case PT_S_ENABLED:
+		snprintf(buf, size, "%s", s->enabled ? "true" : "false");
+		return;
+	case PT_S_OUTPUT:
+		put_quoted(buf, size, 0, s->output ? s->output : "stderr");
+		return;
+	case PT_S_IGNORE_DIRS:
+		l = &s->ignore_dirs;
+		break;
+	case PT_S_IGNORE_MODULES:
+		l = &s->ignore_modules;
+		break;
+	}
+	if (!l)
+		return;
+	n = (size_t)snprintf(buf, size, "[");
+	for (size_t i = 0; i < l->n && n < size; i++) {
+		if (i)
+			n += (size_t)snprintf(buf + n, size - n, ", ");
+		n = put_quoted(buf, size, n, l->v[i]);
+	}
+	if (n + 2 <= size)
+		snprintf(buf + n, size - n, "]");
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * settings.h - pytrace's settings: one name, one setter and one default
- * each, read from the environment as PYTRACE_<NAME>.
+ * settings.h - pytrace's settings: one name, one type, one default and
+ * one setter each.  The same setter serves the configuration file
+ * (conf.c) and the environment (PYTRACE_<NAME IN CAPITALS>).
  */
 #ifndef PYTRACE_SETTINGS_H
 #define PYTRACE_SETTINGS_H
@@ -14,37 +15,86 @@ struct pt_strlist {
 	size_t n;
 };
 
+/* The index of each setting in the table (settings.c), in its order. */
+enum pt_setting_id {
+	PT_S_ENABLED,
+	PT_S_OUTPUT,
+	PT_S_IGNORE_DIRS,
+	PT_S_IGNORE_MODULES,
+	PT_NSETTINGS
+};
+
 struct pt_settings {
-	int enable;			/* master switch; default 1 */
+	int enabled;			/* master switch */
 	char *output;			/* path pattern; NULL = stderr */
 	struct pt_strlist ignore_dirs;	/* as written, ~ and $VAR unexpanded */
 	struct pt_strlist ignore_modules; /* dotted module names */
+	char *origin[PT_NSETTINGS];	/* "default", "FILE:LINE" or "PYTRACE_X" */
 };
 
-/* pt_settings_init - the documented defaults. */
+/* The kinds of value a setting takes. */
+enum pt_type {
+	PT_T_BOOL,	/* true/false, 1/0, yes/no, on/off */
+	PT_T_STRING,
+	PT_T_DIRS,	/* list; ':' between items in the environment */
+	PT_T_NAMES,	/* list; ',' between items in the environment */
+};
+
+/* A value on its way to a setter: `str` for scalars, `items` for lists. */
+struct pt_value {
+	const char *str;
+	const char *const *items;
+	size_t n;
+	int b;
+};
+
+/* pt_settings_init - the documented defaults, each with origin "default". */
 void pt_settings_init(struct pt_settings *s);
 
 /* pt_settings_free - release what the setters allocated. */
 void pt_settings_free(struct pt_settings *s);
 
 /*
- * pt_settings_set - the one setter for setting `name`, used by every
- * source.  `origin` names the source in messages ("PYTRACE_OUTPUT").
- * Returns 0, or -EINVAL after one message naming origin and the problem.
+ * pt_setting_find - the id of setting `name`, or -1.  When it is unknown
+ * and `hint` is given, *hint is the closest known name (for "did you
+ * mean"), or NULL when none is close.
  */
-int pt_settings_set(struct pt_settings *s, const char *name,
-		    const char *value, const char *origin);
+int pt_setting_find(const char *name, const char **hint);
+
+/* pt_setting_name, pt_setting_type - of setting `id`. */
+const char *pt_setting_name(int id);
+enum pt_type pt_setting_type(int id);
 
 /*
- * pt_settings_from_env - apply every PYTRACE_<NAME> that is set.  Returns 0
- * or the first error of a setter (all variables are still read).
+ * pt_setting_apply - give setting `id` the value `v`, recording `origin`.
+ * Returns 0, or -EINVAL with what is wrong written to err (no origin, no
+ * newline): the caller reports it with the origin.
+ */
+int pt_setting_apply(struct pt_settings *s, int id, const struct pt_value *v,
+		     const char *origin, char *err, size_t errsize);
+
+/*
+ * pt_settings_from_env - apply every PYTRACE_<NAME> that is set, parsed as
+ * its type: booleans as pt_parse_bool, lists split at ':' (directories) or
+ * ',' (other lists).  Returns 0, or -EINVAL after one message per bad
+ * variable, each naming it.
  */
 int pt_settings_from_env(struct pt_settings *s);
+
+/*
+ * pt_settings_format - write setting `id`'s value in the configuration
+ * file's syntax into buf ("true", "\"/x\"", "[\"a\", \"b\"]").
+ */
+void pt_settings_format(const struct pt_settings *s, int id, char *buf,
+			size_t size);
 
 /*
  * pt_parse_bool - "1/yes/true/on" and "0/no/false/off", any case.  Returns
  * 1 or 0, or -EINVAL for anything else.
  */
 int pt_parse_bool(const char *value);
+
+/* The environment variable that overrides `id`: PYTRACE_<NAME>. */
+void pt_setting_env_name(int id, char *buf, size_t size);
 
 #endif

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "output.h"
 #include "pyapi.h"
 #include "pytrace.h"
@@ -45,9 +46,9 @@ void pt_start(enum pt_trace_from from, const char *name)
 	started = 1;
 	if (name)
 		snprintf(progname, sizeof(progname), "%s", name);
-	/* 1. settings: defaults, then the environment */
-	pt_settings_init(&settings);
-	if (pt_settings_from_env(&settings) < 0 || !settings.enable)
+	/* 1. settings: defaults, the configuration file, the environment */
+	const char *file;
+	if (pt_conf_resolve(&settings, NULL, &file) < 0 || !settings.enabled)
 		return;
 	/* 2. where relative file names point: the directory at start, before
 	 *    the program can chdir */

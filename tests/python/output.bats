@@ -67,7 +67,7 @@ $D/prog.py(2):     return x + 1"
 @test "a bad PYTRACE_ENABLE is one message and the program runs untraced" {
 	run env LD_PRELOAD="$PT_LIB" PYTRACE_ENABLE=maybe PYTRACE_OUTPUT="$D/t" "$PYTHON" "$D/prog.py"
 	assert_success
-	assert_regex "${lines[0]}" "^pytrace\[[0-9]+\]: PYTRACE_ENABLE: 'maybe' is not a boolean \(use 1 or 0\); not tracing$"
+	assert_regex "${lines[0]}" "^pytrace\[[0-9]+\]: PYTRACE_ENABLE: 'maybe' is not a boolean \(use true or false\); not tracing$"
 	assert_equal "${lines[1]}" "2"
 	assert_equal "${#lines[@]}" 2
 	assert_file_not_exists "$D/t"

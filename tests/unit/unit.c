@@ -94,27 +94,55 @@ static void test_below(void)
 	CHECK(pt_path_below("/x.py", "/", 1));
 }
 
+/* Apply `text` to setting `name` as the environment would. */
+static int env_set(struct pt_settings *s, const char *name, const char *text)
+{
+	char var[64];
+	int id = pt_setting_find(name, NULL), rc;
+
+	pt_setting_env_name(id, var, sizeof(var));
+	setenv(var, text, 1);
+	rc = pt_settings_from_env(s);
+	unsetenv(var);
+	return rc;
+}
+
 static void test_settings_and_rules(void)
 {
 	struct pt_settings s;
 	struct pt_rules r;
+	const char *hint;
+	char buf[256];
 
+	unsetenv("PYTRACE_ENABLE");
 	pt_settings_init(&s);
-	CHECK(s.enable == 1 && s.output == NULL);
-	CHECK(pt_settings_set(&s, "enable", "off", "t") == 0 && s.enable == 0);
-	CHECK(pt_settings_set(&s, "enable", "maybe", "t") == -EINVAL);
-	CHECK(pt_settings_set(&s, "output", "/tmp/%p", "t") == 0 &&
+	CHECK(s.enabled == 1 && s.output == NULL);
+	CHECK(strcmp(s.origin[PT_S_OUTPUT], "default") == 0);
+	CHECK(env_set(&s, "enabled", "off") == 0 && s.enabled == 0);
+	CHECK(strcmp(s.origin[PT_S_ENABLED], "PYTRACE_ENABLED") == 0);
+	CHECK(env_set(&s, "enabled", "maybe") == -EINVAL && s.enabled == 0);
+	CHECK(env_set(&s, "output", "/tmp/%p") == 0 &&
 	      strcmp(s.output, "/tmp/%p") == 0);
-	CHECK(pt_settings_set(&s, "output", "stderr", "t") == 0 && !s.output);
-	CHECK(pt_settings_set(&s, "nosuch", "1", "t") == -EINVAL);
-	CHECK(pt_settings_set(&s, "ignore_dirs", "/a::/b/ : rel", "t") == 0 &&
+	CHECK(env_set(&s, "output", "/tmp/%q") == -EINVAL &&
+	      strcmp(s.output, "/tmp/%p") == 0);
+	CHECK(env_set(&s, "output", "stderr") == 0 && !s.output);
+	CHECK(pt_setting_find("nosuch", &hint) == -1 && hint == NULL);
+	CHECK(pt_setting_find("ignore_dir", &hint) == -1 && hint &&
+	      strcmp(hint, "ignore_dirs") == 0);
+	CHECK(pt_setting_find("ignoremodules", &hint) == -1 && hint &&
+	      strcmp(hint, "ignore_modules") == 0);
+	CHECK(env_set(&s, "ignore_dirs", "/a::/b/ : rel") == 0 &&
 	      s.ignore_dirs.n == 3 && strcmp(s.ignore_dirs.v[1], "/b/") == 0);
-	CHECK(pt_settings_set(&s, "ignore_modules", "os, oslo_config,,six", "t") ==
-		      0 &&
+	CHECK(env_set(&s, "ignore_modules", "os, oslo_config,,six") == 0 &&
 	      s.ignore_modules.n == 3 &&
 	      strcmp(s.ignore_modules.v[1], "oslo_config") == 0);
-	CHECK(pt_settings_set(&s, "ignore_modules", "a/b", "t") == -EINVAL);
-	pt_settings_set(&s, "ignore_modules", "os,oslo_config", "t");
+	CHECK(env_set(&s, "ignore_modules", "a/b") == -EINVAL);
+	CHECK(env_set(&s, "ignore_modules", " a b ") == -EINVAL);
+	env_set(&s, "ignore_modules", "os,oslo_config");
+	pt_settings_format(&s, PT_S_IGNORE_MODULES, buf, sizeof(buf));
+	CHECK(strcmp(buf, "[\"os\", \"oslo_config\"]") == 0);
+	pt_settings_format(&s, PT_S_ENABLED, buf, sizeof(buf));
+	CHECK(strcmp(buf, "false") == 0);
 
 	CHECK(pt_rules_build(&r, &s, "/srv") == 0 && r.ndirs == 3 &&
 	      strcmp(r.dirs[2], "/srv/rel") == 0 && strcmp(r.dirs[1], "/b") == 0);

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf.c - read the configuration file, written in libconfig's syntax:
+ *
+ *     output = "/var/log/pytrace/%n.%p.trace";
+ *     ignore_dirs = ["/usr/lib/python3.11", "/usr/lib/python3/dist-packages/eventlet"];
+ *
+ * libconfig is loaded with dlopen() only when a file is read, so the
+ * processes that never read one (every non-Python program, and Python
+ * programs configured by the environment) never map it.  Only
+ * config_init, config_read_file and config_destroy are called; the parsed
+ * tree is walked through libconfig's public structures.
+ *
+ * Nothing in a file is ever silently ignored: an unknown name, a group, a
+ * value of the wrong type is an error that names the file and the line.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "pytrace.h"
+
+/* The soname of libconfig 1.5 to 1.7. */
+#define PT_LIBCONFIG "libconfig.so.9"
+
+static struct {
+	void *handle;
+	void (*init)(config_t *c);
+	int (*read_file)(config_t *c, const char *path);
+	void (*destroy)(config_t *c);
+} lc;
+
+/* Load libconfig; 0 or -ENOENT after one message. */
+static int load_libconfig(const char *path)
+{
+	if (lc.handle)
+		return 0;
+	lc.handle = dlopen(PT_LIBCONFIG, RTLD_NOW | RTLD_LOCAL);
+	if (lc.handle) {
+		lc.init = (void (*)(config_t *))dlsym(lc.handle, "config_init");
+		lc.read_file = (int (*)(config_t *, const char *))dlsym(
+			lc.handle, "config_read_file");
+		lc.destroy = (void (*)(config_t *))dlsym(lc.handle,
+							 "config_destroy");
+	}
+	if (!lc.handle || !lc.init || !lc.read_file || !lc.destroy) {
+		pt_log("%s: cannot load %s to read it (install libconfig9)%s",
+		       path, PT_LIBCONFIG, pt_log_consequence);
+		lc.handle = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "a value";
+	}
+}
+
+static const char *wanted_name(enum pt_type t)
+{
+	switch (t) {
+	case PT_T_BOOL: return "a boolean (true or false)";
+	case PT_T_STRING: return "a string";
+	default: return "a list of strings, [\"a\", \"b\"]";
+	}
+}
+
+/* Apply one top-level setting; 0 or -EINVAL after one message. */
+static int apply(struct pt_settings *s, const config_setting_t *cs,
+		 const char *path)
+{
+	char origin[4096 + 16], err[512];
+	const char *hint = NULL;
+	struct pt_value v = { NULL, NULL, 0, 0 };
+	const char **items = NULL;
+	int id, rc = -EINVAL;
+
+	snprintf(origin, sizeof(origin), "%s:%u", path, cs->line);
+	id = pt_setting_find(cs->name, &hint);
+	if (id < 0) {
+		if (hint)
+			pt_log("%s: unknown setting '%s' (did you mean '%s'?)%s",
+			       origin, cs->name, hint, pt_log_consequence);
+		else
+			pt_log("%s: unknown setting '%s'%s", origin,
+			       cs->name, pt_log_consequence);
+		return -EINVAL;
+	}
+	enum pt_type t = pt_setting_type(id);
+	if (t == PT_T_BOOL && cs->type == CONFIG_TYPE_BOOL) {
+		v.b = cs->value.ival != 0;
+	} else if (t == PT_T_STRING && cs->type == CONFIG_TYPE_STRING) {
+		v.str = cs->value.sval;
+	} else if ((t == PT_T_DIRS || t == PT_T_NAMES) &&
+		   (cs->type == CONFIG_TYPE_ARRAY || cs->type == CONFIG_TYPE_LIST)) {
+		const config_list_t *l = cs->value.list;
+		size_t n = l ? l->length : 0;
+		items = calloc(n + 1, sizeof(char *));
+		if (!items)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			const config_setting_t *e = l->elements[i];
+			if (e->type != CONFIG_TYPE_STRING) {
+				pt_log("%s: '%s' item %zu is %s, expected a "
+				       "string%s", origin, cs->name,
+				       i + 1, type_name(e->type), pt_log_consequence);
+				goto out;
+			}
+			items[i] = e->value.sval;
+		}
+		v.items = items;
+		v.n = n;
+	} else {
+		pt_log("%s: '%s' is %s, expected %s%s", origin,
+		       cs->name, type_name(cs->type), wanted_name(t), pt_log_consequence);
+		return -EINVAL;
+	}
+	rc = pt_setting_apply(s, id, &v, origin, err, sizeof(err));
+	if (rc < 0)
+		pt_log("%s: %s: %s%s", origin, cs->name, err, pt_log_consequence);
+out:
+	free(items);
+	return rc < 0 ? -EINVAL : 0;
+}
+
+int pt_conf_load(struct pt_settings *s, const char *path)
+{
+	config_t cfg;
+	int rc = 0;
+
+	if (access(path, R_OK) < 0) {
+		pt_log("%s: cannot read the configuration: %s%s",
+		       path, strerror(errno), pt_log_consequence);
+		return -EINVAL;
+	}
+	if (load_libconfig(path) < 0)
+		return -EINVAL;
+	lc.init(&cfg);
+	if (!lc.read_file(&cfg, path)) {
+		if (cfg.error_type == CONFIG_ERR_FILE_IO)
+			pt_log("%s: cannot read the configuration%s",
+			       path, pt_log_consequence);
+		else
+			pt_log("%s:%d: %s%s",
+			       cfg.error_file ? cfg.error_file : path,
+			       cfg.error_line, cfg.error_text, pt_log_consequence);
+		lc.destroy(&cfg);
+		return -EINVAL;
+	}
+	const config_list_t *top = cfg.root ? cfg.root->value.list : NULL;
+	for (unsigned i = 0; top && i < top->length; i++)
+		if (apply(s, top->elements[i], path) < 0)
+			rc = -EINVAL;
+	lc.destroy(&cfg);
+	return rc;
+}
+
+int pt_conf_resolve(struct pt_settings *s, const char *file, const char **used)
+{
+	static const char def_path[] = PYTRACE_SYSCONFDIR "/pytrace.conf";
+	struct stat st;
+	int rc = 0;
+
+	/* 1. defaults */
+	pt_settings_init(s);
+	/* 2. the file: given, or $PYTRACE_CONF (must exist), or the default
+	 *    one when it exists */
+	*used = NULL;
+	if (!file)
+		file = getenv("PYTRACE_CONF");
+	if (file && file[0] == '\0')
+		file = NULL;
+	if (!file && stat(def_path, &st) == 0)
+		file = def_path;
+	if (file) {
+		*used = file;
+		if (pt_conf_load(s, file) < 0)
+			rc = -EINVAL;
+	}
+	/* 3. the environment wins */
+	if (pt_settings_from_env(s) < 0)
+		rc = -EINVAL;
+	return rc;
+}

@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: MIT
+# The configuration file (PYTRACE_CONF, libconfig syntax), its precedence
+# with the environment, pytrace-check, and every kind of bad input: one
+# message naming the file and line, and the program runs as if untraced.
+
+load helper
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	PY=/usr/bin/python3.11
+	[ -x "$PY" ] || PY=$(command -v python3)
+	CHECK=$PT_ROOT/pytrace-check
+	printf 'import os\ndef f(x):\n    return x + 1\nprint(f(1))\n' >"$D/prog.py"
+	SYS=$(PYTHON=$PY sys_dirs)
+}
+
+# conf TEXT: write TEXT to $D/c.conf
+conf() {
+	printf '%s\n' "$@" >"$D/c.conf"
+}
+
+# untraced_run: run prog.py with PYTRACE_CONF=$D/c.conf; it must behave as
+# untraced (output "2", status 0) and write no trace.
+untraced_run() {
+	run --separate-stderr env LD_PRELOAD="$PT_LIB" PYTRACE_CONF="$D/c.conf" "$PY" "$D/prog.py"
+	assert_success
+	assert_output "2"
+	assert_file_not_exists "$D/t"
+}
+
+@test "settings from the file take effect" {
+	conf "# a comment" \
+		"output = \"$D/%n.trace\";" \
+		"ignore_dirs = [\"$SYS\"];" \
+		'ignore_modules = ["os"];'
+	sed -i "s|\[\"$SYS\"\]|[$(echo "\"$SYS\"" | sed 's/:/", "/g')]|" "$D/c.conf"
+	PYTRACE_CONF=$D/c.conf traced "$PY" "$D/prog.py"
+	assert_equal "$(cat "$D/prog.py.trace")" "$D/prog.py(1): import os
+$D/prog.py(2): def f(x):
+$D/prog.py(4): print(f(1))
+$D/prog.py(3):     return x + 1"
+}
+
+@test "enabled = false in the file keeps the process untraced" {
+	conf 'enabled = false;' "output = \"$D/t\";"
+	untraced_run
+	assert_equal "$stderr" ""
+}
+
+@test "the environment overrides the file; pytrace-check says where each value came from" {
+	conf "output = \"$D/file.trace\";" \
+		'ignore_modules = ["os", "six"];'
+	run env PYTRACE_CONF="$D/c.conf" PYTRACE_IGNORE_MODULES=json,re "$CHECK"
+	assert_success
+	assert_line "# configuration file: $D/c.conf"
+	assert_line --regexp "^enabled = true; +# default$"
+	assert_line --regexp "^output = \"$D/file.trace\"; +# $D/c.conf:1$"
+	assert_line --regexp "^ignore_modules = \[\"json\", \"re\"\]; +# PYTRACE_IGNORE_MODULES$"
+	PYTRACE_CONF=$D/c.conf PYTRACE_OUTPUT=$D/env.trace traced "$PY" "$D/prog.py"
+	assert_file_exists "$D/env.trace"
+	assert_file_not_exists "$D/file.trace"
+}
+
+@test "PYTRACE_ENABLE (the older name) and PYTRACE_ENABLED both switch tracing" {
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_ENABLED=0 PYTRACE_OUTPUT="$D/t" "$PY" "$D/prog.py"
+	assert_file_not_exists "$D/t"
+	run env PYTRACE_ENABLE=no "$CHECK"
+	assert_line --regexp "^enabled = false; +# PYTRACE_ENABLE$"
+}
+
+@test "without PYTRACE_CONF, SYSCONFDIR/pytrace.conf is read when it exists" {
+	mkdir "$D/etc"
+	cc -std=c11 -D_GNU_SOURCE -I"$PT_ROOT/shim" -DPYTRACE_SYSCONFDIR="\"$D/etc\"" \
+		-o "$D/check" "$PT_ROOT"/shim/{check,conf,settings,rules,path,output,source,log}.c -ldl -lpthread
+	run "$D/check"
+	assert_success
+	assert_line "# configuration file: none"
+	echo 'output = "/var/log/x.trace";' >"$D/etc/pytrace.conf"
+	run "$D/check"
+	assert_success
+	assert_line "# configuration file: $D/etc/pytrace.conf"
+	assert_line --regexp "^output = \"/var/log/x.trace\"; +# $D/etc/pytrace.conf:1$"
+}
+
+@test "an unknown setting: file, line, and the name meant" {
+	conf "output = \"$D/t\";" 'ignore_dir = ["/usr"];'
+	untraced_run
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:2: unknown setting 'ignore_dir' \(did you mean 'ignore_dirs'\?\); not tracing$"
+	run "$CHECK" "$D/c.conf"
+	assert_failure
+	assert_line "# errors: a traced process would run untraced"
+}
+
+@test "a syntax error: file and line" {
+	conf "output = \"$D/t\";" 'ignore_dirs = ["/usr",;'
+	untraced_run
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:2: syntax error; not tracing$"
+}
+
+@test "a value of the wrong type, a list item of the wrong type" {
+	conf 'enabled = 1;' 'ignore_modules = "os";' 'ignore_dirs = ("/usr", 3);' 'output = ["x"];'
+	untraced_run
+	assert_equal "$stderr" "$(printf '%s\n' \
+		"c.conf:1: 'enabled' is an integer, expected a boolean (true or false); not tracing" \
+		"c.conf:2: 'ignore_modules' is a string, expected a list of strings, [\"a\", \"b\"]; not tracing" \
+		"c.conf:3: 'ignore_dirs' item 2 is an integer, expected a string; not tracing" \
+		"c.conf:4: 'output' is a list, expected a string; not tracing" |
+		sed "s|^|pytrace[$(echo "$stderr" | head -n 1 | sed 's/^pytrace\[\([0-9]*\)\].*/\1/')]: $D/|")"
+}
+
+@test "a value its setting refuses: file, line, setting and why" {
+	conf "output = \"$D/t.%x\";"
+	untraced_run
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:1: output: unknown '%x' in '$D/t.%x' \(use %p, %n, %%\); not tracing$"
+	conf "output = \"$D/t\";" 'ignore_modules = ["os", "not a name"];'
+	untraced_run
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:2: ignore_modules: 'not a name' is not a dotted module name; not tracing$"
+}
+
+@test "a missing or unreadable file is one message; the program runs untraced" {
+	run --separate-stderr env LD_PRELOAD="$PT_LIB" PYTRACE_CONF="$D/none.conf" PYTRACE_OUTPUT="$D/t" "$PY" "$D/prog.py"
+	assert_success
+	assert_output "2"
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/none.conf: cannot read the configuration: No such file or directory; not tracing$"
+	assert_file_not_exists "$D/t"
+	run "$CHECK" "$D/none.conf"
+	assert_failure
+}
+
+@test "a bad environment value overrides nothing and stops tracing" {
+	conf "output = \"$D/t\";"
+	run --separate-stderr env LD_PRELOAD="$PT_LIB" PYTRACE_CONF="$D/c.conf" PYTRACE_ENABLED=perhaps "$PY" "$D/prog.py"
+	assert_success
+	assert_output "2"
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: PYTRACE_ENABLED: 'perhaps' is not a boolean \(use true or false\); not tracing$"
+	assert_file_not_exists "$D/t"
+}
+
+@test "non-Python programs never read the file: no message even when it is broken" {
+	conf 'this is not a configuration'
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_CONF="$D/c.conf" bash -c 'echo hi'
+	assert_success
+	assert_output "hi"
+}
+
+@test "libconfig is mapped only into processes that read a file" {
+	printf 'import sys\nprint(any("libconfig" in l for l in open("/proc/self/maps")))\n' >"$D/maps.py"
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/t1" "$PY" "$D/maps.py"
+	assert_output "False"
+	conf "output = \"$D/t2\";"
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_CONF="$D/c.conf" "$PY" "$D/maps.py"
+	assert_output "True"
+}
+
+@test "messages also go to syslog" {
+	[ "$(id -u)" = 0 ] && command -v unshare >/dev/null || skip "needs root and unshare"
+	# a private /dev for the traced process, whose log socket the test reads
+	mkdir -p "$D/dev"
+	mknod "$D/dev/null" c 1 3
+	"$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1] + "/dev/log")
+open(sys.argv[1] + "/ready", "w").close()
+s.settimeout(20)
+sys.stdout.write(s.recv(4096).decode())' "$D" >"$D/syslog" &
+	local listener=$!
+	while [ ! -e "$D/ready" ]; do sleep 0.1; done
+	conf 'ignore_dir = [];'
+	run unshare -m sh -c "mount --bind '$D/dev' /dev && LD_PRELOAD='$PT_LIB' PYTRACE_CONF='$D/c.conf' '$PY' '$D/prog.py'"
+	assert_success
+	assert_output --partial "2"
+	wait "$listener"
+	run cat "$D/syslog"
+	assert_output --regexp "^<12>pytrace\[[0-9]+\]: $D/c.conf:1: unknown setting 'ignore_dir' \(did you mean 'ignore_dirs'\?\); not tracing$"
+}
