@@ -36,19 +36,21 @@ static struct {
 	dev_t dev;		/* identity of the file behind fd */
 	ino_t ino;
 	char *pattern;		/* NULL: standard error */
-	char *progname;
+	struct pt_out_vars vars;	/* what the pattern's tokens become */
+	char host[256];
+	unsigned long long size;	/* bytes in the file, as far as known */
 	char path[PATH_MAX];
 	char *buf;
 	size_t len, cap;
 } out = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
-ssize_t pt_out_expand(const char *pattern, const char *progname, long pid,
+ssize_t pt_out_expand(const char *pattern, const struct pt_out_vars *v,
 		      char *dst, size_t size, const char **bad)
 {
 	size_t len = 0;
 
 	for (const char *p = pattern; *p; p++) {
-		char num[24];
+		char tmp[32];
 		const char *s = p;
 		size_t n = 1;
 
@@ -57,11 +59,19 @@ ssize_t pt_out_expand(const char *pattern, const char *progname, long pid,
 			if (*p == '%') {
 				s = "%";
 			} else if (*p == 'p') {
-				n = (size_t)snprintf(num, sizeof(num), "%ld", pid);
-				s = num;
+				n = (size_t)snprintf(tmp, sizeof(tmp), "%ld", v->pid);
+				s = tmp;
 			} else if (*p == 'n') {
-				s = progname;
+				s = v->progname;
 				n = strlen(s);
+			} else if (*p == 'h') {
+				s = v->host;
+				n = strlen(s);
+			} else if (*p == 't') {
+				struct tm tm;
+				localtime_r(&v->start, &tm);
+				n = strftime(tmp, sizeof(tmp), "%Y%m%d-%H%M%S", &tm);
+				s = tmp;
 			} else {
 				if (bad)
 					*bad = p - 1;
@@ -77,13 +87,30 @@ ssize_t pt_out_expand(const char *pattern, const char *progname, long pid,
 	return (ssize_t)len;
 }
 
+/* Create the directory of out.path (mode 0750) when it is missing and its
+ * own parent exists; 0 or a negative errno. */
+static int make_dir(void)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", out.path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return -ENOENT;
+	*slash = '\0';
+	return mkdir(dir, 0750) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
 /* Open out.path; caller holds the lock or is single-threaded. */
 static int open_path(void)
 {
 	struct stat st;
-	int fd = open(out.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-				      O_NOCTTY, 0640);
+	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY;
+	int fd = open(out.path, flags, 0640);
 
+	if (fd < 0 && errno == ENOENT && make_dir() == 0)
+		fd = open(out.path, flags, 0640);
 	if (fd < 0)
 		return -errno;
 	/* Never take one of the standard descriptors: the host may dup2 over
@@ -103,6 +130,7 @@ static int open_path(void)
 	out.fd = fd;
 	out.dev = st.st_dev;
 	out.ino = st.st_ino;
+	out.size = (unsigned long long)st.st_size;
 	return 0;
 }
 
@@ -110,17 +138,19 @@ static int open_path(void)
 static int open_pattern(void)
 {
 	const char *bad = NULL;
-	ssize_t n = pt_out_expand(out.pattern, out.progname, (long)getpid(),
-				  out.path, sizeof(out.path), &bad);
+	ssize_t n;
+
+	out.vars.pid = (long)getpid();
+	n = pt_out_expand(out.pattern, &out.vars, out.path, sizeof(out.path),
+			  &bad);
 
 	if (n == -EINVAL) {
-		pt_log("PYTRACE_OUTPUT: unknown '%.2s' in '%s' (use %%p, %%n, "
-		       "%%%%); not tracing", bad, out.pattern);
+		pt_log("output: unknown '%.2s' in '%s'; not tracing", bad,
+		       out.pattern);
 		return (int)n;
 	}
 	if (n < 0) {
-		pt_log("PYTRACE_OUTPUT: '%s' is too long; not tracing",
-		       out.pattern);
+		pt_log("output: '%s' is too long; not tracing", out.pattern);
 		return (int)n;
 	}
 	int err = open_path();
@@ -189,7 +219,9 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	pthread_mutex_init(&out.lock, NULL);
-	if (out.open && out.pattern && strstr(out.pattern, "%p")) {
+	out.vars.start = time(NULL);
+	if (out.open && out.pattern && (strstr(out.pattern, "%p") ||
+					strstr(out.pattern, "%t"))) {
 		close(out.fd);
 		out.fd = -1;
 		if (open_pattern() < 0)
@@ -203,7 +235,11 @@ int pt_out_open(const char *pattern, const char *progname)
 
 	out.buf = malloc(PT_OUT_BUFSIZE);
 	out.cap = PT_OUT_BUFSIZE;
-	out.progname = strdup(progname);
+	out.vars.progname = strdup(progname);
+	out.vars.start = time(NULL);
+	if (gethostname(out.host, sizeof(out.host) - 1) < 0)
+		snprintf(out.host, sizeof(out.host), "localhost");
+	out.vars.host = out.host;
 	/* A relative pattern is anchored now, so that reopening it after the
 	 * program changed directory (or in a forked child) finds the same
 	 * place. */
@@ -215,7 +251,7 @@ int pt_out_open(const char *pattern, const char *progname)
 	} else if (pattern) {
 		out.pattern = strdup(pattern);
 	}
-	if (!out.buf || !out.progname || (pattern && !out.pattern)) {
+	if (!out.buf || !out.vars.progname || (pattern && !out.pattern)) {
 		pt_log("out of memory; not tracing");
 		return -ENOMEM;
 	}

@@ -8,19 +8,30 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
+
+/* What the tokens of an output pattern stand for. */
+struct pt_out_vars {
+	const char *progname;	/* %n */
+	long pid;		/* %p */
+	const char *host;	/* %h */
+	time_t start;		/* %t, as YYYYmmdd-HHMMSS, local time */
+};
 
 /*
  * pt_out_expand - expand the output pattern: %p the pid, %n the program
- * name, %% a percent sign.  Returns the length, -ENAMETOOLONG, or -EINVAL
- * for any other "%x" (with *bad pointing at it).
+ * name, %h the host name, %t the process start time, %% a percent sign.
+ * Returns the length, -ENAMETOOLONG, or -EINVAL for any other "%x" (with
+ * *bad pointing at it).
  */
-ssize_t pt_out_expand(const char *pattern, const char *progname, long pid,
+ssize_t pt_out_expand(const char *pattern, const struct pt_out_vars *v,
 		      char *out, size_t size, const char **bad);
 
 /*
  * pt_out_open - start writing to the file named by `pattern` (NULL means
  * standard error).  The file is opened for appending and created with mode
- * 0640.  Returns 0, or a negative errno after one message naming the file.
+ * 0640; a missing directory is created (0750) when its parent exists.
+ * Returns 0, or a negative errno after one message naming the file.
  */
 int pt_out_open(const char *pattern, const char *progname);
 

@@ -98,10 +98,11 @@ static int set_output(struct pt_settings *s, const struct pt_value *v,
 	char *o = NULL;
 
 	if (v->str[0] != '\0' && strcmp(v->str, "stderr") != 0) {
-		if (pt_out_expand(v->str, "n", 1, probe, sizeof(probe), &bad) ==
+		struct pt_out_vars vars = { "n", 1, "h", 0 };
+		if (pt_out_expand(v->str, &vars, probe, sizeof(probe), &bad) ==
 		    -EINVAL) {
 			snprintf(err, errsize, "unknown '%.2s' in '%s' (use %%p, "
-				 "%%n, %%%%)", bad, v->str);
+				 "%%n, %%h, %%t, %%%%)", bad, v->str);
 			return -EINVAL;
 		}
 		if (!(o = strdup(v->str)))

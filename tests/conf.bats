@@ -111,7 +111,7 @@ $D/prog.py(3):     return x + 1"
 @test "a value its setting refuses: file, line, setting and why" {
 	conf "output = \"$D/t.%x\";"
 	untraced_run
-	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:1: output: unknown '%x' in '$D/t.%x' \(use %p, %n, %%\); not tracing$"
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:1: output: unknown '%x' in '$D/t.%x' \(use %p, %n, %h, %t, %%\); not tracing$"
 	conf "output = \"$D/t\";" 'ignore_modules = ["os", "not a name"];'
 	untraced_run
 	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:2: ignore_modules: 'not a name' is not a dotted module name; not tracing$"

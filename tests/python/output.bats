@@ -102,7 +102,7 @@ $D/prog.py(2):     return x + 1"
 	run --separate-stderr env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/t.%x" "$PYTHON" "$D/prog.py"
 	assert_success
 	assert_output "2"
-	assert_regex "$stderr" "^pytrace\[[0-9]+\]: PYTRACE_OUTPUT: unknown '%x' in '$D/t.%x' \(use %p, %n, %%\); not tracing$"
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: PYTRACE_OUTPUT: unknown '%x' in '$D/t.%x' \(use %p, %n, %h, %t, %%\); not tracing$"
 	run ls "$D"
 	refute_line --partial "t."
 }
@@ -150,4 +150,26 @@ $D/prog.py(2):     return x + 1"
 	assert_output 2
 	run bash -c "cat '$D'/rel.* | grep -c 'cd.py(5):     x = \"child\"'"
 	assert_output 1
+}
+
+@test "%h is the host name and %t the process start time" {
+	local before after
+	before=$(date +%Y%m%d-%H%M%S)
+	PYTRACE_OUTPUT="$D/%h.%t.trace" traced "$PYTHON" "$D/prog.py"
+	after=$(date +%Y%m%d-%H%M%S)
+	local f
+	f=$(cd "$D" && ls "$(hostname)".*.trace)
+	local t=${f#"$(hostname)".}
+	t=${t%.trace}
+	[[ "$t" =~ ^[0-9]{8}-[0-9]{6}$ ]]
+	[[ ! "$t" < "$before" && ! "$t" > "$after" ]]
+}
+
+@test "a missing output directory is created (0750) when its parent exists" {
+	PYTRACE_OUTPUT="$D/newdir/t" traced "$PYTHON" "$D/prog.py"
+	assert_file_exists "$D/newdir/t"
+	run stat -c %a "$D/newdir"
+	assert_output 750
+	run stat -c %a "$D/newdir/t"
+	assert_output 640
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "output.h"
 #include "path.h"
@@ -162,17 +163,23 @@ static void test_output_pattern(void)
 {
 	char out[64];
 	const char *bad = NULL;
+	struct pt_out_vars v = { "nova-compute", 42, "node1", 0 };
+	struct pt_out_vars big = { "0123456789", 1, "h", 0 };
+	struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 26,
+			 .tm_hour = 9, .tm_min = 5, .tm_sec = 7, .tm_isdst = -1 };
 
-	CHECK(pt_out_expand("/v/%n.%p.trace", "nova-compute", 42, out,
-			    sizeof(out), &bad) > 0 &&
+	v.start = mktime(&tm);
+	CHECK(pt_out_expand("/v/%n.%p.trace", &v, out, sizeof(out), &bad) > 0 &&
 	      strcmp(out, "/v/nova-compute.42.trace") == 0);
-	CHECK(pt_out_expand("/v/100%%", "n", 1, out, sizeof(out), &bad) > 0 &&
+	CHECK(pt_out_expand("/v/%h-%t", &v, out, sizeof(out), &bad) > 0 &&
+	      strcmp(out, "/v/node1-20261126-090507") == 0);
+	CHECK(pt_out_expand("/v/100%%", &v, out, sizeof(out), &bad) > 0 &&
 	      strcmp(out, "/v/100%") == 0);
-	CHECK(pt_out_expand("/v/%q", "n", 1, out, sizeof(out), &bad) == -EINVAL &&
+	CHECK(pt_out_expand("/v/%q", &v, out, sizeof(out), &bad) == -EINVAL &&
 	      strncmp(bad, "%q", 2) == 0);
-	CHECK(pt_out_expand("/v/%", "n", 1, out, sizeof(out), &bad) == -EINVAL);
-	CHECK(pt_out_expand("/v/%n%n%n%n%n%n%n", "0123456789", 1, out, sizeof(out),
-			    &bad) == -ENAMETOOLONG);
+	CHECK(pt_out_expand("/v/%", &v, out, sizeof(out), &bad) == -EINVAL);
+	CHECK(pt_out_expand("/v/%n%n%n%n%n%n%n", &big, out, sizeof(out), &bad) ==
+	      -ENAMETOOLONG);
 }
 
 static void test_split(void)
