@@ -22,6 +22,8 @@ int pt_rules_build(struct pt_rules *r, const struct pt_settings *s,
 
 	memset(r, 0, sizeof(*r));
 	r->modules = &s->ignore_modules;
+	r->include = s->include_re;
+	r->ninclude = s->include.n;
 	if (d->n == 0)
 		return 0;
 	r->dirs = calloc(d->n, sizeof(char *));
@@ -75,6 +77,16 @@ int pt_rules_ignored(const struct pt_rules *r, const char *file,
 	}
 	for (size_t i = 0; file && i < r->ndirs; i++)
 		if (pt_path_below(file, r->dirs[i], r->dirlens[i]))
+			return 1;
+	return 0;
+}
+
+int pt_rules_included(const struct pt_rules *r, const char *path)
+{
+	if (!r->ninclude)
+		return 1;
+	for (size_t i = 0; i < r->ninclude; i++)
+		if (regexec(&r->include[i], path, 0, NULL, 0) == 0)
 			return 1;
 	return 0;
 }

@@ -14,6 +14,8 @@ struct pt_rules {
 	size_t *dirlens;
 	size_t ndirs;
 	const struct pt_strlist *modules; /* borrowed from the settings */
+	const regex_t *include;		/* borrowed; NULL: everything */
+	size_t ninclude;
 };
 
 /*
@@ -34,5 +36,11 @@ void pt_rules_free(struct pt_rules *r);
  */
 int pt_rules_ignored(const struct pt_rules *r, const char *file,
 		     const char *modname);
+
+/*
+ * pt_rules_included - true when `path` (as printed) matches one of the
+ * include patterns, or when there are none.  Called once per code object.
+ */
+int pt_rules_included(const struct pt_rules *r, const char *path);
 
 #endif

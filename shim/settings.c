@@ -144,6 +144,46 @@ static int set_ignore_modules(struct pt_settings *s, const struct pt_value *v,
 	return strlist_set(&s->ignore_modules, v);
 }
 
+static void regexes_free(regex_t *re, size_t n)
+{
+	for (size_t i = 0; re && i < n; i++)
+		regfree(&re[i]);
+	free(re);
+}
+
+static int set_include(struct pt_settings *s, const struct pt_value *v,
+		       char *err, size_t errsize)
+{
+	struct pt_strlist l = { NULL, 0 };
+	regex_t *re;
+	int rc = strlist_set(&l, v);
+
+	if (rc < 0)
+		return rc;
+	re = calloc(l.n + 1, sizeof(*re));
+	if (!re) {
+		strlist_free(&l);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		int e = regcomp(&re[i], l.v[i], REG_EXTENDED | REG_NOSUB);
+		if (e) {
+			char why[128];
+			regerror(e, &re[i], why, sizeof(why));
+			snprintf(err, errsize, "bad regular expression '%s': %s",
+				 l.v[i], why);
+			regexes_free(re, i);
+			strlist_free(&l);
+			return -EINVAL;
+		}
+	}
+	regexes_free(s->include_re, s->include.n);
+	strlist_free(&s->include);
+	s->include = l;
+	s->include_re = re;
+	return 0;
+}
+
 static const struct pt_setting pt_table[PT_NSETTINGS] = {
 	[PT_S_ENABLED] = { "enabled", PT_T_BOOL, "true", set_enabled,
 			   "PYTRACE_ENABLE" },
@@ -152,6 +192,7 @@ static const struct pt_setting pt_table[PT_NSETTINGS] = {
 			       NULL },
 	[PT_S_IGNORE_MODULES] = { "ignore_modules", PT_T_NAMES, "",
 				  set_ignore_modules, NULL },
+	[PT_S_INCLUDE] = { "include", PT_T_REGEXES, "", set_include, NULL },
 };
 
 const char *pt_setting_name(int id)
@@ -292,6 +333,8 @@ void pt_settings_free(struct pt_settings *s)
 	free(s->output);
 	strlist_free(&s->ignore_dirs);
 	strlist_free(&s->ignore_modules);
+	regexes_free(s->include_re, s->include.n);
+	strlist_free(&s->include);
 	for (int i = 0; i < PT_NSETTINGS; i++)
 		free(s->origin[i]);
 	memset(s, 0, sizeof(*s));
@@ -354,6 +397,9 @@ void pt_settings_format(const struct pt_settings *s, int id, char *buf,
 		break;
 	case PT_S_IGNORE_MODULES:
 		l = &s->ignore_modules;
+		break;
+	case PT_S_INCLUDE:
+		l = &s->include;
 		break;
 	}
 	if (!l)

@@ -7,6 +7,7 @@
 #ifndef PYTRACE_SETTINGS_H
 #define PYTRACE_SETTINGS_H
 
+#include <regex.h>
 #include <stddef.h>
 
 /* A list of strings, owned. */
@@ -21,6 +22,7 @@ enum pt_setting_id {
 	PT_S_OUTPUT,
 	PT_S_IGNORE_DIRS,
 	PT_S_IGNORE_MODULES,
+	PT_S_INCLUDE,
 	PT_NSETTINGS
 };
 
@@ -29,6 +31,8 @@ struct pt_settings {
 	char *output;			/* path pattern; NULL = stderr */
 	struct pt_strlist ignore_dirs;	/* as written, ~ and $VAR unexpanded */
 	struct pt_strlist ignore_modules; /* dotted module names */
+	struct pt_strlist include;	/* POSIX EREs, as written */
+	regex_t *include_re;		/* include, compiled */
 	char *origin[PT_NSETTINGS];	/* "default", "FILE:LINE" or "PYTRACE_X" */
 };
 
@@ -38,6 +42,7 @@ enum pt_type {
 	PT_T_STRING,
 	PT_T_DIRS,	/* list; ':' between items in the environment */
 	PT_T_NAMES,	/* list; ',' between items in the environment */
+	PT_T_REGEXES,	/* list of EREs; ',' between items in the environment */
 };
 
 /* A value on its way to a setter: `str` for scalars, `items` for lists. */

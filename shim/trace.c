@@ -103,7 +103,8 @@ static struct pt_file *learn(PyObject *globals, PyObject *code)
 	    pt_path_normalize(file, tr.cwd, norm, sizeof(norm)) >= 0)
 		modfile = norm;
 	struct pt_file *f = file_of(code, modfile);
-	if (f && pt_rules_ignored(tr.rules, modfile ? modfile : f->path, modname))
+	if (f && (pt_rules_ignored(tr.rules, modfile ? modfile : f->path, modname) ||
+		  !pt_rules_included(tr.rules, f->path)))
 		return NULL;
 	return f;
 }

@@ -174,3 +174,29 @@ sys.stdout.write(s.recv(4096).decode())' "$D" >"$D/syslog" &
 	run cat "$D/syslog"
 	assert_output --regexp "^<12>pytrace\[[0-9]+\]: $D/c.conf:1: unknown setting 'ignore_dir' \(did you mean 'ignore_dirs'\?\); not tracing$"
 }
+
+@test "include: only files whose path matches are written, with and without ignore rules" {
+	PYTRACE_OUTPUT=$D/a PYTRACE_INCLUDE='/pkg/(sub|callbacks)\.py$' traced "$PY" "$APP/main.py" >/dev/null
+	run bash -c "cut -d'(' -f1 '$D/a' | sort -u"
+	assert_output "$APP/pkg/callbacks.py
+$APP/pkg/sub.py"
+	# a file both included and ignored is ignored
+	PYTRACE_OUTPUT=$D/b PYTRACE_INCLUDE='/pkg/,/main\.py$' PYTRACE_IGNORE_MODULES=pkg.sub \
+		traced "$PY" "$APP/main.py" >/dev/null
+	run bash -c "cut -d'(' -f1 '$D/b' | sort -u"
+	assert_output "$APP/main.py
+$APP/pkg/__init__.py
+$APP/pkg/callbacks.py"
+	# the same from the file, where a pattern may hold a comma
+	conf "output = \"$D/c\";" 'include = ["/pkg/(sub|callbacks){1,2}\\.py$"];'
+	PYTRACE_CONF=$D/c.conf traced "$PY" "$APP/main.py" >/dev/null
+	run bash -c "cut -d'(' -f1 '$D/c' | sort -u"
+	assert_output "$APP/pkg/callbacks.py
+$APP/pkg/sub.py"
+}
+
+@test "include: a bad regular expression is one message naming it" {
+	conf "output = \"$D/t\";" 'include = ["/ok/", "(unclosed"];'
+	untraced_run
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:2: include: bad regular expression '\(unclosed': .+; not tracing$"
+}
