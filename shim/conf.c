@@ -108,7 +108,7 @@ static int apply(struct pt_settings *s, const config_setting_t *cs,
 		v.b = cs->value.ival != 0;
 	} else if (t == PT_T_STRING && cs->type == CONFIG_TYPE_STRING) {
 		v.str = cs->value.sval;
-	} else if ((t == PT_T_DIRS || t == PT_T_NAMES || t == PT_T_REGEXES) &&
+	} else if ((t == PT_T_DIRS || t == PT_T_LIST) &&
 		   (cs->type == CONFIG_TYPE_ARRAY || cs->type == CONFIG_TYPE_LIST)) {
 		const config_list_t *l = cs->value.list;
 		size_t n = l ? l->length : 0;

@@ -30,6 +30,7 @@
 #include <link.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "init.h"
@@ -108,10 +109,16 @@ static void initialised(void)
 		return;
 	if (!pt_py.IsInitialized())
 		return;		/* initialisation failed: nothing to trace */
-	if (!in_main)
-		pt_start(PT_FROM_NOW, program_invocation_short_name);
-	else if (!pt_py.AddAuditHook)
-		pt_start(PT_FROM_MAIN, NULL);
+	if (!in_main) {
+		struct pt_program host;
+		char exe[4096];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		pt_program_set(&host, program_invocation_short_name, exe);
+		pt_start(PT_FROM_NOW, program_invocation_short_name, &host);
+	} else if (!pt_py.AddAuditHook) {
+		pt_start(PT_FROM_MAIN, NULL, NULL);
+	}
 }
 
 PT_EXPORT void Py_InitializeEx(int initsigs)

@@ -39,6 +39,7 @@ static struct {
 	struct pt_out_vars vars;	/* what the pattern's tokens become */
 	char host[256];
 	unsigned long long size;	/* bytes in the file, as far as known */
+	int reopen;		/* a forked child: open its own file first */
 	char path[PATH_MAX];
 	char *buf;
 	size_t len, cap;
@@ -182,6 +183,14 @@ static void flush_locked(void)
 
 	if (!out.open || out.len == 0)
 		return;
+	if (out.reopen) {
+		out.reopen = 0;
+		if (open_pattern() < 0) {
+			out.open = 0;
+			out.len = 0;
+			return;
+		}
+	}
 	if (!check_fd()) {
 		pt_log("trace output '%s' was closed and cannot be reopened: "
 		       "%s; tracing stopped", out.path, strerror(errno));
@@ -214,8 +223,10 @@ static void atfork_parent(void)
 	pthread_mutex_unlock(&out.lock);
 }
 
-/* The child has its own pid: with %p in the pattern it gets its own file.
- * The buffer is empty, so nothing is written twice. */
+/* The child has its own pid: with %p (or %t) in the pattern it gets its
+ * own file, opened when it first writes, so a child that only execs (the
+ * fork of subprocess) leaves no empty file.  The buffer is empty, so
+ * nothing is written twice. */
 static void atfork_child(void)
 {
 	pthread_mutex_init(&out.lock, NULL);
@@ -224,8 +235,7 @@ static void atfork_child(void)
 					strstr(out.pattern, "%t"))) {
 		close(out.fd);
 		out.fd = -1;
-		if (open_pattern() < 0)
-			out.open = 0;
+		out.reopen = 1;
 	}
 }
 

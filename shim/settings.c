@@ -184,15 +184,24 @@ static int set_include(struct pt_settings *s, const struct pt_value *v,
 	return 0;
 }
 
+static int set_programs(struct pt_settings *s, const struct pt_value *v,
+			char *err, size_t errsize)
+{
+	(void)err;
+	(void)errsize;
+	return strlist_set(&s->programs, v);
+}
+
 static const struct pt_setting pt_table[PT_NSETTINGS] = {
 	[PT_S_ENABLED] = { "enabled", PT_T_BOOL, "true", set_enabled,
 			   "PYTRACE_ENABLE" },
 	[PT_S_OUTPUT] = { "output", PT_T_STRING, "stderr", set_output, NULL },
 	[PT_S_IGNORE_DIRS] = { "ignore_dirs", PT_T_DIRS, "", set_ignore_dirs,
 			       NULL },
-	[PT_S_IGNORE_MODULES] = { "ignore_modules", PT_T_NAMES, "",
+	[PT_S_IGNORE_MODULES] = { "ignore_modules", PT_T_LIST, "",
 				  set_ignore_modules, NULL },
-	[PT_S_INCLUDE] = { "include", PT_T_REGEXES, "", set_include, NULL },
+	[PT_S_INCLUDE] = { "include", PT_T_LIST, "", set_include, NULL },
+	[PT_S_PROGRAMS] = { "programs", PT_T_LIST, "", set_programs, NULL },
 };
 
 const char *pt_setting_name(int id)
@@ -335,6 +344,7 @@ void pt_settings_free(struct pt_settings *s)
 	strlist_free(&s->ignore_modules);
 	regexes_free(s->include_re, s->include.n);
 	strlist_free(&s->include);
+	strlist_free(&s->programs);
 	for (int i = 0; i < PT_NSETTINGS; i++)
 		free(s->origin[i]);
 	memset(s, 0, sizeof(*s));
@@ -400,6 +410,9 @@ void pt_settings_format(const struct pt_settings *s, int id, char *buf,
 		break;
 	case PT_S_INCLUDE:
 		l = &s->include;
+		break;
+	case PT_S_PROGRAMS:
+		l = &s->programs;
 		break;
 	}
 	if (!l)

@@ -23,6 +23,7 @@ enum pt_setting_id {
 	PT_S_IGNORE_DIRS,
 	PT_S_IGNORE_MODULES,
 	PT_S_INCLUDE,
+	PT_S_PROGRAMS,
 	PT_NSETTINGS
 };
 
@@ -33,6 +34,7 @@ struct pt_settings {
 	struct pt_strlist ignore_modules; /* dotted module names */
 	struct pt_strlist include;	/* POSIX EREs, as written */
 	regex_t *include_re;		/* include, compiled */
+	struct pt_strlist programs;	/* glob patterns; empty: every one */
 	char *origin[PT_NSETTINGS];	/* "default", "FILE:LINE" or "PYTRACE_X" */
 };
 
@@ -41,8 +43,7 @@ enum pt_type {
 	PT_T_BOOL,	/* true/false, 1/0, yes/no, on/off */
 	PT_T_STRING,
 	PT_T_DIRS,	/* list; ':' between items in the environment */
-	PT_T_NAMES,	/* list; ',' between items in the environment */
-	PT_T_REGEXES,	/* list of EREs; ',' between items in the environment */
+	PT_T_LIST,	/* list; ',' between items in the environment */
 };
 
 /* A value on its way to a setter: `str` for scalars, `items` for lists. */

@@ -27,6 +27,8 @@
 
 #include "conf.h"
 #include "output.h"
+#include "path.h"
+#include "program.h"
 #include "pyapi.h"
 #include "pytrace.h"
 #include "rules.h"
@@ -39,8 +41,11 @@ static struct pt_rules rules;
 static char start_cwd[PATH_MAX];	/* resolves relative co_filename */
 static char progname[PATH_MAX];	/* %n; "" until known */
 
-void pt_start(enum pt_trace_from from, const char *name)
+void pt_start(enum pt_trace_from from, const char *name,
+	      const struct pt_program *prog)
 {
+	struct pt_program found;
+
 	if (started)
 		return;
 	started = 1;
@@ -50,11 +55,16 @@ void pt_start(enum pt_trace_from from, const char *name)
 	const char *file;
 	if (pt_conf_resolve(&settings, NULL, &file) < 0 || !settings.enabled)
 		return;
-	/* 2. where relative file names point: the directory at start, before
+	/* 2. is this a program to trace? */
+	if (!prog && pt_program_from_proc(&found) == 0)
+		prog = &found;
+	if (settings.programs.n && (!prog || !pt_program_selected(&settings, prog)))
+		return;
+	/* 3. where relative file names point: the directory at start, before
 	 *    the program can chdir */
 	if (!getcwd(start_cwd, sizeof(start_cwd)))
 		start_cwd[0] = '\0';
-	/* 3. ignore rules, 4. the back end (which opens the output when the
+	/* 4. ignore rules, 5. the back end (which opens the output when the
 	 *    program starts, see pt_start_output) */
 	if (pt_rules_build(&rules, &settings, start_cwd) < 0)
 		return;
@@ -98,24 +108,23 @@ int pt_start_output(PyObject *main_globals)
 	return pt_out_open(settings.output, progname) < 0 ? -1 : 0;
 }
 
-/* %n of a script: its basename, the name users know ("nova-compute"). */
-static void script_name(PyObject *args, char *buf, size_t size)
+/* The first argument of an audit event, as a C string; 0 or -1. */
+static int event_arg(PyObject *args, char *buf, size_t size)
 {
 	PyObject *a = pt_py.TupleGetItem(args, 0);
-	char path[PATH_MAX];
 
-	if (!a || pt_py_cstr(a, path, sizeof(path)) < 0) {
+	if (!a || pt_py_cstr(a, buf, size) < 0) {
 		pt_py.ErrClear();
-		snprintf(buf, size, "%s", program_invocation_short_name);
-		return;
+		return -1;
 	}
-	const char *slash = strrchr(path, '/');
-	snprintf(buf, size, "%s", slash ? slash + 1 : path);
+	return 0;
 }
 
 static int pt_audit(const char *event, PyObject *args, void *data)
 {
-	char name[PATH_MAX];
+	struct pt_program prog;
+	char arg[PATH_MAX], exe[PATH_MAX];
+	const char *name = program_invocation_short_name;
 
 	(void)data;
 	if (started) {
@@ -125,11 +134,24 @@ static int pt_audit(const char *event, PyObject *args, void *data)
 	}
 	if (strncmp(event, "cpython.run_", 12) != 0)
 		return 0;
-	if (strcmp(event + 12, "file") == 0)
-		script_name(args, name, sizeof(name));
-	else
-		snprintf(name, sizeof(name), "%s", program_invocation_short_name);
-	pt_start(PT_FROM_MAIN, name);
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	pt_program_set(&prog, name, exe);
+	if (strcmp(event + 12, "file") == 0 && event_arg(args, arg, sizeof(arg)) == 0) {
+		/* %n and `programs` see the script: "nova-compute" */
+		char abs[PATH_MAX], cwd[PATH_MAX];
+		const char *slash = strrchr(arg, '/');
+		name = slash ? slash + 1 : arg;
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    pt_path_normalize(arg, cwd, abs, sizeof(abs)) < 0)
+			snprintf(abs, sizeof(abs), "%s", arg);
+		pt_program_set(&prog, name, abs);
+	} else if (strcmp(event + 12, "module") == 0 &&
+		   event_arg(args, arg, sizeof(arg)) == 0) {
+		/* `programs` matches the module; %n stays the interpreter's */
+		snprintf(prog.name, sizeof(prog.name), "%.255s", arg);
+	}
+	pt_start(PT_FROM_MAIN, name, &prog);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #ifndef PYTRACE_START_H
 #define PYTRACE_START_H
 
+#include "program.h"
 #include "trace.h"
 
 /*
@@ -18,11 +19,14 @@ int pt_start_hook_audit(void);
  * pt_start - read the settings and start tracing in the calling thread:
  * from the first line of __main__ (PT_FROM_MAIN) or at once (PT_FROM_NOW,
  * an embedding host).  `progname` is the %n of the output pattern, or NULL
- * to take it from sys.argv when the output is opened.  Called at most once
- * per process, with the GIL held.  Any problem is reported once and the
- * program runs untraced.
+ * to take it from sys.argv when the output is opened; `prog`, what the
+ * process runs, for `programs` (NULL: read from the command line).  Called
+ * at most once per process, with the GIL held.  Any problem is reported
+ * once and the program runs untraced; a program not selected by `programs`
+ * runs untraced without a word.
  */
-void pt_start(enum pt_trace_from from, const char *progname);
+void pt_start(enum pt_trace_from from, const char *progname,
+	      const struct pt_program *prog);
 
 /*
  * pt_start_output - open the output; 0, or -1 after one message.

@@ -5,6 +5,7 @@
  * Prints one line per failed check and "unit: N passed, N failed".
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "output.h"
 #include "path.h"
+#include "program.h"
 #include "rules.h"
 #include "settings.h"
 #include "source.h"
@@ -199,6 +201,58 @@ static void test_split(void)
 	free(s);
 }
 
+/* Run pt_program_from_argv on a NULL-terminated command line. */
+static int prog_of(struct pt_program *p, ...)
+{
+	char *argv[16];
+	int argc = 0;
+	va_list ap;
+
+	va_start(ap, p);
+	while (argc < 15 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	return pt_program_from_argv(argc, argv, "/usr/bin/python3.11", "/srv", p);
+}
+
+static void test_program(void)
+{
+	struct pt_program p;
+	struct pt_settings s;
+
+	CHECK(prog_of(&p, "python3", "/usr/bin/nova-compute", "--config", "x", NULL) == 0 &&
+	      strcmp(p.name, "nova-compute") == 0 &&
+	      strcmp(p.path, "/usr/bin/nova-compute") == 0);
+	CHECK(prog_of(&p, "python3", "-OO", "-W", "ignore", "-X", "dev", "app/run.py", NULL) == 0 &&
+	      strcmp(p.name, "run.py") == 0 && strcmp(p.path, "/srv/app/run.py") == 0);
+	CHECK(prog_of(&p, "python3", "-Wd", "-u", "s.py", NULL) == 0 &&
+	      strcmp(p.name, "s.py") == 0);
+	CHECK(prog_of(&p, "python3", "-m", "nova.cmd.compute", "x.py", NULL) == 0 &&
+	      strcmp(p.name, "nova.cmd.compute") == 0 &&
+	      strcmp(p.path, "/usr/bin/python3.11") == 0);
+	CHECK(prog_of(&p, "python3", "-Emjson.tool", NULL) == 0 &&
+	      strcmp(p.name, "json.tool") == 0);
+	CHECK(prog_of(&p, "python3", "-c", "print(1)", "x.py", NULL) == 0 &&
+	      strcmp(p.name, "python3") == 0);
+	CHECK(prog_of(&p, "python3", "--", "-weird.py", NULL) == 0 &&
+	      strcmp(p.name, "-weird.py") == 0);
+	CHECK(prog_of(&p, "python3", "--version", NULL) == -1);
+	CHECK(prog_of(&p, "python3", NULL) == 0 && strcmp(p.name, "python3") == 0);
+
+	pt_settings_init(&s);
+	CHECK(prog_of(&p, "python3", "/usr/bin/nova-compute", NULL) == 0 &&
+	      pt_program_selected(&s, &p));
+	setenv("PYTRACE_PROGRAMS", "nova-*,/opt/*/bin/*", 1);
+	pt_settings_from_env(&s);
+	unsetenv("PYTRACE_PROGRAMS");
+	CHECK(pt_program_selected(&s, &p));
+	CHECK(prog_of(&p, "python3", "/usr/bin/privsep-helper", NULL) == 0 &&
+	      !pt_program_selected(&s, &p));
+	CHECK(prog_of(&p, "python3", "/opt/venv/bin/tool", NULL) == 0 &&
+	      pt_program_selected(&s, &p));
+	pt_settings_free(&s);
+}
+
 int main(void)
 {
 	test_normalize();
@@ -207,6 +261,7 @@ int main(void)
 	test_settings_and_rules();
 	test_output_pattern();
 	test_split();
+	test_program();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
