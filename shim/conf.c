@@ -78,6 +78,8 @@ static const char *wanted_name(enum pt_type t)
 	switch (t) {
 	case PT_T_BOOL: return "a boolean (true or false)";
 	case PT_T_STRING: return "a string";
+	case PT_T_INT: return "an integer";
+	case PT_T_SIZE: return "a size (an integer, or a string such as \"100M\")";
 	default: return "a list of strings, [\"a\", \"b\"]";
 	}
 }
@@ -88,7 +90,7 @@ static int apply(struct pt_settings *s, const config_setting_t *cs,
 {
 	char origin[4096 + 16], err[512];
 	const char *hint = NULL;
-	struct pt_value v = { NULL, NULL, 0, 0 };
+	struct pt_value v = { NULL, NULL, 0, 0, 0 };
 	const char **items = NULL;
 	int id, rc = -EINVAL;
 
@@ -108,6 +110,21 @@ static int apply(struct pt_settings *s, const config_setting_t *cs,
 		v.b = cs->value.ival != 0;
 	} else if (t == PT_T_STRING && cs->type == CONFIG_TYPE_STRING) {
 		v.str = cs->value.sval;
+	} else if ((t == PT_T_INT || t == PT_T_SIZE) &&
+		   (cs->type == CONFIG_TYPE_INT || cs->type == CONFIG_TYPE_INT64)) {
+		v.i = cs->type == CONFIG_TYPE_INT ? cs->value.ival : cs->value.llval;
+		if (v.i < 0) {
+			pt_log("%s: '%s' is negative%s", origin, cs->name,
+			       pt_log_consequence);
+			return -EINVAL;
+		}
+	} else if (t == PT_T_SIZE && cs->type == CONFIG_TYPE_STRING) {
+		if (pt_parse_int(cs->value.sval, 1, &v.i) < 0) {
+			pt_log("%s: '%s': '%s' is not a size (bytes, or with K, "
+			       "M or G)%s", origin, cs->name, cs->value.sval,
+			       pt_log_consequence);
+			return -EINVAL;
+		}
 	} else if ((t == PT_T_DIRS || t == PT_T_LIST) &&
 		   (cs->type == CONFIG_TYPE_ARRAY || cs->type == CONFIG_TYPE_LIST)) {
 		const config_list_t *l = cs->value.list;

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,9 @@ static struct {
 	char host[256];
 	unsigned long long size;	/* bytes in the file, as far as known */
 	int reopen;		/* a forked child: open its own file first */
+	unsigned long long max_size;	/* rotate beyond this; 0: never */
+	int keep;			/* rotated files kept */
+	long interval_ms;		/* flusher period; 0: no flusher */
 	char path[PATH_MAX];
 	char *buf;
 	size_t len, cap;
@@ -161,24 +165,90 @@ static int open_pattern(void)
 	return err;
 }
 
-/* True when out.fd still refers to the file opened; reopen it otherwise. */
-static int check_fd(void)
+/*
+ * check_file - before a write: is out.fd still our file, and is it still
+ * the file at out.path?  Reopens out.path (O_APPEND, created if missing)
+ * when the program closed or reused the descriptor (daemons do), or when
+ * the file was moved away or deleted (log rotation by mv, by another
+ * process sharing it, or by hand).  Sets *size to the file's size.
+ * False when the file cannot be reopened.
+ */
+static int check_file(unsigned long long *size)
 {
-	struct stat st;
+	struct stat fst, pst;
 
+	*size = 0;
 	if (!out.pattern)
 		return 1;
-	if (fstat(out.fd, &st) == 0 && st.st_dev == out.dev &&
-	    st.st_ino == out.ino)
+	if (fstat(out.fd, &fst) == 0 && fst.st_dev == out.dev &&
+	    fst.st_ino == out.ino && stat(out.path, &pst) == 0 &&
+	    pst.st_dev == out.dev && pst.st_ino == out.ino) {
+		*size = (unsigned long long)fst.st_size;
 		return 1;
-	/* Closed by the program, or the number now belongs to it: leave that
-	 * descriptor alone and open our file again. */
+	}
+	/* Leave the descriptor alone if it is no longer ours. */
+	if (fstat(out.fd, &fst) == 0 && fst.st_dev == out.dev &&
+	    fst.st_ino == out.ino)
+		close(out.fd);
+	if (open_path() < 0)
+		return 0;
+	*size = out.size;
+	return 1;
+}
+
+/*
+ * rotate - out.path becomes out.path.1, .1 becomes .2, ... up to .keep;
+ * the oldest is dropped; a new out.path is opened.  With keep = 0 the file
+ * is simply started anew.  False when the new file cannot be opened.
+ */
+static int rotate(void)
+{
+	char from[PATH_MAX + 16], to[PATH_MAX + 16];
+
+	if (out.keep == 0) {
+		unlink(out.path);
+	} else {
+		for (int i = out.keep - 1; i >= 1; i--) {
+			snprintf(from, sizeof(from), "%s.%d", out.path, i);
+			snprintf(to, sizeof(to), "%s.%d", out.path, i + 1);
+			rename(from, to);
+		}
+		snprintf(to, sizeof(to), "%s.1", out.path);
+		rename(out.path, to);
+	}
+	close(out.fd);
 	return open_path() == 0;
 }
 
-/* Write the buffer; caller holds the lock. */
+/* write(2) all of buf; false after one message when it cannot. */
+static int write_all(const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t w = write(out.fd, buf + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			pt_log("cannot write trace output '%s': %s; tracing "
+			       "stopped", out.pattern ? out.path : "stderr",
+			       w < 0 ? strerror(errno) : "no progress");
+			return 0;
+		}
+		done += (size_t)w;
+	}
+	return 1;
+}
+
+/*
+ * flush_locked - write the buffer; caller holds the lock.  With max_size,
+ * the buffer is cut at the last whole line that still fits, the file is
+ * rotated, and the rest goes to the new file: a file exceeds max_size
+ * only by a single line longer than it.
+ */
 static void flush_locked(void)
 {
+	unsigned long long size;
 	size_t done = 0;
 
 	if (!out.open || out.len == 0)
@@ -191,35 +261,127 @@ static void flush_locked(void)
 			return;
 		}
 	}
-	if (!check_fd()) {
-		pt_log("trace output '%s' was closed and cannot be reopened: "
-		       "%s; tracing stopped", out.path, strerror(errno));
+	if (!check_file(&size)) {
+		pt_log("trace output '%s' cannot be reopened: %s; tracing "
+		       "stopped", out.path, strerror(errno));
 		out.open = 0;
 	}
 	while (out.open && done < out.len) {
-		ssize_t w = write(out.fd, out.buf + done, out.len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			pt_log("cannot write trace output '%s': %s; tracing "
-			       "stopped", out.pattern ? out.path : "stderr",
-			       w < 0 ? strerror(errno) : "no progress");
+		size_t n = out.len - done;
+
+		if (out.max_size && out.pattern && size + n > out.max_size) {
+			size_t room = size < out.max_size ?
+				      (size_t)(out.max_size - size) : 0;
+			const char *cut = room ? memrchr(out.buf + done, '\n', room)
+					       : NULL;
+			if (cut) {
+				n = (size_t)(cut + 1 - (out.buf + done));
+			} else if (size > 0) {
+				if (!rotate()) {
+					pt_log("cannot rotate trace output '%s': "
+					       "%s; tracing stopped", out.path,
+					       strerror(errno));
+					out.open = 0;
+					break;
+				}
+				size = 0;
+				continue;
+			} else {
+				/* a line longer than max_size, alone */
+				const char *nl = memchr(out.buf + done, '\n', n);
+				n = nl ? (size_t)(nl + 1 - (out.buf + done)) : n;
+			}
+		}
+		if (!write_all(out.buf + done, n)) {
 			out.open = 0;
 			break;
 		}
-		done += (size_t)w;
+		done += n;
+		size += n;
 	}
 	out.len = 0;
 }
 
+/*
+ * The flusher: a thread that writes what is buffered every flush_interval
+ * ms, so no line waits longer than that to reach the file, also while the
+ * program is idle.  It never runs Python code nor takes the GIL.  It is
+ * stopped before fork() (and started again by the next line), so the
+ * host's fork sees no thread it did not create: Python 3.12+ warns when a
+ * multi-threaded process forks.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	int running, stop;
+} fl = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
+static void *flusher(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&fl.lock);
+	while (!fl.stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += out.interval_ms / 1000;
+		until.tv_nsec += (long)(out.interval_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&fl.wake, &fl.lock, &until);
+		if (fl.stop)
+			break;
+		pthread_mutex_unlock(&fl.lock);
+		pthread_mutex_lock(&out.lock);
+		flush_locked();
+		pthread_mutex_unlock(&out.lock);
+		pthread_mutex_lock(&fl.lock);
+	}
+	pthread_mutex_unlock(&fl.lock);
+	return NULL;
+}
+
+/* Start the flusher; called with out.lock held, from the first line. */
+static void start_flusher(void)
+{
+	sigset_t all, old;
+
+	fl.running = 1;		/* also when it fails: no retry per line */
+	fl.stop = 0;
+	/* The thread takes no signal: they stay the host's threads' to take. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&fl.thread, NULL, flusher, NULL) == 0)
+		pthread_setname_np(fl.thread, "pytrace-flush");
+	else
+		fl.thread = 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void stop_flusher(void)
+{
+	if (!fl.running || !fl.thread)
+		return;
+	pthread_mutex_lock(&fl.lock);
+	fl.stop = 1;
+	pthread_cond_signal(&fl.wake);
+	pthread_mutex_unlock(&fl.lock);
+	pthread_join(fl.thread, NULL);
+	fl.thread = 0;
+}
+
 static void atfork_prepare(void)
 {
+	stop_flusher();
 	pthread_mutex_lock(&out.lock);
 	flush_locked();
 }
 
 static void atfork_parent(void)
 {
+	fl.running = 0;		/* the next line starts it again */
 	pthread_mutex_unlock(&out.lock);
 }
 
@@ -230,6 +392,10 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	pthread_mutex_init(&out.lock, NULL);
+	pthread_mutex_init(&fl.lock, NULL);
+	pthread_cond_init(&fl.wake, NULL);
+	fl.running = 0;
+	fl.thread = 0;
 	out.vars.start = time(NULL);
 	if (out.open && out.pattern && (strstr(out.pattern, "%p") ||
 					strstr(out.pattern, "%t"))) {
@@ -279,11 +445,20 @@ int pt_out_open(const char *pattern, const char *progname)
 	return 0;
 }
 
+void pt_out_configure(unsigned long long max_size, int keep, long interval_ms)
+{
+	out.max_size = max_size;
+	out.keep = keep;
+	out.interval_ms = interval_ms;
+}
+
 char *pt_out_begin(size_t need)
 {
 	pthread_mutex_lock(&out.lock);
 	if (!out.open)
 		goto closed;
+	if (out.interval_ms > 0 && !fl.running)
+		start_flusher();
 	if (out.len + need > out.cap) {
 		flush_locked();
 		if (!out.open)

@@ -36,6 +36,14 @@ ssize_t pt_out_expand(const char *pattern, const struct pt_out_vars *v,
 int pt_out_open(const char *pattern, const char *progname);
 
 /*
+ * pt_out_configure - before pt_out_open: rotate the file when a write
+ * would take it beyond `max_size` bytes (0: never), keeping `keep` old
+ * files (name.1 ... name.keep); write what is buffered at least every
+ * `interval_ms` (0: only when the buffer fills, before fork, at exit).
+ */
+void pt_out_configure(unsigned long long max_size, int keep, long interval_ms);
+
+/*
  * pt_out_begin - lock the buffer and return room for `need` bytes, or NULL
  * (unlocked) when output is closed or stopped.  Must be paired with
  * pt_out_end(); the bytes in between form whole lines only.

@@ -44,6 +44,35 @@ int pt_parse_bool(const char *v)
 	return -EINVAL;
 }
 
+int pt_parse_int(const char *text, int sizes, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (!*text || !(*text >= '0' && *text <= '9'))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || v < 0)
+		return -EINVAL;
+	if (sizes && *end) {
+		const char *units = "KMG";
+		const char *u = strchr(units, toupper((unsigned char)*end));
+		if (!u || end[1] != '\0')
+			return -EINVAL;
+		for (int i = 0; i <= u - units; i++) {
+			if (v > (1LL << 52))
+				return -EINVAL;
+			v *= 1024;
+		}
+		end++;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static void strlist_free(struct pt_strlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -192,6 +221,46 @@ static int set_programs(struct pt_settings *s, const struct pt_value *v,
 	return strlist_set(&s->programs, v);
 }
 
+static int set_max_size(struct pt_settings *s, const struct pt_value *v,
+			char *err, size_t errsize)
+{
+	if (v->i > 0 && v->i < 4096) {
+		snprintf(err, errsize, "%lld bytes is too small (use 0 for no "
+			 "rotation, or at least 4K)", v->i);
+		return -EINVAL;
+	}
+	s->max_size = v->i;
+	return 0;
+}
+
+static int set_keep(struct pt_settings *s, const struct pt_value *v,
+		    char *err, size_t errsize)
+{
+	if (v->i > 1000) {
+		snprintf(err, errsize, "%lld files is too many (at most 1000)",
+			 v->i);
+		return -EINVAL;
+	}
+	s->keep = v->i;
+	return 0;
+}
+
+static int set_flush_interval(struct pt_settings *s, const struct pt_value *v,
+			      char *err, size_t errsize)
+{
+	if (v->i > 0 && v->i < 10) {
+		snprintf(err, errsize, "%lld ms is too short (use 0 for no "
+			 "bound, or at least 10)", v->i);
+		return -EINVAL;
+	}
+	if (v->i > 86400000) {
+		snprintf(err, errsize, "%lld ms is more than a day", v->i);
+		return -EINVAL;
+	}
+	s->flush_interval = v->i;
+	return 0;
+}
+
 static const struct pt_setting pt_table[PT_NSETTINGS] = {
 	[PT_S_ENABLED] = { "enabled", PT_T_BOOL, "true", set_enabled,
 			   "PYTRACE_ENABLE" },
@@ -202,6 +271,10 @@ static const struct pt_setting pt_table[PT_NSETTINGS] = {
 				  set_ignore_modules, NULL },
 	[PT_S_INCLUDE] = { "include", PT_T_LIST, "", set_include, NULL },
 	[PT_S_PROGRAMS] = { "programs", PT_T_LIST, "", set_programs, NULL },
+	[PT_S_MAX_SIZE] = { "max_size", PT_T_SIZE, "1G", set_max_size, NULL },
+	[PT_S_KEEP] = { "keep", PT_T_INT, "3", set_keep, NULL },
+	[PT_S_FLUSH_INTERVAL] = { "flush_interval", PT_T_INT, "1000",
+				  set_flush_interval, NULL },
 };
 
 const char *pt_setting_name(int id)
@@ -290,7 +363,7 @@ int pt_setting_apply(struct pt_settings *s, int id, const struct pt_value *v,
 static int apply_text(struct pt_settings *s, int id, const char *text,
 		      const char *origin, char *err, size_t errsize)
 {
-	struct pt_value v = { text, NULL, 0, 0 };
+	struct pt_value v = { text, NULL, 0, 0, 0 };
 	enum pt_type t = pt_table[id].type;
 	int rc;
 
@@ -305,6 +378,15 @@ static int apply_text(struct pt_settings *s, int id, const char *text,
 	}
 	if (t == PT_T_STRING)
 		return pt_setting_apply(s, id, &v, origin, err, errsize);
+	if (t == PT_T_INT || t == PT_T_SIZE) {
+		if (pt_parse_int(text, t == PT_T_SIZE, &v.i) < 0) {
+			snprintf(err, errsize, "'%s' is not %s", text,
+				 t == PT_T_SIZE ? "a size (bytes, or with K, M "
+				 "or G)" : "a non-negative integer");
+			return -EINVAL;
+		}
+		return pt_setting_apply(s, id, &v, origin, err, errsize);
+	}
 
 	/* a list: split at ':' or ',' */
 	char sep = t == PT_T_DIRS ? ':' : ',';
@@ -401,6 +483,15 @@ void pt_settings_format(const struct pt_settings *s, int id, char *buf,
 		return;
 	case PT_S_OUTPUT:
 		put_quoted(buf, size, 0, s->output ? s->output : "stderr");
+		return;
+	case PT_S_MAX_SIZE:
+		snprintf(buf, size, "%lld", s->max_size);
+		return;
+	case PT_S_KEEP:
+		snprintf(buf, size, "%lld", s->keep);
+		return;
+	case PT_S_FLUSH_INTERVAL:
+		snprintf(buf, size, "%lld", s->flush_interval);
 		return;
 	case PT_S_IGNORE_DIRS:
 		l = &s->ignore_dirs;

@@ -24,6 +24,9 @@ enum pt_setting_id {
 	PT_S_IGNORE_MODULES,
 	PT_S_INCLUDE,
 	PT_S_PROGRAMS,
+	PT_S_MAX_SIZE,
+	PT_S_KEEP,
+	PT_S_FLUSH_INTERVAL,
 	PT_NSETTINGS
 };
 
@@ -35,6 +38,9 @@ struct pt_settings {
 	struct pt_strlist include;	/* POSIX EREs, as written */
 	regex_t *include_re;		/* include, compiled */
 	struct pt_strlist programs;	/* glob patterns; empty: every one */
+	long long max_size;		/* bytes before rotation; 0: never */
+	long long keep;			/* rotated files kept */
+	long long flush_interval;	/* ms a line may wait; 0: no bound */
 	char *origin[PT_NSETTINGS];	/* "default", "FILE:LINE" or "PYTRACE_X" */
 };
 
@@ -42,6 +48,8 @@ struct pt_settings {
 enum pt_type {
 	PT_T_BOOL,	/* true/false, 1/0, yes/no, on/off */
 	PT_T_STRING,
+	PT_T_INT,	/* a non-negative integer */
+	PT_T_SIZE,	/* bytes: an integer, or a string "100M" (K, M, G) */
 	PT_T_DIRS,	/* list; ':' between items in the environment */
 	PT_T_LIST,	/* list; ',' between items in the environment */
 };
@@ -52,6 +60,7 @@ struct pt_value {
 	const char *const *items;
 	size_t n;
 	int b;
+	long long i;
 };
 
 /* pt_settings_init - the documented defaults, each with origin "default". */
@@ -99,6 +108,12 @@ void pt_settings_format(const struct pt_settings *s, int id, char *buf,
  * 1 or 0, or -EINVAL for anything else.
  */
 int pt_parse_bool(const char *value);
+
+/*
+ * pt_parse_int - a non-negative decimal integer, with a K, M or G suffix
+ * (powers of 1024) when `sizes`.  Returns 0, or -EINVAL.
+ */
+int pt_parse_int(const char *text, int sizes, long long *out);
 
 /* The environment variable that overrides `id`: PYTRACE_<NAME>. */
 void pt_setting_env_name(int id, char *buf, size_t size);

@@ -105,6 +105,8 @@ int pt_start_output(PyObject *main_globals)
 {
 	if (!progname[0])
 		name_from_argv(main_globals);
+	pt_out_configure((unsigned long long)settings.max_size, (int)settings.keep,
+			 (long)settings.flush_interval);
 	return pt_out_open(settings.output, progname) < 0 ? -1 : 0;
 }
 

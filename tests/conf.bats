@@ -200,3 +200,63 @@ $APP/pkg/sub.py"
 	untraced_run
 	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:2: include: bad regular expression '\(unclosed': .+; not tracing$"
 }
+
+@test "max_size and keep: the file is rotated at whole lines, keep files kept" {
+	printf 'for i in range(3000):\n    x = i\n' >"$D/loop.py"
+	PYTRACE_MAX_SIZE=16K PYTRACE_KEEP=2 PYTRACE_OUTPUT=$D/r traced "$PY" "$D/loop.py"
+	run ls "$D"
+	assert_line r
+	assert_line r.1
+	assert_line r.2
+	refute_line r.3
+	for f in r r.1 r.2; do
+		[ "$(stat -c %s "$D/$f")" -le 16384 ]
+		# every line whole
+		run grep -cvE "^$D/loop.py\([12]\): " "$D/$f"
+		assert_output 0
+	done
+	# the newest lines are in r: the loop's last line is its last
+	assert_equal "$(tail -n 1 "$D/r")" "$D/loop.py(1): for i in range(3000):"
+	# keep = 0: the file is started anew, nothing kept
+	rm -f "$D"/r*
+	PYTRACE_MAX_SIZE=16K PYTRACE_KEEP=0 PYTRACE_OUTPUT=$D/r traced "$PY" "$D/loop.py"
+	run ls "$D"
+	assert_line r
+	refute_line r.1
+}
+
+@test "max_size, keep, flush_interval: sizes and numbers from the file and the environment" {
+	conf 'max_size = "100M";' 'keep = 5;' 'flush_interval = 250;'
+	run env PYTRACE_CONF="$D/c.conf" PYTRACE_KEEP=7 "$CHECK"
+	assert_success
+	assert_line --regexp "^max_size = 104857600; +# $D/c.conf:1$"
+	assert_line --regexp "^keep = 7; +# PYTRACE_KEEP$"
+	assert_line --regexp "^flush_interval = 250; +# $D/c.conf:3$"
+	run env PYTRACE_MAX_SIZE=2G "$CHECK"
+	assert_line --regexp "^max_size = 2147483648; +# PYTRACE_MAX_SIZE$"
+	conf 'max_size = "10 MB";'
+	run "$CHECK" "$D/c.conf"
+	assert_failure
+	run env PYTRACE_FLUSH_INTERVAL=-5 "$CHECK"
+	assert_failure
+	run --separate-stderr env PYTRACE_MAX_SIZE=100 "$CHECK"
+	assert_failure
+	assert_regex "$stderr" "PYTRACE_MAX_SIZE: 100 bytes is too small \(use 0 for no rotation, or at least 4K\)$"
+}
+
+@test "flush_interval: lines reach the file while the program is idle" {
+	printf 'import time\ndef mark():\n    return 1\nmark()\ntime.sleep(4)\n' >"$D/idle.py"
+	PYTRACE_FLUSH_INTERVAL=200 PYTRACE_OUTPUT=$D/i traced "$PY" "$D/idle.py" &
+	local pid=$!
+	sleep 2
+	run cat "$D/i"
+	assert_line "$D/idle.py(3):     return 1"
+	wait "$pid"
+	# flush_interval = 0: nothing before the exit
+	PYTRACE_FLUSH_INTERVAL=0 PYTRACE_OUTPUT=$D/j traced "$PY" "$D/idle.py" &
+	pid=$!
+	sleep 2
+	assert_file_empty "$D/j"
+	wait "$pid"
+	assert_file_contains "$D/j" "idle.py(3):     return 1"
+}

@@ -157,3 +157,13 @@ pyver() {
 	assert_regex "$stderr" "^pytrace\[[0-9]+\]: every sys.monitoring tool id is in use; tracing with PyEval_SetTrace instead$"
 	assert_file_contains "$D/out" "^$D/p.py(2):     return 1\$"
 }
+
+@test "the flusher thread never shows: a fork in a traced program gets no multi-threaded warning" {
+	local D=$BATS_TEST_TMPDIR
+	printf 'import os, time\ndef f():\n    return 1\nf()\ntime.sleep(0.5)\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\nprint("forked")\n' >"$D/fork.py"
+	run --separate-stderr env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=50 \
+		PYTRACE_OUTPUT="$D/t.%p" "$PYTHON" -W default "$D/fork.py"
+	assert_success
+	assert_output "forked"
+	assert_equal "$stderr" ""
+}
