@@ -24,7 +24,8 @@ SRCS  = $(filter-out shim/check.c,$(wildcard shim/*.c))
 OBJS  = $(SRCS:.c=.o)
 # Objects that need no Python: linked into the unit tests and pytrace-check.
 PURE_OBJS = shim/path.o shim/settings.o shim/rules.o shim/output.o \
-            shim/source.o shim/log.o shim/conf.o shim/program.o
+            shim/source.o shim/log.o shim/conf.o shim/program.o \
+            shim/format.o
 
 .PHONY: all install uninstall clean check unit demo deps bench
 

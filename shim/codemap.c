@@ -14,7 +14,7 @@
 
 struct pt_slot {
 	const PyObject *code;	/* NULL: empty slot */
-	struct pt_file *file;
+	struct pt_code *c;
 };
 
 static struct {
@@ -30,13 +30,13 @@ static inline size_t slot_of(const PyObject *code, size_t mask)
 			17) & mask;
 }
 
-int pt_codemap_find(const PyObject *code, struct pt_file **file)
+int pt_codemap_find(const PyObject *code, struct pt_code **c)
 {
 	if (!map.slots)
 		return 0;
 	for (size_t i = slot_of(code, map.mask);; i = (i + 1) & map.mask) {
 		if (map.slots[i].code == code) {
-			*file = map.slots[i].file;
+			*c = map.slots[i].c;
 			return 1;
 		}
 		if (!map.slots[i].code)
@@ -45,14 +45,14 @@ int pt_codemap_find(const PyObject *code, struct pt_file **file)
 }
 
 static void put(struct pt_slot *slots, size_t mask, const PyObject *code,
-		struct pt_file *file)
+		struct pt_code *c)
 {
 	size_t i = slot_of(code, mask);
 
 	while (slots[i].code)
 		i = (i + 1) & mask;
 	slots[i].code = code;
-	slots[i].file = file;
+	slots[i].c = c;
 }
 
 static int grow(void)
@@ -64,19 +64,19 @@ static int grow(void)
 		return -ENOMEM;
 	for (size_t i = 0; map.slots && i <= map.mask; i++)
 		if (map.slots[i].code)
-			put(s, cap - 1, map.slots[i].code, map.slots[i].file);
+			put(s, cap - 1, map.slots[i].code, map.slots[i].c);
 	free(map.slots);
 	map.slots = s;
 	map.mask = cap - 1;
 	return 0;
 }
 
-int pt_codemap_add(PyObject *code, struct pt_file *file)
+int pt_codemap_add(PyObject *code, struct pt_code *c)
 {
 	if ((!map.slots || (map.used + 1) * 2 > map.mask + 1) && grow() < 0)
 		return -ENOMEM;
 	pt_py.IncRef(code);
-	put(map.slots, map.mask, code, file);
+	put(map.slots, map.mask, code, c);
 	map.used++;
 	return 0;
 }

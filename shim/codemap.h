@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * codemap.h - the per-code-object cache: code object -> file record, or
- * NULL when the code is ignored.  Touched only with the GIL held.
+ * codemap.h - the per-code-object cache: code object -> what a trace line
+ * needs of it, or NULL when the code is ignored.  Touched only with the
+ * GIL held.
  */
 #ifndef PYTRACE_CODEMAP_H
 #define PYTRACE_CODEMAP_H
@@ -9,17 +10,24 @@
 #include "pyapi.h"
 #include "source.h"
 
+/* A traced code object. */
+struct pt_code {
+	struct pt_file *file;
+	char *module;		/* dotted __name__ of its module, or "" */
+	char *function;		/* co_name */
+};
+
 /*
- * pt_codemap_find - 1 and *file (NULL: ignored) when `code` was decided,
- * 0 when it is new.  O(1): one multiplicative hash and a short probe.
+ * pt_codemap_find - 1 and *c (NULL: ignored) when `code` was decided, 0
+ * when it is new.  O(1): one multiplicative hash and a short probe.
  */
-int pt_codemap_find(const PyObject *code, struct pt_file **file);
+int pt_codemap_find(const PyObject *code, struct pt_code **c);
 
 /*
  * pt_codemap_add - remember the decision for `code`.  The map holds a
  * reference to `code`, so its address is never reused by another object.
  * Returns 0 or -ENOMEM (the decision is then simply not cached).
  */
-int pt_codemap_add(PyObject *code, struct pt_file *file);
+int pt_codemap_add(PyObject *code, struct pt_code *c);
 
 #endif

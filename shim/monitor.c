@@ -31,32 +31,87 @@ static PyObject *ret(PyObject *o)
 	return o;
 }
 
+/* Call depth of this thread, kept only when the format has {indent}. */
+static __thread long tls_depth __attribute__((tls_model("initial-exec")));
+
+/* What `code` is, NULL when ignored or before the program starts. */
+static struct pt_code *code_of(PyObject *code, int *waiting)
+{
+	struct pt_code *c;
+
+	*waiting = 0;
+	if (!pt_trace_waiting && pt_codemap_find(code, &c))
+		return c;
+	PyObject *globals = pt_py.EvalGetGlobals();	/* borrowed */
+	if (!pt_trace_ready(globals)) {
+		*waiting = 1;
+		return NULL;
+	}
+	return pt_trace_decide(globals, code);
+}
+
 /* The LINE callback: (code, line_number). */
 static PyObject *on_line(PyObject *self, PyObject *const *args,
 			 Py_ssize_t nargs)
 {
-	struct pt_file *f;
+	struct pt_code *c;
+	int waiting;
 
 	(void)self;
 	if (nargs < 2)
 		return ret(pt_py.None);
 	if (pt_trace_stopped)
 		return ret(mon.disable);
-	if (pt_trace_waiting || !pt_codemap_find(args[0], &f)) {
-		PyObject *globals = pt_py.EvalGetGlobals();	/* borrowed */
-		if (!pt_trace_ready(globals))
-			return ret(pt_py.None);
-		f = pt_trace_decide(globals, args[0]);
-	}
-	if (!f)
+	c = code_of(args[0], &waiting);
+	if (!c)
+		return ret(waiting ? pt_py.None : mon.disable);
+	pt_trace_emit(c, (int)pt_py.LongAsLong(args[1]), tls_depth - 1);
+	return ret(pt_py.None);
+}
+
+/* PY_START and PY_RESUME: (code, offset).  A call line for traced code;
+ * the depth grows. */
+static PyObject *on_start(PyObject *self, PyObject *const *args,
+			  Py_ssize_t nargs)
+{
+	struct pt_code *c = NULL;
+	int waiting = 0;
+
+	(void)self;
+	tls_depth += pt_trace_needs_depth;
+	if (nargs >= 1 && pt_trace_call_lines && !pt_trace_stopped &&
+	    (c = code_of(args[0], &waiting)))
+		pt_trace_call(c);
+	/* without {indent}, ignored code need not report its calls again */
+	if (!c && !waiting && !pt_trace_needs_depth)
 		return ret(mon.disable);
-	pt_trace_emit(f, (int)pt_py.LongAsLong(args[1]));
+	return ret(pt_py.None);
+}
+
+/* PY_RETURN, PY_YIELD, PY_UNWIND: the depth shrinks. */
+static PyObject *on_leave(PyObject *self, PyObject *const *args,
+			  Py_ssize_t nargs)
+{
+	(void)self;
+	(void)args;
+	(void)nargs;
+	tls_depth--;
 	return ret(pt_py.None);
 }
 
 static struct pt_methoddef on_line_def = {
 	"pytrace_line", (pt_cfunction)(void (*)(void))on_line,
 	PT_METH_FASTCALL, "pytrace's sys.monitoring LINE callback."
+};
+
+static struct pt_methoddef on_start_def = {
+	"pytrace_start", (pt_cfunction)(void (*)(void))on_start,
+	PT_METH_FASTCALL, "pytrace's sys.monitoring PY_START callback."
+};
+
+static struct pt_methoddef on_leave_def = {
+	"pytrace_leave", (pt_cfunction)(void (*)(void))on_leave,
+	PT_METH_FASTCALL, "pytrace's sys.monitoring PY_RETURN callback."
 };
 
 /* Call monitoring.NAME(fmt, ...) and drop the result; 0 or -1. */
@@ -84,6 +139,27 @@ static int claim_tool(PyObject *m)
 	return -1;
 }
 
+/* sys.monitoring.events.NAME, or -1. */
+static long event_bit(PyObject *events, const char *name)
+{
+	PyObject *o = pt_py.GetAttrString(events, name);
+	long v = o ? pt_py.LongAsLong(o) : -1;
+
+	if (o)
+		pt_py.DecRef(o);
+	else
+		pt_py.ErrClear();
+	return v;
+}
+
+/* register_callback(id, event, a new C function from def); 0 or -1. */
+static int callback(PyObject *m, int id, long ev, struct pt_methoddef *def)
+{
+	PyObject *cb = pt_py.CFunctionNewEx(def, NULL, NULL);
+
+	return cb ? CALL(m, "register_callback", "ilO", id, ev, cb) : -1;
+}
+
 int pt_monitor_start(void)
 {
 	PyObject *m = pt_py.SysGetObject("monitoring");	/* borrowed */
@@ -91,17 +167,21 @@ int pt_monitor_start(void)
 	if (!m)
 		return -1;	/* before 3.12 */
 	PyObject *events = pt_py.GetAttrString(m, "events");
-	PyObject *line = events ? pt_py.GetAttrString(events, "LINE") : NULL;
-	long line_ev = line ? pt_py.LongAsLong(line) : -1;
 	mon.disable = pt_py.GetAttrString(m, "DISABLE");
-	if (events)
-		pt_py.DecRef(events);
-	if (line)
-		pt_py.DecRef(line);
-	if (line_ev < 0 || !mon.disable) {
+	if (!events || !mon.disable) {
 		pt_py.ErrClear();
 		return -1;
 	}
+	long line = event_bit(events, "LINE");
+	long starts[2] = { event_bit(events, "PY_START"),
+			   event_bit(events, "PY_RESUME") };
+	long leaves[3] = { event_bit(events, "PY_RETURN"),
+			   event_bit(events, "PY_YIELD"),
+			   event_bit(events, "PY_UNWIND") };
+	pt_py.DecRef(events);
+	if (line < 0 || starts[0] < 0 || starts[1] < 0 || leaves[0] < 0 ||
+	    leaves[1] < 0 || leaves[2] < 0)
+		return -1;
 
 	int id = claim_tool(m);
 	if (id < 0) {
@@ -109,9 +189,20 @@ int pt_monitor_start(void)
 		       "PyEval_SetTrace instead");
 		return -1;
 	}
-	PyObject *cb = pt_py.CFunctionNewEx(&on_line_def, NULL, NULL);
-	if (!cb || CALL(m, "register_callback", "ilO", id, line_ev, cb) < 0 ||
-	    CALL(m, "set_events", "il", id, line_ev) < 0) {
+	long set = line;
+	int rc = callback(m, id, line, &on_line_def);
+	/* calls only when call_lines or {indent} need them */
+	for (int i = 0; i < 2 && (pt_trace_call_lines || pt_trace_needs_depth); i++) {
+		rc |= callback(m, id, starts[i], &on_start_def);
+		set |= starts[i];
+	}
+	for (int i = 0; i < 3 && pt_trace_needs_depth; i++) {
+		rc |= callback(m, id, leaves[i], &on_leave_def);
+		set |= leaves[i];
+	}
+	if (rc == 0)
+		rc = CALL(m, "set_events", "il", id, set);
+	if (rc < 0) {
 		pt_py.ErrClear();
 		pt_log("cannot use sys.monitoring; tracing with PyEval_SetTrace "
 		       "instead");

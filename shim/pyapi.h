@@ -21,7 +21,7 @@ typedef ssize_t Py_ssize_t;
 /* The trace function type and event numbers, unchanged from 2.7 to 3.13. */
 typedef int (*pt_tracefunc)(PyObject *obj, PyFrameObject *frame, int what,
 			    PyObject *arg);
-enum { PT_TRACE_CALL = 0, PT_TRACE_LINE = 2 };
+enum { PT_TRACE_CALL = 0, PT_TRACE_LINE = 2, PT_TRACE_RETURN = 3 };
 
 typedef int (*pt_audithook)(const char *event, PyObject *args, void *data);
 typedef PyObject *(*pt_cfunction)(PyObject *self, PyObject *args);

@@ -261,6 +261,34 @@ static int set_flush_interval(struct pt_settings *s, const struct pt_value *v,
 	return 0;
 }
 
+static int set_format(struct pt_settings *s, const struct pt_value *v,
+		      char *err, size_t errsize)
+{
+	struct pt_format *f = malloc(sizeof(*f));
+	char *text = strdup(v->str);
+
+	if (!f || !text || pt_format_compile(v->str, f, err, errsize) < 0) {
+		int rc = f && text ? -EINVAL : -ENOMEM;
+		free(f);
+		free(text);
+		return rc;
+	}
+	free(s->fmt);
+	free(s->format);
+	s->fmt = f;
+	s->format = text;
+	return 0;
+}
+
+static int set_call_lines(struct pt_settings *s, const struct pt_value *v,
+			  char *err, size_t errsize)
+{
+	(void)err;
+	(void)errsize;
+	s->call_lines = v->b;
+	return 0;
+}
+
 static const struct pt_setting pt_table[PT_NSETTINGS] = {
 	[PT_S_ENABLED] = { "enabled", PT_T_BOOL, "true", set_enabled,
 			   "PYTRACE_ENABLE" },
@@ -275,6 +303,10 @@ static const struct pt_setting pt_table[PT_NSETTINGS] = {
 	[PT_S_KEEP] = { "keep", PT_T_INT, "3", set_keep, NULL },
 	[PT_S_FLUSH_INTERVAL] = { "flush_interval", PT_T_INT, "1000",
 				  set_flush_interval, NULL },
+	[PT_S_FORMAT] = { "format", PT_T_STRING, PT_FORMAT_DEFAULT, set_format,
+			  NULL },
+	[PT_S_CALL_LINES] = { "call_lines", PT_T_BOOL, "false", set_call_lines,
+			      NULL },
 };
 
 const char *pt_setting_name(int id)
@@ -427,6 +459,8 @@ void pt_settings_free(struct pt_settings *s)
 	regexes_free(s->include_re, s->include.n);
 	strlist_free(&s->include);
 	strlist_free(&s->programs);
+	free(s->format);
+	free(s->fmt);
 	for (int i = 0; i < PT_NSETTINGS; i++)
 		free(s->origin[i]);
 	memset(s, 0, sizeof(*s));
@@ -492,6 +526,12 @@ void pt_settings_format(const struct pt_settings *s, int id, char *buf,
 		return;
 	case PT_S_FLUSH_INTERVAL:
 		snprintf(buf, size, "%lld", s->flush_interval);
+		return;
+	case PT_S_FORMAT:
+		put_quoted(buf, size, 0, s->format ? s->format : "");
+		return;
+	case PT_S_CALL_LINES:
+		snprintf(buf, size, "%s", s->call_lines ? "true" : "false");
 		return;
 	case PT_S_IGNORE_DIRS:
 		l = &s->ignore_dirs;

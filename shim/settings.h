@@ -10,6 +10,8 @@
 #include <regex.h>
 #include <stddef.h>
 
+#include "format.h"
+
 /* A list of strings, owned. */
 struct pt_strlist {
 	char **v;
@@ -27,6 +29,8 @@ enum pt_setting_id {
 	PT_S_MAX_SIZE,
 	PT_S_KEEP,
 	PT_S_FLUSH_INTERVAL,
+	PT_S_FORMAT,
+	PT_S_CALL_LINES,
 	PT_NSETTINGS
 };
 
@@ -41,6 +45,9 @@ struct pt_settings {
 	long long max_size;		/* bytes before rotation; 0: never */
 	long long keep;			/* rotated files kept */
 	long long flush_interval;	/* ms a line may wait; 0: no bound */
+	char *format;			/* as written */
+	struct pt_format *fmt;		/* format, compiled */
+	int call_lines;			/* " --- modulename: M, funcname: F" */
 	char *origin[PT_NSETTINGS];	/* "default", "FILE:LINE" or "PYTRACE_X" */
 };
 

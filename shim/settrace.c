@@ -35,34 +35,53 @@ static struct {
  * access a plain load, with no call into the dynamic loader. */
 static __thread int tls_traced __attribute__((tls_model("initial-exec")));
 
+/* Call depth of this thread, kept only when the format has {indent}. */
+static __thread long tls_depth __attribute__((tls_model("initial-exec")));
+
+/* What the frame's code is, NULL when ignored or before the program. */
+static struct pt_code *code_of(PyFrameObject *frame)
+{
+	PyObject *code = pt_py_frame_code(frame);
+	struct pt_code *c;
+
+	if (!pt_trace_waiting && pt_codemap_find(code, &c))
+		return c;
+	PyObject *globals = pt_py.GetAttrString((PyObject *)frame, "f_globals");
+	if (!globals) {
+		pt_py.ErrClear();
+		return NULL;
+	}
+	c = pt_trace_ready(globals) ? pt_trace_decide(globals, code) : NULL;
+	pt_py.DecRef(globals);
+	return c;
+}
+
 /*
- * pt_trace - the trace function.  Only line events matter; the code object
- * is read from the frame (offset or PyFrame_GetCode, see pyapi.c) and
- * looked up; globals are fetched only on a cache miss.
+ * pt_trace - the trace function.  Line events are what it is for; call
+ * and return events matter only for call_lines and {indent}.  The code
+ * object is read from the frame (offset or PyFrame_GetCode, see pyapi.c)
+ * and looked up; globals are fetched only on a cache miss.
  */
 static int pt_trace(PyObject *obj, PyFrameObject *frame, int what,
 		    PyObject *arg)
 {
+	struct pt_code *c;
+
 	(void)obj;
 	(void)arg;
-	if (what != PT_TRACE_LINE || pt_trace_stopped)
+	if (pt_trace_stopped)
 		return 0;
-
-	PyObject *code = pt_py_frame_code(frame);
-	struct pt_file *f;
-	if (pt_trace_waiting || !pt_codemap_find(code, &f)) {
-		PyObject *globals = pt_py.GetAttrString((PyObject *)frame,
-							"f_globals");
-		if (!globals) {
-			pt_py.ErrClear();
-			return 0;
-		}
-		int ready = pt_trace_ready(globals);
-		f = ready ? pt_trace_decide(globals, code) : NULL;
-		pt_py.DecRef(globals);
+	if (what == PT_TRACE_LINE) {
+		if ((c = code_of(frame)))
+			pt_trace_emit(c, pt_py.FrameGetLineNumber(frame),
+				      tls_depth - 1);
+	} else if (what == PT_TRACE_CALL) {
+		tls_depth += pt_trace_needs_depth;
+		if (pt_trace_call_lines && (c = code_of(frame)))
+			pt_trace_call(c);
+	} else if (what == PT_TRACE_RETURN) {
+		tls_depth -= pt_trace_needs_depth;
 	}
-	if (f)
-		pt_trace_emit(f, pt_py.FrameGetLineNumber(frame));
 	return 0;
 }
 

@@ -68,7 +68,7 @@ void pt_start(enum pt_trace_from from, const char *name,
 	 *    program starts, see pt_start_output) */
 	if (pt_rules_build(&rules, &settings, start_cwd) < 0)
 		return;
-	pt_trace_start(&rules, start_cwd, from);
+	pt_trace_start(&rules, &settings, start_cwd, from);
 }
 
 /* True when __main__ (its `globals`) was run by -m: runpy gives it a

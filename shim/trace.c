@@ -11,10 +11,17 @@
  * on the first event of each code object.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "codemap.h"
+#include "format.h"
 #include "output.h"
 #include "path.h"
 #include "pytrace.h"
@@ -27,7 +34,12 @@ int pt_trace_waiting;
 static struct {
 	const struct pt_rules *rules;
 	const char *cwd;
+	const struct pt_format *fmt;
+	struct timespec start;	/* for {elapsed} */
 } tr;
+
+int pt_trace_call_lines;
+int pt_trace_needs_depth;
 
 /*
  * frozen_file - for co_filename "<frozen a.b>", the module file `modfile`
@@ -84,7 +96,7 @@ static struct pt_file *file_of(PyObject *code, const char *modfile)
  * code is traced.  Frames whose globals have no __file__ (or __file__
  * None) are not traced.
  */
-static struct pt_file *learn(PyObject *globals, PyObject *code)
+static struct pt_code *learn(PyObject *globals, PyObject *code)
 {
 	char name[512], file[PATH_MAX], norm[PATH_MAX];
 	const char *modname = NULL, *modfile = NULL;
@@ -103,26 +115,45 @@ static struct pt_file *learn(PyObject *globals, PyObject *code)
 	    pt_path_normalize(file, tr.cwd, norm, sizeof(norm)) >= 0)
 		modfile = norm;
 	struct pt_file *f = file_of(code, modfile);
-	if (f && (pt_rules_ignored(tr.rules, modfile ? modfile : f->path, modname) ||
-		  !pt_rules_included(tr.rules, f->path)))
+	if (!f || pt_rules_ignored(tr.rules, modfile ? modfile : f->path, modname) ||
+	    !pt_rules_included(tr.rules, f->path))
 		return NULL;
-	return f;
+
+	char fn[256];
+	PyObject *cn = pt_py.GetAttrString(code, "co_name");
+	if (pt_py_cstr(cn, fn, sizeof(fn)) < 0)
+		snprintf(fn, sizeof(fn), "?");
+	if (cn)
+		pt_py.DecRef(cn);
+	struct pt_code *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->file = f;
+	c->module = strdup(modname ? modname : "");
+	c->function = strdup(fn);
+	if (!c->module || !c->function) {
+		free(c->module);
+		free(c->function);
+		free(c);
+		return NULL;
+	}
+	return c;
 }
 
-struct pt_file *pt_trace_decide(PyObject *globals, PyObject *code)
+struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code)
 {
 	PyObject *et, *ev, *etb;
-	struct pt_file *f;
+	struct pt_code *c;
 
-	if (pt_codemap_find(code, &f))
-		return f;
+	if (pt_codemap_find(code, &c))
+		return c;
 	/* Leave the thread's exception state as it was found. */
 	pt_py.ErrFetch(&et, &ev, &etb);
-	f = learn(globals, code);
+	c = learn(globals, code);
 	pt_py.ErrClear();
 	pt_py.ErrRestore(et, ev, etb);
-	pt_codemap_add(code, f);
-	return f;
+	pt_codemap_add(code, c);
+	return c;
 }
 
 /*
@@ -169,7 +200,8 @@ static char *put_int(char *p, int v)
 	return p;
 }
 
-void pt_trace_emit(struct pt_file *f, int lineno)
+/* The default format, path(line): source, without interpretation. */
+static void emit_default(struct pt_file *f, int lineno)
 {
 	const char *src;
 	size_t n;
@@ -192,11 +224,156 @@ void pt_trace_emit(struct pt_file *f, int lineno)
 	pt_out_end(p);
 }
 
-int pt_trace_start(const struct pt_rules *rules, const char *cwd,
-		   enum pt_trace_from from)
+/* The kernel's id of this thread, cached (reset in a forked child). */
+static __thread long tls_tid __attribute__((tls_model("initial-exec")));
+static long cached_pid;
+
+static void after_fork_child(void)
+{
+	tls_tid = 0;
+	cached_pid = 0;
+}
+
+/* Seconds and microseconds on the wall clock, and since tracing began. */
+static void now(struct timeval *wall, double *elapsed)
+{
+	struct timespec ts;
+
+	gettimeofday(wall, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*elapsed = (double)(ts.tv_sec - tr.start.tv_sec) +
+		   (double)(ts.tv_nsec - tr.start.tv_nsec) / 1e9;
+}
+
+/* A line in any other format; `depth` for {indent}. */
+static void emit_format(const struct pt_code *c, int lineno, long depth)
+{
+	const struct pt_format *fmt = tr.fmt;
+	const char *src = "";
+	size_t n = 0, need = fmt->text_len + 2;
+	struct timeval wall = { 0, 0 };
+	double elapsed = 0;
+	int have_time = 0;
+
+	if (depth < 0)
+		depth = 0;
+	if (depth > 500)
+		depth = 500;
+	for (int i = 0; i < fmt->nops; i++) {
+		switch (fmt->ops[i].tok) {
+		case PT_TOK_PATH: need += c->file->pathlen; break;
+		case PT_TOK_SOURCE:
+			pt_file_line(c->file, lineno, &src, &n);
+			need += n;
+			break;
+		case PT_TOK_MODULE: need += strlen(c->module); break;
+		case PT_TOK_FUNCTION: need += strlen(c->function); break;
+		case PT_TOK_INDENT: need += 2 * (size_t)depth; break;
+		default: need += 40; break;
+		}
+	}
+	char *p = pt_out_begin(need);
+	if (!p) {
+		pt_trace_stopped = 1;
+		return;
+	}
+	for (int i = 0; i < fmt->nops; i++) {
+		const struct pt_format_op *op = &fmt->ops[i];
+		switch (op->tok) {
+		case PT_TOK_TEXT:
+			memcpy(p, op->text, op->len);
+			p += op->len;
+			break;
+		case PT_TOK_PATH:
+			memcpy(p, c->file->path, c->file->pathlen);
+			p += c->file->pathlen;
+			break;
+		case PT_TOK_LINE:
+			p = put_int(p, lineno);
+			break;
+		case PT_TOK_SOURCE:
+			memcpy(p, src, n);
+			p += n;
+			break;
+		case PT_TOK_MODULE:
+			p = stpcpy(p, c->module);
+			break;
+		case PT_TOK_FUNCTION:
+			p = stpcpy(p, c->function);
+			break;
+		case PT_TOK_PID:
+			if (!cached_pid)
+				cached_pid = (long)getpid();
+			p += sprintf(p, "%ld", cached_pid);
+			break;
+		case PT_TOK_TID:
+			if (!tls_tid)
+				tls_tid = (long)syscall(SYS_gettid);
+			p += sprintf(p, "%ld", tls_tid);
+			break;
+		case PT_TOK_ELAPSED:
+		case PT_TOK_TIME:
+			if (!have_time) {
+				now(&wall, &elapsed);
+				have_time = 1;
+			}
+			if (op->tok == PT_TOK_ELAPSED) {
+				p += sprintf(p, "%.2f", elapsed);
+			} else {
+				struct tm tm;
+				time_t t = wall.tv_sec;
+				localtime_r(&t, &tm);
+				p += strftime(p, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+				p += sprintf(p, ".%06ld", (long)wall.tv_usec);
+			}
+			break;
+		case PT_TOK_INDENT:
+			memset(p, ' ', 2 * (size_t)depth);
+			p += 2 * depth;
+			break;
+		}
+	}
+	*p++ = '\n';
+	pt_out_end(p);
+}
+
+void pt_trace_emit(const struct pt_code *c, int lineno, long depth)
+{
+	if (tr.fmt->is_default)
+		emit_default(c->file, lineno);
+	else
+		emit_format(c, lineno, depth);
+}
+
+void pt_trace_call(const struct pt_code *c)
+{
+	size_t lm = strlen(c->module), lf = strlen(c->function);
+	char *p = pt_out_begin(lm + lf + 40);
+
+	if (!p) {
+		pt_trace_stopped = 1;
+		return;
+	}
+	p = stpcpy(p, " --- modulename: ");
+	memcpy(p, c->module, lm);
+	p += lm;
+	p = stpcpy(p, ", funcname: ");
+	memcpy(p, c->function, lf);
+	p += lf;
+	*p++ = '\n';
+	pt_out_end(p);
+}
+
+int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,
+		   const char *cwd, enum pt_trace_from from)
 {
 	tr.rules = rules;
 	tr.cwd = cwd;
+	tr.fmt = s->fmt;
+	clock_gettime(CLOCK_MONOTONIC, &tr.start);
+	pt_trace_call_lines = s->call_lines;
+	pt_trace_needs_depth = s->fmt->needs_depth;
+	pthread_atfork(NULL, NULL, after_fork_child);
 	pt_trace_waiting = from == PT_FROM_MAIN;
 	if (!pt_trace_waiting && pt_start_output(NULL) < 0)
 		return -1;

@@ -12,6 +12,8 @@
 
 #include "pyapi.h"
 #include "rules.h"
+#include "codemap.h"
+#include "settings.h"
 #include "source.h"
 
 /* How tracing starts: at the first line of __main__ (a program run by the
@@ -24,8 +26,8 @@ enum pt_trace_from { PT_FROM_MAIN, PT_FROM_NOW };
  * file names are resolved; may be "") are kept.  Called once, with the GIL
  * held, in the thread that runs the program.  Returns 0 or -1 (reported).
  */
-int pt_trace_start(const struct pt_rules *rules, const char *cwd,
-		   enum pt_trace_from from);
+int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,
+		   const char *cwd, enum pt_trace_from from);
 
 /* Set once output failed: back ends return at once. */
 extern volatile int pt_trace_stopped;
@@ -41,16 +43,28 @@ extern int pt_trace_waiting;
  */
 int pt_trace_ready(PyObject *globals);
 
+/* call_lines is on: back ends report calls (pt_trace_call). */
+extern int pt_trace_call_lines;
+
+/* The format has {indent}: back ends keep the call depth per thread. */
+extern int pt_trace_needs_depth;
+
 /*
- * pt_trace_decide - the file record of `code`, or NULL when it is ignored.
+ * pt_trace_decide - what a trace line needs of `code`, or NULL when it is
+ * ignored.
  * A cache hit is one hash lookup; the first call for a code object decides
  * from `globals` (borrowed: the module dict of the running frame) and may
  * notice the threading module (pt_settrace_threading).
  */
-struct pt_file *pt_trace_decide(PyObject *globals, PyObject *code);
+struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code);
 
-/* pt_trace_emit - write "path(line): source\n". */
-void pt_trace_emit(struct pt_file *f, int lineno);
+/* pt_trace_emit - write the trace line of `lineno` in `c`, in the
+ * configured format; `depth` is the call depth, for {indent}. */
+void pt_trace_emit(const struct pt_code *c, int lineno, long depth);
+
+/* pt_trace_call - write " --- modulename: M, funcname: F" for a call into
+ * traced code (call_lines). */
+void pt_trace_call(const struct pt_code *c);
 
 /* settrace.c */
 int pt_settrace_start(void);

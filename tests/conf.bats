@@ -71,7 +71,7 @@ $D/prog.py(3):     return x + 1"
 @test "without PYTRACE_CONF, SYSCONFDIR/pytrace.conf is read when it exists" {
 	mkdir "$D/etc"
 	cc -std=c11 -D_GNU_SOURCE -I"$PT_ROOT/shim" -DPYTRACE_SYSCONFDIR="\"$D/etc\"" \
-		-o "$D/check" "$PT_ROOT"/shim/{check,conf,settings,rules,path,output,source,log}.c -ldl -lpthread
+		-o "$D/check" "$PT_ROOT"/shim/{check,conf,settings,rules,path,output,source,log,format,program}.c -ldl -lpthread
 	run "$D/check"
 	assert_success
 	assert_line "# configuration file: none"
@@ -259,4 +259,13 @@ $APP/pkg/sub.py"
 	assert_file_empty "$D/j"
 	wait "$pid"
 	assert_file_contains "$D/j" "idle.py(3):     return 1"
+}
+
+@test "format: an unknown token or a lone brace is one message naming it" {
+	conf "output = \"$D/t\";" 'format = "{path}:{lineno}";'
+	untraced_run
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:2: format: unknown token '\{lineno\}' in '\{path\}:\{lineno\}' \(use \{path\}, \{line\}, \{source\}, \{module\}, \{function\}, \{pid\}, \{tid\}, \{elapsed\}, \{time\}, \{indent\}\); not tracing$"
+	run --separate-stderr env PYTRACE_FORMAT='{path}}' "$CHECK"
+	assert_failure
+	assert_regex "$stderr" "PYTRACE_FORMAT: lone '\}' in '\{path\}\}' \(write '\}\}'\)$"
 }

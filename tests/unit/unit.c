@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "format.h"
 #include "output.h"
 #include "path.h"
 #include "program.h"
@@ -253,6 +254,27 @@ static void test_program(void)
 	pt_settings_free(&s);
 }
 
+static void test_format(void)
+{
+	struct pt_format f;
+	char err[256];
+
+	CHECK(pt_format_compile(PT_FORMAT_DEFAULT, &f, err, sizeof(err)) == 0 &&
+	      f.is_default && f.nops == 5 && f.ops[0].tok == PT_TOK_PATH &&
+	      f.ops[1].tok == PT_TOK_TEXT && f.ops[1].len == 1 &&
+	      f.ops[4].tok == PT_TOK_SOURCE && f.text_len == 4);
+	CHECK(pt_format_compile("{indent}{{x}} }}{line}", &f, err, sizeof(err)) == 0 &&
+	      !f.is_default && f.needs_depth && f.nops == 3 &&
+	      f.ops[1].len == 5 && strncmp(f.ops[1].text, "{x} }", 5) == 0);
+	CHECK(pt_format_compile("{nope}", &f, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "unknown token '{nope}'"));
+	CHECK(pt_format_compile("{line", &f, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "unclosed"));
+	CHECK(pt_format_compile("a}b", &f, err, sizeof(err)) == -EINVAL &&
+	      strstr(err, "lone '}'"));
+	CHECK(pt_format_compile("", &f, err, sizeof(err)) == 0 && f.nops == 0);
+}
+
 int main(void)
 {
 	test_normalize();
@@ -262,6 +284,7 @@ int main(void)
 	test_output_pattern();
 	test_split();
 	test_program();
+	test_format();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
