@@ -25,6 +25,7 @@ static const char *base(const char *path)
 
 void pt_program_set(struct pt_program *p, const char *name, const char *path)
 {
+	p->kind = PT_PROG_OTHER;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	snprintf(p->path, sizeof(p->path), "%s", path);
 }
@@ -44,6 +45,7 @@ int pt_program_from_argv(int argc, char *const *argv, const char *exe,
 			if (pt_path_normalize(a, cwd, abs, sizeof(abs)) < 0)
 				snprintf(abs, sizeof(abs), "%s", a);
 			pt_program_set(p, base(a), abs);
+			p->kind = PT_PROG_SCRIPT;
 			return 0;
 		}
 		if (strcmp(a, "--") == 0) {
@@ -53,6 +55,7 @@ int pt_program_from_argv(int argc, char *const *argv, const char *exe,
 						      sizeof(abs)) < 0)
 					snprintf(abs, sizeof(abs), "%s", argv[i + 1]);
 				pt_program_set(p, base(argv[i + 1]), abs);
+				p->kind = PT_PROG_SCRIPT;
 			}
 			return 0;
 		}
@@ -72,6 +75,7 @@ int pt_program_from_argv(int argc, char *const *argv, const char *exe,
 				if (!arg)
 					return -1;
 				snprintf(p->name, sizeof(p->name), "%s", arg);
+				p->kind = PT_PROG_MODULE;
 				return 0;
 			}
 			if (*c == 'h' || *c == 'V')

@@ -11,6 +11,7 @@
 
 /* What the interpreter was asked to run. */
 struct pt_program {
+	enum { PT_PROG_OTHER, PT_PROG_SCRIPT, PT_PROG_MODULE } kind;
 	char name[256];		/* script basename, module name, or the
 				 * interpreter's name for -c and stdin */
 	char path[4096];	/* the script's absolute path, or the

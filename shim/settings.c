@@ -289,6 +289,18 @@ static int set_call_lines(struct pt_settings *s, const struct pt_value *v,
 	return 0;
 }
 
+static int set_start(struct pt_settings *s, const struct pt_value *v,
+		     char *err, size_t errsize)
+{
+	if (strcmp(v->str, "main") != 0 && strcmp(v->str, "init") != 0) {
+		snprintf(err, errsize, "'%s' is not a start (use \"main\" or "
+			 "\"init\")", v->str);
+		return -EINVAL;
+	}
+	s->start_init = v->str[0] == 'i';
+	return 0;
+}
+
 static const struct pt_setting pt_table[PT_NSETTINGS] = {
 	[PT_S_ENABLED] = { "enabled", PT_T_BOOL, "true", set_enabled,
 			   "PYTRACE_ENABLE" },
@@ -307,6 +319,7 @@ static const struct pt_setting pt_table[PT_NSETTINGS] = {
 			  NULL },
 	[PT_S_CALL_LINES] = { "call_lines", PT_T_BOOL, "false", set_call_lines,
 			      NULL },
+	[PT_S_START] = { "start", PT_T_STRING, "main", set_start, NULL },
 };
 
 const char *pt_setting_name(int id)
@@ -532,6 +545,9 @@ void pt_settings_format(const struct pt_settings *s, int id, char *buf,
 		return;
 	case PT_S_CALL_LINES:
 		snprintf(buf, size, "%s", s->call_lines ? "true" : "false");
+		return;
+	case PT_S_START:
+		snprintf(buf, size, "\"%s\"", s->start_init ? "init" : "main");
 		return;
 	case PT_S_IGNORE_DIRS:
 		l = &s->ignore_dirs;

@@ -31,6 +31,7 @@ enum pt_setting_id {
 	PT_S_FLUSH_INTERVAL,
 	PT_S_FORMAT,
 	PT_S_CALL_LINES,
+	PT_S_START,
 	PT_NSETTINGS
 };
 
@@ -48,6 +49,7 @@ struct pt_settings {
 	char *format;			/* as written */
 	struct pt_format *fmt;		/* format, compiled */
 	int call_lines;			/* " --- modulename: M, funcname: F" */
+	int start_init;			/* start = "init": trace start-up too */
 	char *origin[PT_NSETTINGS];	/* "default", "FILE:LINE" or "PYTRACE_X" */
 };
 

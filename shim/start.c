@@ -36,10 +36,23 @@
 #include "start.h"
 
 static int started;		/* tracing was started, or tried once */
+static int loaded;		/* settings: 0 not read, 1 usable, -1 not */
 static struct pt_settings settings;
 static struct pt_rules rules;
 static char start_cwd[PATH_MAX];	/* resolves relative co_filename */
 static char progname[PATH_MAX];	/* %n; "" until known */
+
+/* Read the settings once: defaults, the configuration file, the
+ * environment.  True when they are usable and tracing is enabled. */
+static int load_settings(void)
+{
+	const char *file;
+
+	if (!loaded)
+		loaded = pt_conf_resolve(&settings, NULL, &file) == 0 &&
+				 settings.enabled ? 1 : -1;
+	return loaded > 0;
+}
 
 void pt_start(enum pt_trace_from from, const char *name,
 	      const struct pt_program *prog)
@@ -51,10 +64,12 @@ void pt_start(enum pt_trace_from from, const char *name,
 	started = 1;
 	if (name)
 		snprintf(progname, sizeof(progname), "%s", name);
-	/* 1. settings: defaults, the configuration file, the environment */
-	const char *file;
-	if (pt_conf_resolve(&settings, NULL, &file) < 0 || !settings.enabled)
+	/* 1. settings */
+	if (!load_settings())
 		return;
+	if (settings.start_init && from == PT_FROM_MAIN && !pt_py.AddAuditHook)
+		pt_log("start = \"init\" needs Python 3.8 or newer (audit "
+		       "hooks); tracing from the main program");
 	/* 2. is this a program to trace? */
 	if (!prog && pt_program_from_proc(&found) == 0)
 		prog = &found;
@@ -71,40 +86,16 @@ void pt_start(enum pt_trace_from from, const char *name,
 	pt_trace_start(&rules, &settings, start_cwd, from);
 }
 
-/* True when __main__ (its `globals`) was run by -m: runpy gives it a
- * __spec__ (3.x) or, on 2.7, a __loader__ that a script lacks. */
-static int main_is_module(PyObject *globals)
+int pt_start_output(void)
 {
-	PyObject *spec = pt_py.DictGetItemString(globals, "__spec__");
+	struct pt_program p;
 
-	if (spec)
-		return spec != pt_py.None;
-	return pt_py.DictGetItemString(globals, "__loader__") != NULL;
-}
-
-/* %n when no start hook named the program (2.7-3.7): the basename of
- * sys.argv[0], or the interpreter's name for -c and -m, as on 3.8+. */
-static void name_from_argv(PyObject *globals)
-{
-	char arg0[PATH_MAX];
-	PyObject *argv = pt_py.SysGetObject("argv");	/* borrowed */
-	PyObject *a = argv ? pt_py.ListGetItem(argv, 0) : NULL;
-
-	if (!a || pt_py_cstr(a, arg0, sizeof(arg0)) <= 0 ||
-	    strcmp(arg0, "-c") == 0 || (globals && main_is_module(globals))) {
-		pt_py.ErrClear();
-		snprintf(progname, sizeof(progname), "%s",
-			 program_invocation_short_name);
-		return;
-	}
-	const char *slash = strrchr(arg0, '/');
-	snprintf(progname, sizeof(progname), "%s", slash ? slash + 1 : arg0);
-}
-
-int pt_start_output(PyObject *main_globals)
-{
+	/* %n when no start hook named the program: the script of the
+	 * command line, else the interpreter's (or host's) name */
 	if (!progname[0])
-		name_from_argv(main_globals);
+		snprintf(progname, sizeof(progname), "%s",
+			 pt_program_from_proc(&p) == 0 && p.kind == PT_PROG_SCRIPT ?
+			 p.name : program_invocation_short_name);
 	pt_out_configure((unsigned long long)settings.max_size, (int)settings.keep,
 			 (long)settings.flush_interval);
 	return pt_out_open(settings.output, progname) < 0 ? -1 : 0;
@@ -132,6 +123,15 @@ static int pt_audit(const char *event, PyObject *args, void *data)
 	if (started) {
 		if (event[0] == 's' && strcmp(event, "sys.settrace") == 0)
 			pt_settrace_replaced();
+		return 0;
+	}
+	if (!load_settings()) {
+		started = 1;	/* reported once; never again */
+		return 0;
+	}
+	/* start = init: from the first import, before site runs */
+	if (settings.start_init && strcmp(event, "import") == 0) {
+		pt_start(PT_FROM_NOW, NULL, NULL);
 		return 0;
 	}
 	if (strncmp(event, "cpython.run_", 12) != 0)

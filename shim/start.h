@@ -28,11 +28,7 @@ int pt_start_hook_audit(void);
 void pt_start(enum pt_trace_from from, const char *progname,
 	      const struct pt_program *prog);
 
-/*
- * pt_start_output - open the output; 0, or -1 after one message.
- * `main_globals`, the __main__ module's dict when the program starts (NULL
- * for an embedding host), helps name the program when no hook did.
- */
-int pt_start_output(PyObject *main_globals);
+/* pt_start_output - open the output; 0, or -1 after one message. */
+int pt_start_output(void);
 
 #endif

@@ -178,7 +178,7 @@ int pt_trace_ready(PyObject *globals)
 	if (!is_main(globals))
 		return 0;
 	pt_trace_waiting = 0;
-	if (pt_start_output(globals) < 0)
+	if (pt_start_output() < 0)
 		pt_trace_stopped = 1;
 	return !pt_trace_stopped;
 }
@@ -375,7 +375,7 @@ int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,
 	pt_trace_needs_depth = s->fmt->needs_depth;
 	pthread_atfork(NULL, NULL, after_fork_child);
 	pt_trace_waiting = from == PT_FROM_MAIN;
-	if (!pt_trace_waiting && pt_start_output(NULL) < 0)
+	if (!pt_trace_waiting && pt_start_output() < 0)
 		return -1;
 	if (pt_monitor_start() == 0)
 		return 0;
