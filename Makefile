@@ -6,6 +6,7 @@ BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/pytrace
 DESTDIR    ?=
 
 CC      ?= cc
@@ -44,16 +45,24 @@ tests/unit/unit: tests/unit/unit.c $(PURE_OBJS) shim/*.h
 	$(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) \
 	    -Ishim -o $@ tests/unit/unit.c $(PURE_OBJS) $(PT_LDLIBS)
 
+# The configuration files go to DOCDIR as examples: a file at
+# $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
 install: $(LIB) $(CHECK)
-	install -d $(DESTDIR)$(LIBDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
+	install -m 0755 $(CHECK) $(DESTDIR)$(BINDIR)/$(CHECK)
+	install -m 0644 man/pytrace.conf.5 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5
+	install -m 0644 conf/pytrace.conf conf/nova-compute.conf $(DESTDIR)$(DOCDIR)/
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/$(LIB)
+	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(BINDIR)/$(CHECK) \
+	    $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
+	    $(DESTDIR)$(DOCDIR)/pytrace.conf $(DESTDIR)$(DOCDIR)/nova-compute.conf
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -f $(LIB) shim/*.o tests/unit/unit
-	rm -rf tests/.tmp
+	rm -f $(LIB) $(CHECK) shim/*.o tests/unit/unit
 
 # `make check` and `make demo` first install what is missing (apt-get as
 # root, otherwise they print the command), then build.

@@ -5,7 +5,7 @@
  * the start hooks, that decides whether this process is one pytrace traces.
  *
  * Order, each step cheap and silent unless the next one applies:
- *   1. PYTRACE_ENABLE=0: do nothing at all.
+ *   1. PYTRACE_ENABLED=0 (or PYTRACE_ENABLE=0): do nothing at all.
  *   2. No Python interpreter in the process (bash, coreutils, C programs):
  *      do nothing at all.  One dlsym() is the whole cost.  (A plug-in may
  *      still load libpython later; interpose.c then asks again.)

@@ -44,3 +44,20 @@ _Py_UnixMain"
 	run make -n -B shim/trace.o
 	assert_output --partial "-fvisibility=hidden"
 }
+
+@test "make install and uninstall honour PREFIX and DESTDIR" {
+	cd "$PT_ROOT"
+	local root=$BATS_TEST_TMPDIR/root
+	run make install PREFIX=/usr DESTDIR="$root"
+	assert_success
+	run bash -c "cd '$root' && find . -type f | sort"
+	assert_output "./usr/bin/pytrace-check
+./usr/lib/libpytrace.so
+./usr/share/doc/pytrace/nova-compute.conf
+./usr/share/doc/pytrace/pytrace.conf
+./usr/share/man/man5/pytrace.conf.5"
+	run make uninstall PREFIX=/usr DESTDIR="$root"
+	assert_success
+	run bash -c "cd '$root' && find . -type f"
+	assert_output ""
+}

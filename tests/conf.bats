@@ -269,3 +269,23 @@ $APP/pkg/sub.py"
 	assert_failure
 	assert_regex "$stderr" "PYTRACE_FORMAT: lone '\}' in '\{path\}\}' \(write '\}\}'\)$"
 }
+
+@test "conf/pytrace.conf documents every setting with its real default" {
+	# uncommented, the documented defaults must give the built-in ones
+	sed -n 's/^#\([a-z_]* = .*;\)$/\1/p' "$PT_ROOT/conf/pytrace.conf" >"$D/all.conf"
+	run env -u PYTRACE_CONF "$CHECK"
+	assert_success
+	local builtin
+	builtin=$(echo "$output" | grep -v '^#' | sed 's/ *#.*//')
+	run "$CHECK" "$D/all.conf"
+	assert_success
+	assert_equal "$(echo "$output" | grep -v '^#' | sed 's/ *#.*//')" "$builtin"
+	# and every setting is there
+	refute_output --partial "# default"
+}
+
+@test "conf/nova-compute.conf is a valid configuration" {
+	run "$CHECK" "$PT_ROOT/conf/nova-compute.conf"
+	assert_success
+	assert_line --regexp '^programs = \["nova-compute"\];'
+}
