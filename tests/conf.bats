@@ -289,3 +289,37 @@ $APP/pkg/sub.py"
 	assert_success
 	assert_line --regexp '^programs = \["nova-compute"\];'
 }
+
+@test "every setting from the file and from the environment, with its origin" {
+	conf 'enabled = false;' 'output = "/o/%p";' 'ignore_dirs = ["/a", "/b"];' \
+		'ignore_modules = ["m"];' 'include = ["x"];' 'programs = ["p*"];' \
+		'max_size = 8192;' 'keep = 1;' 'flush_interval = 20;' \
+		'format = "{line}";' 'call_lines = true;' 'start = "init";'
+	run env PYTRACE_CONF="$D/c.conf" "$CHECK"
+	assert_success
+	local n=0
+	for want in 'enabled = false' 'output = "/o/%p"' 'ignore_dirs = \["/a", "/b"\]' \
+		'ignore_modules = \["m"\]' 'include = \["x"\]' 'programs = \["p\*"\]' \
+		'max_size = 8192' 'keep = 1' 'flush_interval = 20' 'format = "\{line\}"' \
+		'call_lines = true' 'start = "init"'; do
+		n=$((n + 1))
+		assert_line --regexp "^$want; +# $D/c.conf:$n\$"
+	done
+	run env PYTRACE_CONF="$D/c.conf" PYTRACE_ENABLED=yes PYTRACE_OUTPUT=stderr \
+		PYTRACE_IGNORE_DIRS=/c:/d PYTRACE_IGNORE_MODULES=n,o PYTRACE_INCLUDE=y \
+		PYTRACE_PROGRAMS=q PYTRACE_MAX_SIZE=0 PYTRACE_KEEP=9 PYTRACE_FLUSH_INTERVAL=0 \
+		PYTRACE_FORMAT='{path}' PYTRACE_CALL_LINES=no PYTRACE_START=main "$CHECK"
+	assert_success
+	for want in 'enabled = true; +# PYTRACE_ENABLED' 'output = "stderr"; +# PYTRACE_OUTPUT' \
+		'ignore_dirs = \["/c", "/d"\]; +# PYTRACE_IGNORE_DIRS' \
+		'ignore_modules = \["n", "o"\]; +# PYTRACE_IGNORE_MODULES' \
+		'include = \["y"\]; +# PYTRACE_INCLUDE' 'programs = \["q"\]; +# PYTRACE_PROGRAMS' \
+		'max_size = 0; +# PYTRACE_MAX_SIZE' 'keep = 9; +# PYTRACE_KEEP' \
+		'flush_interval = 0; +# PYTRACE_FLUSH_INTERVAL' 'format = "\{path\}"; +# PYTRACE_FORMAT' \
+		'call_lines = false; +# PYTRACE_CALL_LINES' 'start = "main"; +# PYTRACE_START'; do
+		assert_line --regexp "^$want\$"
+	done
+	run --separate-stderr env PYTRACE_START=boot "$CHECK"
+	assert_failure
+	assert_regex "$stderr" "PYTRACE_START: 'boot' is not a start \(use \"main\" or \"init\"\)$"
+}
