@@ -19,9 +19,12 @@ PT_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -fPIC \
 PT_LDFLAGS = -shared -Wl,--no-undefined -Wl,-z,relro -Wl,-z,now
 PT_LDLIBS  = -ldl -lpthread
 
-LIB   = libpytrace.so
-CHECK = pytrace-check
-SRCS  = $(filter-out shim/check.c,$(wildcard shim/*.c))
+VERSION = 0.1
+LIB     = libpytrace.so
+CHECK   = pytrace-check
+SUMMARY = pytrace-summary
+CLI     = pytrace
+SRCS    = $(filter-out shim/check.c shim/summary.c,$(wildcard shim/*.c))
 OBJS  = $(SRCS:.c=.o)
 # Objects that need no Python: linked into the unit tests and pytrace-check.
 PURE_OBJS = shim/path.o shim/settings.o shim/rules.o shim/output.o \
@@ -30,13 +33,27 @@ PURE_OBJS = shim/path.o shim/settings.o shim/rules.o shim/output.o \
 
 .PHONY: all install uninstall clean check unit demo deps bench
 
-all: $(LIB) $(CHECK)
+all: $(LIB) $(CHECK) $(SUMMARY) $(CLI)
 
 $(LIB): $(OBJS)
 	$(CC) $(CFLAGS) $(PT_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PT_LDLIBS)
 
 $(CHECK): shim/check.o $(PURE_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ shim/check.o $(PURE_OBJS) $(PT_LDLIBS)
+
+$(SUMMARY): shim/summary.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ shim/summary.o
+
+# The command, with the paths of this tree (make) or of the installation
+# (make install) filled in.
+define make_cli
+	sed -e 's|@LIB@|$(1)/$(LIB)|' -e 's|@CHECK@|$(2)/$(CHECK)|' \
+	    -e 's|@SUMMARY@|$(2)/$(SUMMARY)|' -e 's|@VERSION@|$(VERSION)|' \
+	    shim/pytrace.in >$(3) && chmod 0755 $(3)
+endef
+
+$(CLI): shim/pytrace.in Makefile
+	$(call make_cli,$(CURDIR),$(CURDIR),$@)
 
 shim/%.o: shim/%.c shim/*.h Makefile
 	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CPPFLAGS) -c -o $@ $<
@@ -47,7 +64,7 @@ tests/unit/unit: tests/unit/unit.c $(PURE_OBJS) shim/*.h
 
 # The configuration files go to DOCDIR as examples: a file at
 # $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
-install: $(LIB) $(CHECK)
+install: $(LIB) $(CHECK) $(SUMMARY) $(CLI)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
@@ -57,12 +74,13 @@ install: $(LIB) $(CHECK)
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(BINDIR)/$(CHECK) \
+	    $(DESTDIR)$(BINDIR)/$(SUMMARY) $(DESTDIR)$(BINDIR)/$(CLI) \
 	    $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
 	    $(DESTDIR)$(DOCDIR)/pytrace.conf $(DESTDIR)$(DOCDIR)/nova-compute.conf
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -f $(LIB) $(CHECK) shim/*.o tests/unit/unit
+	rm -f $(LIB) $(CHECK) $(SUMMARY) $(CLI) shim/*.o tests/unit/unit
 
 # `make check` and `make demo` first install what is missing (apt-get as
 # root, otherwise they print the command), then build.
@@ -74,7 +92,7 @@ unit: tests/unit/unit
 
 check:
 	@tests/deps test
-	@$(MAKE) --no-print-directory $(LIB) $(CHECK) tests/unit/unit
+	@$(MAKE) --no-print-directory all tests/unit/unit
 	tests/run
 
 demo:
