@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: MIT
+# The pytrace command: running a command traced with trace.py's options,
+# enable/disable/status of a unit (against a temporary root and a stand-in
+# systemctl; the real systemd is in systemd.bats), check and summary.
+
+load helper
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	PT=$PT_ROOT/pytrace
+	PY=/usr/bin/python3.11
+	[ -x "$PY" ] || PY=$(command -v python3)
+	SYS=$(PYTHON=$PY sys_dirs)
+	printf 'import sys\ndef f(x):\n    return x + 1\nprint(f(1))\n' >"$D/prog.py"
+	export PYTRACE_ROOT=$D/root PYTRACE_SYSTEMCTL=$PT_FIX/fake-systemctl
+	export FAKE_SYSTEMD=$D/sd
+	mkdir -p "$D/root/etc/systemd/system" "$FAKE_SYSTEMD"/{units,env,pid}
+	touch "$FAKE_SYSTEMD/units/nova-compute.service"
+}
+
+@test "pytrace COMMAND: a script, a console script, python -m, python -c" {
+	run "$PT" --ignore-dir "$SYS" -o "$D/a.trace" "$PY" "$D/prog.py"
+	assert_success
+	assert_output "2"
+	assert_equal "$(cat "$D/a.trace")" "$D/prog.py(1): import sys
+$D/prog.py(2): def f(x):
+$D/prog.py(4): print(f(1))
+$D/prog.py(3):     return x + 1"
+	# a console script: executable, with a shebang
+	printf '#!%s\nimport json\nprint(json.dumps([1]))\n' "$PY" >"$D/tool"
+	chmod +x "$D/tool"
+	run "$PT" --ignore-dir "$SYS" -o "$D/%n.trace" "$D/tool"
+	assert_success
+	assert_output "[1]"
+	assert_equal "$(cat "$D/tool.trace")" "$D/tool(2): import json
+$D/tool(3): print(json.dumps([1]))"
+	# a script that is not executable runs with python3
+	run "$PT" -o "$D/b.trace" --ignore-dir "$SYS" "$D/prog.py"
+	assert_success
+	assert_file_contains "$D/b.trace" "prog.py(3):     return x + 1"
+	cd "$APP"
+	run "$PT" --ignore-dir "$SYS" -o "$D/m.trace" -- "$PY" -m pkg.sub
+	assert_success
+	assert_file_contains "$D/m.trace" "^$APP/pkg/sub.py(4): def double(x):\$"
+	run "$PT" --ignore-dir "$SYS" -o "$D/c.trace" "$PY" -c 'import pkg.sub; pkg.sub.double(1)'
+	assert_success
+	assert_file_contains "$D/c.trace" "^$APP/pkg/sub.py(5):     return x \* FACTOR\$"
+}
+
+@test "pytrace options: ignore-dir/module (repeatable), include, -g, format, call-lines, conf" {
+	cd "$APP"
+	"$PT" --ignore-dir "$SYS" --ignore-dir "$APP/ignored:/nonexistent" --ignore-module ignmod \
+		--ignore-module=pkg.callbacks -o "$D/t" "$PY" main.py >/dev/null
+	run bash -c "cut -d'(' -f1 '$D/t' | sort -u | sed 's|$APP/||'"
+	assert_output "main.py
+pkg/__init__.py
+pkg/sub.py"
+	"$PT" --include '/pkg/sub\.py$' -o "$D/i" "$PY" main.py >/dev/null
+	run bash -c "cut -d'(' -f1 '$D/i' | sort -u"
+	assert_output "$APP/pkg/sub.py"
+	"$PT" -g --ignore-dir "$SYS" -o "$D/g" "$PY" "$D/prog.py" >/dev/null
+	assert_file_contains "$D/g" "^[0-9]*\.[0-9][0-9] $D/prog.py(1): import sys\$"
+	"$PT" --format '{line}:{function}' --call-lines --ignore-dir "$SYS" -o "$D/f" "$PY" "$D/prog.py" >/dev/null
+	assert_equal "$(cat "$D/f")" " --- modulename: __main__, funcname: <module>
+1:<module>
+2:<module>
+4:<module>
+ --- modulename: __main__, funcname: f
+3:f"
+	printf 'output = "%s";\nignore_dirs = ["%s"];\n' "$D/conf.trace" "${SYS//:/\", \"}" >"$D/c.conf"
+	"$PT" --conf "$D/c.conf" "$PY" "$D/prog.py" >/dev/null
+	assert_equal "$(wc -l <"$D/conf.trace")" 4
+}
+
+@test "pytrace keeps the LD_PRELOAD libraries already there" {
+	run env LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6 "$PT" -o "$D/t" "$PY" -c \
+		'import os; print(os.environ["LD_PRELOAD"])'
+	assert_success
+	assert_output "$PT_LIB /lib/x86_64-linux-gnu/libm.so.6"
+}
+
+@test "pytrace: bad options and settings are refused before anything runs" {
+	run "$PT" --bogus "$PY" "$D/prog.py"
+	assert_failure
+	assert_output "pytrace: unknown option '--bogus' (see pytrace --help)"
+	run "$PT" --format '{nope}' "$PY" "$D/prog.py"
+	assert_failure
+	assert_line --partial "PYTRACE_FORMAT: unknown token '{nope}'"
+	assert_line "pytrace: the settings above are not valid; not running"
+	refute_line "2"
+	run "$PT"
+	assert_failure
+	assert_line --partial "usage: pytrace"
+}
+
+@test "enable writes a checked configuration and a drop-in; disable removes only them" {
+	run "$PT" enable nova-compute --ignore-dir /usr/lib/python3.11:/usr/lib/python3/dist-packages/eventlet \
+		--ignore-module os,six --programs nova-compute
+	assert_success
+	assert_line "pytrace: nova-compute.service: tracing enabled, configuration /etc/pytrace/nova-compute.service.conf"
+	local dropin=$D/root/etc/systemd/system/nova-compute.service.d/pytrace.conf
+	assert_equal "$(cat "$dropin")" "# Written by 'pytrace enable'; 'pytrace disable' removes it.
+[Service]
+Environment=\"LD_PRELOAD=$PT_LIB\"
+Environment=PYTRACE_CONF=/etc/pytrace/nova-compute.service.conf"
+	run "$PT_ROOT/pytrace-check" "$D/root/etc/pytrace/nova-compute.service.conf"
+	assert_success
+	assert_line --regexp '^output = "/var/log/pytrace/%n.%p.trace";'
+	assert_line --regexp '^ignore_dirs = \["/usr/lib/python3.11", "/usr/lib/python3/dist-packages/eventlet"\];'
+	assert_line --regexp '^ignore_modules = \["os", "six"\];'
+	assert_line --regexp '^programs = \["nova-compute"\];'
+	run cat "$FAKE_SYSTEMD/log"
+	assert_line "daemon-reload"
+	refute_line --partial restart
+	# an admin's own drop-in on the same unit survives disable
+	echo '[Service]' >"$D/root/etc/systemd/system/nova-compute.service.d/admin.conf"
+	run "$PT" disable nova-compute --restart
+	assert_success
+	assert_file_not_exists "$dropin"
+	assert_file_not_exists "$D/root/etc/pytrace/nova-compute.service.conf"
+	assert_file_exists "$D/root/etc/systemd/system/nova-compute.service.d/admin.conf"
+	run tail -n 2 "$FAKE_SYSTEMD/log"
+	assert_output "daemon-reload
+restart nova-compute.service"
+}
+
+@test "enable --conf FILE uses the file; another LD_PRELOAD of the unit is kept" {
+	printf 'output = "/var/log/x.trace";\n' >"$D/root/etc/mine.conf"
+	echo "LANG=C LD_PRELOAD=/usr/lib/libjemalloc.so.2:/usr/lib/other.so" >"$FAKE_SYSTEMD/env/nova-compute.service"
+	run "$PT" enable nova-compute.service --conf /etc/mine.conf --restart
+	assert_success
+	run cat "$D/root/etc/systemd/system/nova-compute.service.d/pytrace.conf"
+	assert_line "Environment=\"LD_PRELOAD=$PT_LIB /usr/lib/libjemalloc.so.2 /usr/lib/other.so\""
+	assert_line "Environment=PYTRACE_CONF=/etc/mine.conf"
+	assert_file_not_exists "$D/root/etc/pytrace/nova-compute.service.conf"
+	run tail -n 1 "$FAKE_SYSTEMD/log"
+	assert_output "restart nova-compute.service"
+	# disable leaves the admin's configuration file alone
+	run "$PT" disable nova-compute
+	assert_success
+	assert_file_exists "$D/root/etc/mine.conf"
+}
+
+@test "enable and disable: bad input is a clear message, a failure, nothing written" {
+	run "$PT" enable no-such-unit
+	assert_failure
+	assert_output "pytrace: unit no-such-unit.service not found"
+	run "$PT" enable 'bad/name'
+	assert_failure
+	assert_output "pytrace: 'bad/name' is not a unit name"
+	run "$PT" enable nova-compute --format '{nope}'
+	assert_failure
+	assert_line "pytrace: the options above are not valid; nothing written"
+	run "$PT" enable nova-compute --conf /etc/none.conf
+	assert_failure
+	assert_line "pytrace: /etc/none.conf is not valid; nothing written"
+	run "$PT" enable nova-compute --conf /etc/x.conf --ignore-module os
+	assert_failure
+	assert_output "pytrace: give either --conf FILE or options, not both"
+	run "$PT" disable nova-compute
+	assert_failure
+	assert_output --partial "pytrace: nova-compute.service: tracing is not enabled"
+	run find "$D/root" -type f
+	assert_output ""
+	# an unwritable /etc
+	chmod 0555 "$D/root/etc"
+	if [ "$(id -u)" != 0 ]; then
+		run "$PT" enable nova-compute
+		assert_failure
+	fi
+	chmod 0755 "$D/root/etc"
+	# a drop-in of the same name that pytrace did not write is left alone
+	mkdir -p "$D/root/etc/systemd/system/nova-compute.service.d"
+	echo '[Service]' >"$D/root/etc/systemd/system/nova-compute.service.d/pytrace.conf"
+	run "$PT" enable nova-compute
+	assert_failure
+	assert_output --partial "was not written by pytrace; not touching it"
+	run "$PT" disable nova-compute
+	assert_failure
+	assert_output --partial "was not written by pytrace; not touching it"
+}
+
+@test "status: the units with pytrace's drop-in, whether the main process is traced, the trace file" {
+	run "$PT" status
+	assert_success
+	assert_output "pytrace: no unit has tracing enabled"
+	"$PT" enable nova-compute -o "$D/%n.%p.trace" >/dev/null
+	run "$PT" status
+	assert_line "nova-compute.service: tracing enabled, configuration /etc/pytrace/nova-compute.service.conf"
+	assert_line "  not running"
+	# a main process started before enable: not traced, and said so
+	sleep 30 &
+	local plain=$!
+	echo $plain >"$FAKE_SYSTEMD/pid/nova-compute.service"
+	run "$PT" status nova-compute
+	assert_line "  main process $plain: NOT traced: it started before tracing was enabled; restart nova-compute.service"
+	kill $plain
+	# a traced one, with its trace file and size
+	mkdir -p "$D/root/etc/pytrace"
+	PYTRACE_CONF=$D/root/etc/pytrace/nova-compute.service.conf LD_PRELOAD=$PT_LIB \
+		"$PY" -c 'import time; time.sleep(30)' &
+	local traced=$!
+	sleep 1
+	echo $traced >"$FAKE_SYSTEMD/pid/nova-compute.service"
+	echo "x" >"$D/python3.11.$traced.trace"
+	run "$PT" status nova-compute
+	kill $traced
+	assert_line "  main process $traced: traced (libpytrace.so is loaded)"
+	assert_line --regexp "^  trace: $D/[a-z0-9.]+\.$traced\.trace \([0-9]+ bytes\)$"
+}
+
+@test "summary: the runs are egrep | cut | uniq -c's; lines per file and per function" {
+	cd "$APP"
+	"$PT" -o "$D/t" --ignore-dir "$SYS" "$PY" main.py >/dev/null
+	run "$PT" summary "$D/t"
+	assert_success
+	local runs
+	runs=$(sed -n '/^# runs/,/^# lines per file/p' <<<"$output" | sed '1d;$d')
+	assert_equal "$runs" "$(cut -d'(' -f1 "$D/t" | uniq -c)"
+	assert_line --regexp "^ +[0-9]+ $APP/main.py:work$"
+	assert_line --regexp "^ +2 $APP/pkg/sub.py:<module>$"
+	assert_line --regexp "^ +5 $APP/pkg/sub.py:double$"
+	run "$PT" summary --include 'pkg/' "$D/t"
+	runs=$(sed -n '/^# runs/,/^# lines per file/p' <<<"$output" | sed '1d;$d')
+	assert_equal "$runs" "$(grep -E '^[^(]*pkg/' "$D/t" | cut -d'(' -f1 | uniq -c)"
+	run "$PT" summary --include '(' "$D/t"
+	assert_failure
+}
