@@ -64,19 +64,22 @@ tests/unit/unit: tests/unit/unit.c $(PURE_OBJS) shim/*.h
 
 # The configuration files go to DOCDIR as examples: a file at
 # $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
-install: $(LIB) $(CHECK) $(SUMMARY) $(CLI)
+install: $(LIB) $(CHECK) $(SUMMARY)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
 	install -m 0755 $(CHECK) $(DESTDIR)$(BINDIR)/$(CHECK)
+	install -m 0755 $(SUMMARY) $(DESTDIR)$(BINDIR)/$(SUMMARY)
+	$(call make_cli,$(LIBDIR),$(BINDIR),$(DESTDIR)$(BINDIR)/$(CLI))
+	install -m 0644 man/pytrace.1 $(DESTDIR)$(MANDIR)/man1/pytrace.1
 	install -m 0644 man/pytrace.conf.5 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5
-	install -m 0644 conf/pytrace.conf conf/nova-compute.conf $(DESTDIR)$(DOCDIR)/
+	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(BINDIR)/$(CHECK) \
 	    $(DESTDIR)$(BINDIR)/$(SUMMARY) $(DESTDIR)$(BINDIR)/$(CLI) \
-	    $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
-	    $(DESTDIR)$(DOCDIR)/pytrace.conf $(DESTDIR)$(DOCDIR)/nova-compute.conf
+	    $(DESTDIR)$(MANDIR)/man1/pytrace.1 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard conf/*.conf)))
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:

@@ -284,10 +284,13 @@ $APP/pkg/sub.py"
 	refute_output --partial "# default"
 }
 
-@test "conf/nova-compute.conf is a valid configuration" {
+@test "conf/nova-compute.conf and conf/cinder-volume.conf are valid and trace only the service" {
 	run "$CHECK" "$PT_ROOT/conf/nova-compute.conf"
 	assert_success
 	assert_line --regexp '^programs = \["nova-compute"\];'
+	run "$CHECK" "$PT_ROOT/conf/cinder-volume.conf"
+	assert_success
+	assert_line --regexp '^programs = \["cinder-volume"\];'
 }
 
 @test "every setting from the file and from the environment, with its origin" {
