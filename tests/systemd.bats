@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: MIT
+# pytrace under a real systemd (booted in namespaces by tests/sd-boot): a
+# service is traced through a drop-in that sets LD_PRELOAD and PYTRACE_*,
+# and is no longer once the drop-in is removed and systemd reloaded.
+
+load helper
+load systemd
+
+UNIT=pytrace-demo.service
+SERVICE=/srv/pytrace-demo/service.py
+
+# One container for the file; each test skips (or fails on CI) in setup if
+# none can boot here.
+setup_file() {
+	sd_available || return 0
+	# The library's own directory is bound in, in case the overlay of the
+	# host's root does not show it (PYTRACE_LIB on another filesystem).
+	SD_BIND=$(dirname "$(realpath "$PT_LIB")") sd_boot
+}
+
+setup() {
+	sd_require
+}
+
+teardown_file() {
+	sd_stop
+}
+
+# main_pid: the main PID (inside the container) of the started unit.
+main_pid() {
+	local pid
+	pid=$(sd_show "$UNIT" MainPID)
+	[ "${pid:-0}" -gt 0 ] || {
+		sd_diag "$UNIT"
+		fail "$UNIT has no main PID"
+	}
+	echo "$pid"
+}
+
+@test "a service is traced through its drop-in, and not after the drop-in is removed" {
+	local lib pid trace
+	lib=$(realpath "$PT_LIB")
+	[ -f "$lib" ] || fail "$PT_LIB is not built"
+	sd_run test -r "$lib" || fail "$lib is not visible in the container"
+
+	# A service that works forever; it writes its pid once it runs Python.
+	sd_write "$SERVICE" <<'EOF'
+import os
+import time
+
+
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+with open("/run/pytrace-demo.pid", "w") as f:
+    f.write("%d\n" % os.getpid())
+while True:
+    work(50)
+    time.sleep(0.05)
+EOF
+	sd_write /etc/systemd/system/$UNIT <<EOF
+[Unit]
+Description=pytrace demo
+
+[Service]
+Type=exec
+ExecStart=/usr/bin/python3 $SERVICE
+EOF
+	sd_write /etc/systemd/system/$UNIT.d/pytrace.conf <<EOF
+[Service]
+Environment=LD_PRELOAD=$lib
+Environment=PYTRACE_OUTPUT=/var/log/pytrace/%%n.%%p.trace
+Environment=PYTRACE_FLUSH_INTERVAL=200
+EOF
+	sd_run systemctl daemon-reload
+	run sd_run systemctl start $UNIT
+	assert_success
+
+	# Its lines reach its own trace file (within the flush interval).
+	pid=$(main_pid)
+	trace=/var/log/pytrace/service.py.$pid.trace
+	sd_wait 10 grep -qs "^$SERVICE([0-9]*):         total += i \* i\$" "$trace" || {
+		sd_diag "$UNIT"
+		sd_run ls -l /var/log/pytrace >&2
+		fail "no traced line of $SERVICE in $trace"
+	}
+	run sd_run grep -c "^$SERVICE([0-9]*): while True:\$" "$trace"
+	assert_success
+	run sd_run grep -F "$lib" "/proc/$pid/maps"
+	assert_success
+
+	# Without the drop-in (and after daemon-reload) the new main process
+	# has no pytrace.
+	sd_run rm -r /etc/systemd/system/$UNIT.d
+	sd_run systemctl daemon-reload
+	run sd_run systemctl restart $UNIT
+	assert_success
+	local pid2
+	pid2=$(main_pid)
+	[ "$pid2" != "$pid" ] || fail "the main PID did not change ($pid)"
+	# Once it runs Python the loader is long done with LD_PRELOAD.
+	sd_wait 10 grep -qx "$pid2" /run/pytrace-demo.pid || {
+		sd_diag "$UNIT"
+		fail "$UNIT did not restart"
+	}
+	run sd_run grep -F libpytrace /proc/"$pid2"/maps
+	assert_failure 1
+	run sd_show $UNIT Environment
+	assert_output ""
+	run sd_run test -e "/var/log/pytrace/service.py.$pid2.trace"
+	assert_failure
+}
