@@ -114,3 +114,56 @@ EOF
 	run sd_run test -e "/var/log/pytrace/service.py.$pid2.trace"
 	assert_failure
 }
+
+@test "pytrace enable, status, disable under systemd; the admin's own drop-in survives" {
+	local unit=pytrace-cli-demo.service service=$PT_ROOT/examples/demo/service.py
+	local pt=$PT_ROOT/pytrace pid pid2 trace
+	sed "s|^ExecStart=.*|ExecStart=/usr/bin/python3 $service|" \
+		"$PT_ROOT/examples/demo/pytrace-demo.service" | sd_write /etc/systemd/system/$unit
+	# an administrator's own drop-in, which must survive
+	printf '[Service]\nEnvironment=ADMIN_SETTING=1\n' | sd_write /etc/systemd/system/$unit.d/admin.conf
+	sd_run systemctl daemon-reload
+	run sd_run systemctl start $unit
+	assert_success
+
+	# started untraced, and status says so after enable without restart
+	pid=$(sd_show $unit MainPID)
+	run sd_run "$pt" enable pytrace-cli-demo --ignore-dir /usr/lib/python3.11:/usr/lib/python3/dist-packages \
+		-o '/var/log/pytrace/%n.%p.trace'
+	assert_success
+	assert_line "pytrace: restart $unit for it to take effect (systemctl restart $unit)"
+	run sd_run "$pt" status
+	assert_line "$unit: tracing enabled, configuration /etc/pytrace/$unit.conf"
+	assert_line "  main process $pid: NOT traced: it started before tracing was enabled; restart $unit"
+
+	# a restart: the new main process is traced, its lines reach the file
+	run sd_run systemctl restart $unit
+	assert_success
+	pid=$(sd_show $unit MainPID)
+	trace=/var/log/pytrace/service.py.$pid.trace
+	sd_wait 10 grep -qs "^$PT_ROOT/examples/demo/fakebrick/iscsi.py([0-9]*):     return portals\$" "$trace" || {
+		sd_diag "$unit"
+		fail "no traced line of the demo in $trace"
+	}
+	run sd_run "$pt" status $unit
+	assert_line "  main process $pid: traced (libpytrace.so is loaded)"
+	assert_line --regexp "^  trace: $trace \([0-9]+ bytes\)$"
+	run sd_show $unit Environment
+	assert_output --partial "ADMIN_SETTING=1"
+
+	# disable and restart: the admin's drop-in stays, the library goes
+	run sd_run "$pt" disable $unit --restart
+	assert_success
+	run sd_run test -e /etc/systemd/system/$unit.d/admin.conf
+	assert_success
+	run sd_run test -e /etc/systemd/system/$unit.d/pytrace.conf
+	assert_failure
+	pid2=$(sd_show $unit MainPID)
+	[ "$pid2" != "$pid" ] || fail "the main PID did not change ($pid)"
+	# the loader maps LD_PRELOAD before libc: once libc is there, it is done
+	sd_wait 10 grep -q libc.so /proc/"$pid2"/maps || fail "$unit did not restart"
+	run sd_run grep -F libpytrace /proc/"$pid2"/maps
+	assert_failure 1
+	run sd_show $unit Environment
+	assert_output "ADMIN_SETTING=1"
+}
