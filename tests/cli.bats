@@ -226,3 +226,44 @@ restart nova-compute.service"
 	run "$PT" summary --include '(' "$D/t"
 	assert_failure
 }
+
+@test "pytrace --start and --programs reach the traced process" {
+	mkdir "$D/site"
+	printf 'def custom():\n    return 1\ncustom()\n' >"$D/site/sitecustomize.py"
+	PYTHONPATH=$D/site "$PT" --start init -o "$D/s" "$PY" "$D/prog.py" >/dev/null
+	assert_file_contains "$D/s" "sitecustomize.py(2):     return 1"
+	"$PT" --programs 'other*' -o "$D/p" "$PY" "$D/prog.py" >/dev/null
+	assert_file_not_exists "$D/p"
+	"$PT" --programs 'prog*' -o "$D/q" "$PY" "$D/prog.py" >/dev/null
+	assert_file_exists "$D/q"
+}
+
+@test "status, check and summary: bad input is a message and a failure" {
+	run "$PT" status nova-compute
+	assert_success
+	assert_output "nova-compute.service: tracing not enabled"
+	run "$PT" status 'bad/unit'
+	assert_failure
+	run "$PT" check "$D/none.conf"
+	assert_failure
+	run "$PT" summary
+	assert_failure
+	assert_output --partial "usage: pytrace summary"
+	run "$PT" summary "$D/none.trace"
+	assert_failure
+	assert_output --partial "$D/none.trace"
+	run "$PT" summary --include '(' "$D/prog.py"
+	assert_failure
+	assert_output --partial "bad regular expression '('"
+}
+
+@test "enable where /etc cannot be written: a message, a failure, nothing half-written" {
+	mkdir -p "$D/ro"
+	echo "not a directory" >"$D/ro/etc"
+	run env PYTRACE_ROOT="$D/ro" "$PT" enable nova-compute
+	assert_failure
+	assert_output --partial "pytrace: cannot create"
+	assert_equal "$(cat "$D/ro/etc")" "not a directory"
+	run cat "$FAKE_SYSTEMD/log"
+	refute_output --partial daemon-reload
+}
