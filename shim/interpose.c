@@ -19,6 +19,12 @@
  *    (outside one: an embedding host).  On 3.8+ inside a main function the
  *    audit hook does the work and the wrappers only pass the call on.
  *
+ * And from libc: execve, execv, fexecve and _exit, which end the process
+ * image without its exit path (os.execv, os._exit, a multiprocessing
+ * worker's end): what is buffered is written first.  Calls from a static
+ * interpreter into libc go through the PLT, so this works for every build.
+ * The real libc functions are found once, by the constructor.
+ *
  * Each wrapper calls the real function, found with dlsym(RTLD_NEXT) or,
  * when libpython was loaded RTLD_LOCAL by a plug-in, in the loaded object
  * that defines it.  The return types are the interpreter's exact ones
@@ -26,6 +32,7 @@
  */
 
 #include <dlfcn.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <link.h>
 #include <stdint.h>
@@ -34,6 +41,7 @@
 #include <wchar.h>
 
 #include "init.h"
+#include "output.h"
 #include "pyapi.h"
 #include "pytrace.h"
 #include "start.h"
@@ -210,4 +218,63 @@ PT_EXPORT int _Py_UnixMain(int argc, char **argv)
 		return 1;
 	in_main = 1;
 	return f(argc, argv);
+}
+
+/* The libc functions wrapped, found before anything can call them: a
+ * vfork() child calling execve must not run dlsym(). */
+static struct {
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execv)(const char *, char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
+	void (*exit_)(int);
+} libc;
+
+__attribute__((constructor)) static void pt_interpose_init(void)
+{
+	libc.execve = (int (*)(const char *, char *const[], char *const[]))
+		dlsym(RTLD_NEXT, "execve");
+	libc.execv = (int (*)(const char *, char *const[]))dlsym(RTLD_NEXT, "execv");
+	libc.fexecve = (int (*)(int, char *const[], char *const[]))
+		dlsym(RTLD_NEXT, "fexecve");
+	libc.exit_ = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
+}
+
+PT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	pt_out_flush_before_exit();
+	if (!libc.execve) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return libc.execve(path, argv, envp);
+}
+
+PT_EXPORT int execv(const char *path, char *const argv[])
+{
+	pt_out_flush_before_exit();
+	if (!libc.execv) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return libc.execv(path, argv);
+}
+
+PT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	pt_out_flush_before_exit();
+	if (!libc.fexecve) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return libc.fexecve(fd, argv, envp);
+}
+
+PT_EXPORT void _exit(int status)
+{
+	pt_out_flush_before_exit();
+	if (libc.exit_)
+		libc.exit_(status);
+	syscall(SYS_exit_group, status);
+	for (;;)
+		;
 }

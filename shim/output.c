@@ -44,6 +44,7 @@ static struct {
 	unsigned long long max_size;	/* rotate beyond this; 0: never */
 	int keep;			/* rotated files kept */
 	long interval_ms;		/* flusher period; 0: no flusher */
+	pid_t owner;		/* the process whose buffer this is */
 	char path[PATH_MAX];
 	char *buf;
 	size_t len, cap;
@@ -391,6 +392,7 @@ static void atfork_parent(void)
  * nothing is written twice. */
 static void atfork_child(void)
 {
+	out.owner = getpid();
 	pthread_mutex_init(&out.lock, NULL);
 	pthread_mutex_init(&fl.lock, NULL);
 	pthread_cond_init(&fl.wake, NULL);
@@ -441,6 +443,7 @@ int pt_out_open(const char *pattern, const char *progname)
 	if (!atfork_done && pthread_atfork(atfork_prepare, atfork_parent,
 					   atfork_child) == 0)
 		atfork_done = 1;
+	out.owner = getpid();
 	out.open = 1;
 	return 0;
 }
@@ -495,6 +498,16 @@ void pt_out_flush(void)
 		return;
 	flush_locked();
 	pthread_mutex_unlock(&out.lock);
+}
+
+void pt_out_flush_before_exit(void)
+{
+	/* A vfork() child shares this memory but is another process: the
+	 * buffer is its parent's, not its to write. */
+	if (out.open && getpid() == out.owner) {
+		stop_flusher();
+		pt_out_flush();
+	}
 }
 
 __attribute__((destructor)) static void pt_out_fini(void)

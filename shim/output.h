@@ -56,4 +56,11 @@ void pt_out_end(char *end);
 /* pt_out_flush - write what is buffered; bounded wait for the lock. */
 void pt_out_flush(void);
 
+/*
+ * pt_out_flush_before_exit - before execve() or _exit(), which skip the
+ * exit path: write what is buffered, if this process owns the buffer (not
+ * in a vfork() child).  Cheap when nothing is traced.
+ */
+void pt_out_flush_before_exit(void);
+
 #endif

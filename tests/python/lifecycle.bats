@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: MIT
+# How a traced process starts others, forks, execs, daemonises and ends,
+# and what reaches its trace each time.  flush_interval is 0 where a test
+# must prove that the exit or exec path itself wrote the lines.
+
+load ../helper
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	export PYTRACE_IGNORE_DIRS=$(sys_dirs)
+}
+
+# marks N: a program that runs mark(i) for i < N (line 3 each time)
+marks() {
+	printf 'import os, sys, time\ndef mark(i):\n    return i\nfor i in range(%d):\n    mark(i)\n' "$1"
+}
+
+@test "os.execv: the lines before the exec reach the file" {
+	{ marks 3; echo 'os.execv("/bin/echo", ["echo", "exec done"])'; } >"$D/p.py"
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=0 PYTRACE_OUTPUT="$D/t" "$PYTHON" "$D/p.py"
+	assert_success
+	assert_output "exec done"
+	run grep -c "p.py(3):     return i" "$D/t"
+	assert_output 3
+	assert_file_contains "$D/t" 'p.py(6): os.execv('
+}
+
+@test "os._exit: the lines before it reach the file; the status is kept" {
+	{ marks 4; echo 'os._exit(7)'; } >"$D/p.py"
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=0 PYTRACE_OUTPUT="$D/t" "$PYTHON" "$D/p.py"
+	assert_equal "$status" 7
+	run grep -c "p.py(3):     return i" "$D/t"
+	assert_output 4
+}
+
+@test "sys.exit and an unhandled exception: every line reaches the file" {
+	{ marks 2; echo 'sys.exit(5)'; } >"$D/a.py"
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=0 PYTRACE_OUTPUT="$D/a" "$PYTHON" "$D/a.py"
+	assert_equal "$status" 5
+	assert_file_contains "$D/a" 'a.py(6): sys.exit(5)'
+	{ marks 2; echo 'raise KeyError("boom")'; } >"$D/b.py"
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=0 PYTRACE_OUTPUT="$D/b" "$PYTHON" "$D/b.py"
+	assert_equal "$status" 1
+	assert_output --partial "KeyError"
+	assert_file_contains "$D/b" 'b.py(6): raise KeyError("boom")'
+}
+
+@test "SIGTERM, SIGKILL, a segfault: at most flush_interval of lines is lost" {
+	for sig in TERM KILL SEGV; do
+		{ marks 3; echo 'sys.stdout.write("ready\n"); sys.stdout.flush()'; echo 'time.sleep(30)'; } >"$D/$sig.py"
+		env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=100 PYTRACE_OUTPUT="$D/$sig.t" \
+			"$PYTHON" "$D/$sig.py" >"$D/$sig.out" &
+		local pid=$!
+		local n=0
+		until grep -q ready "$D/$sig.out" || [ $n -ge 100 ]; do sleep 0.1; n=$((n + 1)); done
+		sleep 0.5	# five flush intervals
+		kill -$sig $pid
+		wait $pid || true
+		run grep -c "$sig.py(3):     return i" "$D/$sig.t"
+		assert_output 3
+		assert_file_contains "$D/$sig.t" "$sig.py(7): time.sleep(30)"
+	done
+}
+
+@test "subprocess: a Python child writes its own file, a non-Python child nothing" {
+	cat >"$D/parent.py" <<-PY
+	import subprocess, sys
+	def before():
+	    return 1
+	before()
+	subprocess.check_call([sys.executable, "$D/child.py"])
+	subprocess.check_call(["/bin/true"])
+	PY
+	{ marks 2; } >"$D/child.py"
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=0 PYTRACE_OUTPUT="$D/%n.%p.trace" "$PYTHON" "$D/parent.py"
+	assert_success
+	run bash -c "ls '$D' | grep -c '\.trace$'"
+	assert_output 2
+	run bash -c "cat '$D'/child.py.*.trace | grep -c 'child.py(3):     return i'"
+	assert_output 2
+	assert_file_contains "$(ls "$D"/parent.py.*.trace)" 'parent.py(6): subprocess.check_call(\["/bin/true"\])'
+}
+
+@test "multiprocessing workers (fork, forkserver, spawn where there is one) are traced" {
+	cat >"$D/mp.py" <<-'PY'
+	import multiprocessing as mp, sys
+	def work(x):
+	    return x * 2
+	if __name__ == "__main__":
+	    methods = mp.get_all_start_methods() if hasattr(mp, "get_all_start_methods") else ["fork"]
+	    for m in methods:
+	        ctx = mp.get_context(m) if hasattr(mp, "get_context") else mp
+	        pool = ctx.Pool(2)
+	        assert pool.map(work, range(6)) == [0, 2, 4, 6, 8, 10]
+	        pool.close(); pool.join()
+	    print(" ".join(methods))
+	PY
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/mp.%p.trace" "$PYTHON" "$D/mp.py"
+	assert_success
+	local methods=$output
+	# every call of work() ran in some worker: 6 per start method
+	run bash -c "cat '$D'/mp.*.trace | grep -c 'mp.py(3):     return x \* 2'"
+	assert_output $((6 * $(wc -w <<<"$methods")))
+}
+
+@test "a daemon that double-forks and closes every descriptor keeps tracing to its file only" {
+	cat >"$D/daemon.py" <<-PY
+	import os, sys
+	def step(i):
+	    return i
+	if os.fork():
+	    os._exit(0)
+	os.setsid()
+	if os.fork():
+	    os._exit(0)
+	os.closerange(0, 1024)
+	fd = os.open("/dev/null", os.O_RDWR)
+	os.dup2(fd, 1); os.dup2(fd, 2)
+	# files of the daemon's own, likely on the numbers pytrace had
+	own = [open("$D/own.%d" % i, "w") for i in range(4)]
+	for i in range(2000):
+	    step(i)
+	for f in own:
+	    f.write("own data\n"); f.close()
+	open("$D/done", "w").close()
+	PY
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/d.trace" "$PYTHON" "$D/daemon.py"
+	assert_success
+	local n=0
+	until [ -e "$D/done" ] || [ $n -ge 100 ]; do sleep 0.1; n=$((n + 1)); done
+	sleep 0.5
+	for i in 0 1 2 3; do
+		assert_equal "$(cat "$D/own.$i")" "own data"
+	done
+	run grep -c "daemon.py(3):     return i" "$D/d.trace"
+	assert_output 2000
+}
+
+@test "the trace file deleted, moved away (logrotate create) or truncated (copytruncate): tracing goes on" {
+	cat >"$D/rot.py" <<-PY
+	import os, time
+	def step(i):
+	    return i
+	for i in range(3):
+	    step(i)
+	time.sleep(0.6)
+	os.rename("$D/r", "$D/r.1")     # logrotate: move, then create
+	for i in range(4):
+	    step(i)
+	time.sleep(0.6)
+	os.unlink("$D/r")               # deleted by hand
+	for i in range(5):
+	    step(i)
+	time.sleep(0.6)
+	open("$D/r", "r+").truncate(0)  # logrotate copytruncate
+	for i in range(6):
+	    step(i)
+	PY
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=100 PYTRACE_OUTPUT="$D/r" "$PYTHON" "$D/rot.py"
+	assert_success
+	assert_output ""
+	run grep -c "rot.py(3):     return i" "$D/r.1"
+	assert_output 3
+	# after the truncation: only the last 6, and no hole of NUL bytes
+	run grep -c "rot.py(3):     return i" "$D/r"
+	assert_output 6
+	run grep -c -P '\x00' "$D/r"
+	assert_output 0
+}
+
+@test "32 threads: every line whole, as many as executed, no deadlock" {
+	cat >"$D/t32.py" <<-'PY'
+	import threading
+	N = 3000
+	def work(tag):
+	    for i in range(N):
+	        s = "%s-%d" % (tag, i)
+	ts = [threading.Thread(target=work, args=("t%d" % k,)) for k in range(32)]
+	for t in ts:
+	    t.start()
+	for t in ts:
+	    t.join()
+	PY
+	run timeout 120 env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=20 PYTRACE_OUTPUT="$D/t" "$PYTHON" "$D/t32.py"
+	assert_success
+	run grep -c "^$D/t32.py(5):         s = \"%s-%d\" % (tag, i)\$" "$D/t"
+	assert_output $((32 * 3000))
+	run grep -c "^$D/t32.py(4):     for i in range(N):\$" "$D/t"
+	assert_output $((32 * 3001))
+	run grep -vc "^$D/t32.py([0-9]*): " "$D/t"
+	assert_output 0
+}
+
+@test "forked children writing to one shared file: every line whole" {
+	cat >"$D/kids.py" <<-'PY'
+	import os
+	def work(k):
+	    for i in range(2000):
+	        s = "child-%d-%d" % (k, i)
+	pids = []
+	for k in range(8):
+	    pid = os.fork()
+	    if pid == 0:
+	        work(k)
+	        os._exit(0)
+	    pids.append(pid)
+	for pid in pids:
+	    os.waitpid(pid, 0)
+	PY
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/shared" "$PYTHON" "$D/kids.py"
+	assert_success
+	run grep -c "^$D/kids.py(4):         s = \"child-%d-%d\" % (k, i)\$" "$D/shared"
+	assert_output $((8 * 2000))
+	run grep -vc "^$D/kids.py([0-9]*): " "$D/shared"
+	assert_output 0
+}
