@@ -157,14 +157,59 @@ out:
 	return rc < 0 ? -EINVAL : 0;
 }
 
+/*
+ * unsafe - as sshd's StrictModes: in a process running as root, a file (or
+ * its directory) that another user can write could make it write traces
+ * anywhere.  Returns why the file is refused, or NULL.
+ */
+static const char *unsafe(const char *path, char *why, size_t size)
+{
+	char dir[4096];
+	struct stat st;
+	const char *what[2] = { path, dir };
+
+	if (geteuid() != 0)
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	for (int i = 0; i < 2; i++) {
+		if (stat(what[i], &st) < 0)
+			continue;
+		if (st.st_uid != 0)
+			snprintf(why, size, "%s is owned by uid %u, not root",
+				 what[i], (unsigned)st.st_uid);
+		else if ((st.st_mode & S_IWOTH) && !(i == 1 && (st.st_mode & S_ISVTX)))
+			snprintf(why, size, "%s is writable by every user", what[i]);
+		else if ((st.st_mode & S_IWGRP) && st.st_gid != 0)
+			snprintf(why, size, "%s is writable by group %u", what[i],
+				 (unsigned)st.st_gid);
+		else
+			continue;
+		return why;
+	}
+	return NULL;
+}
+
 int pt_conf_load(struct pt_settings *s, const char *path)
 {
 	config_t cfg;
+	char why[4200];
 	int rc = 0;
 
 	if (access(path, R_OK) < 0) {
 		pt_log("%s: cannot read the configuration: %s%s",
 		       path, strerror(errno), pt_log_consequence);
+		return -EINVAL;
+	}
+	if (unsafe(path, why, sizeof(why))) {
+		pt_log("%s: refused: %s, and this process runs as root%s", path,
+		       why, pt_log_consequence);
 		return -EINVAL;
 	}
 	if (load_libconfig(path) < 0)

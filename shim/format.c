@@ -29,7 +29,7 @@ int pt_format_compile(const char *spec, struct pt_format *f, char *err,
 	f->is_default = strcmp(spec, PT_FORMAT_DEFAULT) == 0;
 	for (const char *p = spec; *p;) {
 		if (f->nops == PT_FORMAT_MAX_OPS) {
-			snprintf(err, errsize, "'%s' is too long", spec);
+			snprintf(err, errsize, "'%.200s' is too long", spec);
 			return -EINVAL;
 		}
 		struct pt_format_op *op = &f->ops[f->nops];
@@ -42,11 +42,11 @@ int pt_format_compile(const char *spec, struct pt_format *f, char *err,
 				    strncmp(pt_tokens[i].name, p + 1, n) == 0)
 					break;
 			if (!close) {
-				snprintf(err, errsize, "unclosed '{' in '%s'", spec);
+				snprintf(err, errsize, "unclosed '{' in '%.200s'", spec);
 				return -EINVAL;
 			}
 			if (i == sizeof(pt_tokens) / sizeof(pt_tokens[0])) {
-				snprintf(err, errsize, "unknown token '{%.*s}' in '%s' "
+				snprintf(err, errsize, "unknown token '{%.*s}' in '%.200s' "
 					 "(use {path}, {line}, {source}, {module}, "
 					 "{function}, {pid}, {tid}, {elapsed}, "
 					 "{time}, {indent})", (int)n, p + 1, spec);
@@ -59,7 +59,7 @@ int pt_format_compile(const char *spec, struct pt_format *f, char *err,
 			continue;
 		}
 		if (*p == '}' && p[1] != '}') {
-			snprintf(err, errsize, "lone '}' in '%s' (write '}}')", spec);
+			snprintf(err, errsize, "lone '}' in '%.200s' (write '}}')", spec);
 			return -EINVAL;
 		}
 		/* literal text up to the next token; "{{" and "}}" are braces */
@@ -68,7 +68,7 @@ int pt_format_compile(const char *spec, struct pt_format *f, char *err,
 		while (*p && !(*p == '{' && p[1] != '{') &&
 		       !(*p == '}' && p[1] != '}')) {
 			if (tl + 2 >= sizeof(f->text)) {
-				snprintf(err, errsize, "'%s' is too long", spec);
+				snprintf(err, errsize, "'%.200s' is too long", spec);
 				return -EINVAL;
 			}
 			if ((*p == '{' || *p == '}') && p[1] == *p)

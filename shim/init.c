@@ -5,6 +5,8 @@
  * the start hooks, that decides whether this process is one pytrace traces.
  *
  * Order, each step cheap and silent unless the next one applies:
+ *   0. A secure-execution process (set-uid, AT_SECURE): do nothing at all,
+ *      not even read the environment.
  *   1. PYTRACE_ENABLED=0 (or PYTRACE_ENABLE=0): do nothing at all.
  *   2. No Python interpreter in the process (bash, coreutils, C programs):
  *      do nothing at all.  One dlsym() is the whole cost.  (A plug-in may
@@ -20,6 +22,7 @@
 #include <link.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <string.h>
 
 #include "init.h"
@@ -100,6 +103,12 @@ int pt_init_python(void *handle)
 
 	if (state)
 		return state > 0;
+	/* A set-uid (or otherwise secure-execution) process: its environment
+	 * is not to be trusted, so none of it is read, and nothing traced. */
+	if (getauxval(AT_SECURE)) {
+		state = -1;
+		return 0;
+	}
 	/* The cheap early way out; the full settings are read at start. */
 	enable = getenv("PYTRACE_ENABLED");
 	if (!enable)

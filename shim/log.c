@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -44,19 +45,35 @@ static void to_syslog(const char *msg, size_t len)
 
 void pt_log(const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], *big = NULL;
 	int saved = errno;
 	int n = snprintf(buf, sizeof(buf), "pytrace[%ld]: ", (long)getpid());
-	va_list ap;
+	va_list ap, ap2;
 
 	va_start(ap, fmt);
+	va_copy(ap2, ap);
 	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		m = 0;
 	size_t len = (size_t)n + (size_t)m;
+	if (len > sizeof(buf) - 2 && (big = malloc((size_t)m + 1))) {
+		/* A long value in the message: keep its start and its end,
+		 * which says what happens next. */
+		vsnprintf(big, (size_t)m + 1, fmt, ap2);
+		snprintf(buf + n, sizeof(buf) - (size_t)n, "%.600s ... %s", big,
+			 big + m - 300);
+		len = strlen(buf);
+		free(big);
+	}
+	va_end(ap2);
 	if (len > sizeof(buf) - 2)
 		len = sizeof(buf) - 2;
+	/* One message is one line: a value with a newline or an escape
+	 * sequence in it must not forge others or drive a terminal. */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
 	if (pt_log_syslog)
 		to_syslog(buf, len);
 	buf[len++] = '\n';

@@ -45,10 +45,11 @@ static struct {
 	int keep;			/* rotated files kept */
 	long interval_ms;		/* flusher period; 0: no flusher */
 	pid_t owner;		/* the process whose buffer this is */
+	mode_t mode;		/* of new files */
 	char path[PATH_MAX];
 	char *buf;
 	size_t len, cap;
-} out = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+} out = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .mode = 0600 };
 
 ssize_t pt_out_expand(const char *pattern, const struct pt_out_vars *v,
 		      char *dst, size_t size, const char **bad)
@@ -112,11 +113,14 @@ static int make_dir(void)
 static int open_path(void)
 {
 	struct stat st;
-	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY;
-	int fd = open(out.path, flags, 0640);
+	/* O_NOFOLLOW: never follow a symbolic link planted at the path in a
+	 * shared directory (a root service would append to its target). */
+	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY |
+		    O_NOFOLLOW;
+	int fd = open(out.path, flags, out.mode);
 
 	if (fd < 0 && errno == ENOENT && make_dir() == 0)
-		fd = open(out.path, flags, 0640);
+		fd = open(out.path, flags, out.mode);
 	if (fd < 0)
 		return -errno;
 	/* Never take one of the standard descriptors: the host may dup2 over
@@ -160,7 +164,10 @@ static int open_pattern(void)
 		return (int)n;
 	}
 	int err = open_path();
-	if (err)
+	if (err == -ELOOP)
+		pt_log("cannot open trace output '%s': it is a symbolic link, "
+		       "which pytrace never follows; not tracing", out.path);
+	else if (err)
 		pt_log("cannot open trace output '%s': %s; not tracing",
 		       out.path, strerror(-err));
 	return err;
@@ -448,8 +455,10 @@ int pt_out_open(const char *pattern, const char *progname)
 	return 0;
 }
 
-void pt_out_configure(unsigned long long max_size, int keep, long interval_ms)
+void pt_out_configure(unsigned long long max_size, int keep, long interval_ms,
+		      int mode)
 {
+	out.mode = (mode_t)mode;
 	out.max_size = max_size;
 	out.keep = keep;
 	out.interval_ms = interval_ms;

@@ -29,8 +29,9 @@ ssize_t pt_out_expand(const char *pattern, const struct pt_out_vars *v,
 
 /*
  * pt_out_open - start writing to the file named by `pattern` (NULL means
- * standard error).  The file is opened for appending and created with mode
- * 0640; a missing directory is created (0750) when its parent exists.
+ * standard error).  The file is opened for appending, never truncated, never
+ * through a symbolic link, and created with the configured mode (0600); a
+ * missing directory is created (0750) when its parent exists.
  * Returns 0, or a negative errno after one message naming the file.
  */
 int pt_out_open(const char *pattern, const char *progname);
@@ -39,9 +40,11 @@ int pt_out_open(const char *pattern, const char *progname);
  * pt_out_configure - before pt_out_open: rotate the file when a write
  * would take it beyond `max_size` bytes (0: never), keeping `keep` old
  * files (name.1 ... name.keep); write what is buffered at least every
- * `interval_ms` (0: only when the buffer fills, before fork, at exit).
+ * `interval_ms` (0: only when the buffer fills, before fork, at exit);
+ * create files with `mode` (0600 unless set).
  */
-void pt_out_configure(unsigned long long max_size, int keep, long interval_ms);
+void pt_out_configure(unsigned long long max_size, int keep, long interval_ms,
+		      int mode);
 
 /*
  * pt_out_begin - lock the buffer and return room for `need` bytes, or NULL

@@ -130,7 +130,7 @@ static int set_output(struct pt_settings *s, const struct pt_value *v,
 		struct pt_out_vars vars = { "n", 1, "h", 0 };
 		if (pt_out_expand(v->str, &vars, probe, sizeof(probe), &bad) ==
 		    -EINVAL) {
-			snprintf(err, errsize, "unknown '%.2s' in '%s' (use %%p, "
+			snprintf(err, errsize, "unknown '%.2s' in '%.200s' (use %%p, "
 				 "%%n, %%h, %%t, %%%%)", bad, v->str);
 			return -EINVAL;
 		}
@@ -199,7 +199,7 @@ static int set_include(struct pt_settings *s, const struct pt_value *v,
 		if (e) {
 			char why[128];
 			regerror(e, &re[i], why, sizeof(why));
-			snprintf(err, errsize, "bad regular expression '%s': %s",
+			snprintf(err, errsize, "bad regular expression '%.200s': %s",
 				 l.v[i], why);
 			regexes_free(re, i);
 			strlist_free(&l);
@@ -293,11 +293,28 @@ static int set_start(struct pt_settings *s, const struct pt_value *v,
 		     char *err, size_t errsize)
 {
 	if (strcmp(v->str, "main") != 0 && strcmp(v->str, "init") != 0) {
-		snprintf(err, errsize, "'%s' is not a start (use \"main\" or "
+		snprintf(err, errsize, "'%.200s' is not a start (use \"main\" or "
 			 "\"init\")", v->str);
 		return -EINVAL;
 	}
 	s->start_init = v->str[0] == 'i';
+	return 0;
+}
+
+static int set_file_mode(struct pt_settings *s, const struct pt_value *v,
+			 char *err, size_t errsize)
+{
+	char *end;
+	long m = strtol(v->str, &end, 8);
+
+	if (!*v->str || *end || m < 0 || m > 0777 || (m & 0600) != 0600 ||
+	    (m & 0002)) {
+		snprintf(err, errsize, "'%.200s' is not a file mode for a trace "
+			 "(octal, readable and writable by its owner, not by "
+			 "everyone: 0600, 0640)", v->str);
+		return -EINVAL;
+	}
+	s->file_mode = (int)m;
 	return 0;
 }
 
@@ -320,6 +337,8 @@ static const struct pt_setting pt_table[PT_NSETTINGS] = {
 	[PT_S_CALL_LINES] = { "call_lines", PT_T_BOOL, "false", set_call_lines,
 			      NULL },
 	[PT_S_START] = { "start", PT_T_STRING, "main", set_start, NULL },
+	[PT_S_FILE_MODE] = { "file_mode", PT_T_STRING, "0600", set_file_mode,
+			     NULL },
 };
 
 const char *pt_setting_name(int id)
@@ -415,7 +434,7 @@ static int apply_text(struct pt_settings *s, int id, const char *text,
 	if (t == PT_T_BOOL) {
 		v.b = pt_parse_bool(text);
 		if (v.b < 0) {
-			snprintf(err, errsize, "'%s' is not a boolean (use "
+			snprintf(err, errsize, "'%.200s' is not a boolean (use "
 				 "true or false)", text);
 			return -EINVAL;
 		}
@@ -425,7 +444,7 @@ static int apply_text(struct pt_settings *s, int id, const char *text,
 		return pt_setting_apply(s, id, &v, origin, err, errsize);
 	if (t == PT_T_INT || t == PT_T_SIZE) {
 		if (pt_parse_int(text, t == PT_T_SIZE, &v.i) < 0) {
-			snprintf(err, errsize, "'%s' is not %s", text,
+			snprintf(err, errsize, "'%.200s' is not %s", text,
 				 t == PT_T_SIZE ? "a size (bytes, or with K, M "
 				 "or G)" : "a non-negative integer");
 			return -EINVAL;
@@ -548,6 +567,9 @@ void pt_settings_format(const struct pt_settings *s, int id, char *buf,
 		return;
 	case PT_S_START:
 		snprintf(buf, size, "\"%s\"", s->start_init ? "init" : "main");
+		return;
+	case PT_S_FILE_MODE:
+		snprintf(buf, size, "\"%04o\"", (unsigned)s->file_mode);
 		return;
 	case PT_S_IGNORE_DIRS:
 		l = &s->ignore_dirs;

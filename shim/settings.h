@@ -32,6 +32,7 @@ enum pt_setting_id {
 	PT_S_FORMAT,
 	PT_S_CALL_LINES,
 	PT_S_START,
+	PT_S_FILE_MODE,
 	PT_NSETTINGS
 };
 
@@ -50,6 +51,7 @@ struct pt_settings {
 	struct pt_format *fmt;		/* format, compiled */
 	int call_lines;			/* " --- modulename: M, funcname: F" */
 	int start_init;			/* start = "init": trace start-up too */
+	int file_mode;			/* mode of new trace files */
 	char *origin[PT_NSETTINGS];	/* "default", "FILE:LINE" or "PYTRACE_X" */
 };
 

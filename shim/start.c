@@ -97,7 +97,7 @@ int pt_start_output(void)
 			 pt_program_from_proc(&p) == 0 && p.kind == PT_PROG_SCRIPT ?
 			 p.name : program_invocation_short_name);
 	pt_out_configure((unsigned long long)settings.max_size, (int)settings.keep,
-			 (long)settings.flush_interval);
+			 (long)settings.flush_interval, settings.file_mode);
 	return pt_out_open(settings.output, progname) < 0 ? -1 : 0;
 }
 

@@ -214,3 +214,18 @@ marks() {
 	run grep -vc "^$D/kids.py([0-9]*): " "$D/shared"
 	assert_output 0
 }
+
+@test "the disk fills up mid-trace: one message, the program runs on unchanged" {
+	[ "$(id -u)" = 0 ] && command -v unshare >/dev/null || skip "needs root and unshare for a small tmpfs"
+	mkdir "$D/small"
+	printf 'import sys\ndef f(i):\n    return i\nfor i in range(20000):\n    f(i)\nprint("done")\nsys.exit(3)\n' >"$D/full.py"
+	run --separate-stderr "$PYTHON" "$D/full.py"
+	local plain=$output plain_status=$status
+	run --separate-stderr unshare -m sh -c "mount -t tmpfs -o size=128k none '$D/small' &&
+		LD_PRELOAD='$PT_LIB' PYTRACE_OUTPUT='$D/small/t' '$PYTHON' '$D/full.py'; rc=\$?;
+		ls -l '$D/small' >&2; exit \$rc"
+	assert_equal "$status" "$plain_status"
+	assert_equal "$output" "$plain"
+	run grep -c "^pytrace\[[0-9]*\]: cannot write trace output '$D/small/t': No space left on device; tracing stopped$" <<<"$stderr"
+	assert_output 1
+}

@@ -171,5 +171,5 @@ $D/prog.py(2):     return x + 1"
 	run stat -c %a "$D/newdir"
 	assert_output 750
 	run stat -c %a "$D/newdir/t"
-	assert_output 640
+	assert_output 600
 }
