@@ -3,8 +3,10 @@
  * codemap.c - open-addressing hash table keyed by code object address.
  *
  * The trace function looks up every line event here, so a hit is a multiply,
- * a mask and usually one comparison.  The table doubles at half load and is
- * never shrunk: a process has a bounded number of code objects.
+ * a mask and usually one comparison.  The table doubles at half load.  It
+ * is emptied (pt_codemap_clear) when it holds PT_CODEMAP_MAX code objects,
+ * so a program that keeps generating code (templates, exec) does not keep
+ * them all alive.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -79,4 +81,27 @@ int pt_codemap_add(PyObject *code, struct pt_code *c)
 	put(map.slots, map.mask, code, c);
 	map.used++;
 	return 0;
+}
+
+size_t pt_codemap_size(void)
+{
+	return map.used;
+}
+
+void pt_codemap_clear(void)
+{
+	for (size_t i = 0; map.slots && i <= map.mask; i++) {
+		struct pt_slot *sl = &map.slots[i];
+		if (!sl->code)
+			continue;
+		if (sl->c) {
+			free(sl->c->module);
+			free(sl->c->function);
+			free(sl->c);
+		}
+		pt_py.DecRef((PyObject *)sl->code);
+		sl->code = NULL;
+		sl->c = NULL;
+	}
+	map.used = 0;
 }

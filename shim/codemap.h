@@ -30,4 +30,17 @@ int pt_codemap_find(const PyObject *code, struct pt_code **c);
  */
 int pt_codemap_add(PyObject *code, struct pt_code *c);
 
+/* How many code objects the map holds at most before it is emptied. */
+enum { PT_CODEMAP_MAX = 65536 };
+
+/* pt_codemap_size - how many code objects the map holds. */
+size_t pt_codemap_size(void);
+
+/*
+ * pt_codemap_clear - forget every decision: release the code objects and
+ * free their records.  Decisions are made again as code runs.  With the
+ * GIL held, and no struct pt_code pointer kept across it.
+ */
+void pt_codemap_clear(void);
+
 #endif

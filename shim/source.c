@@ -24,6 +24,7 @@ static struct {
 	struct pt_file **slots;
 	size_t mask;
 	size_t used;
+	size_t bytes;		/* source text held */
 } files;
 
 static size_t hash_str(const char *s)
@@ -146,10 +147,12 @@ static void load(struct pt_file *f)
 		got += (size_t)r;
 	}
 	f->starts = pt_source_split(text, got, &f->nlines);
-	if (f->starts)
+	if (f->starts) {
 		f->text = text;
-	else
+		files.bytes += got + (f->nlines + 1) * sizeof(uint32_t);
+	} else {
 		free(text);
+	}
 out:
 	close(fd);
 }
@@ -172,4 +175,25 @@ void pt_file_line(struct pt_file *f, int lineno, const char **text,
 		n--;
 	*text = s;
 	*len = n;
+}
+
+size_t pt_source_bytes(void)
+{
+	return files.bytes;
+}
+
+void pt_source_clear(void)
+{
+	for (size_t i = 0; files.slots && i <= files.mask; i++) {
+		struct pt_file *f = files.slots[i];
+		if (!f)
+			continue;
+		free(f->path);
+		free(f->text);
+		free(f->starts);
+		free(f);
+		files.slots[i] = NULL;
+	}
+	files.used = 0;
+	files.bytes = 0;
 }

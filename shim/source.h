@@ -38,4 +38,14 @@ void pt_file_line(struct pt_file *f, int lineno, const char **text,
  */
 uint32_t *pt_source_split(const char *text, size_t len, uint32_t *nlines);
 
+/* How much source text may be held before every record is dropped. */
+#define PT_SOURCE_MAX_BYTES (256u << 20)
+
+/* pt_source_bytes - bytes of source text (and line indexes) held. */
+size_t pt_source_bytes(void);
+
+/* pt_source_clear - drop every file record; they are made again when
+ * needed.  Only together with pt_codemap_clear, which points at them. */
+void pt_source_clear(void);
+
 #endif

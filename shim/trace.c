@@ -147,6 +147,13 @@ struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code)
 
 	if (pt_codemap_find(code, &c))
 		return c;
+	/* Bounded memory: past the limits, forget everything and learn again
+	 * (code objects released, source files read again when needed). */
+	if (pt_codemap_size() >= PT_CODEMAP_MAX ||
+	    pt_source_bytes() >= PT_SOURCE_MAX_BYTES) {
+		pt_codemap_clear();
+		pt_source_clear();
+	}
 	/* Leave the thread's exception state as it was found. */
 	pt_py.ErrFetch(&et, &ev, &etb);
 	c = learn(globals, code);

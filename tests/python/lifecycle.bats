@@ -229,3 +229,20 @@ marks() {
 	run grep -c "^pytrace\[[0-9]*\]: cannot write trace output '$D/small/t': No space left on device; tracing stopped$" <<<"$stderr"
 	assert_output 1
 }
+
+@test "a program that keeps generating code does not grow without bound, and is traced throughout" {
+	cat >"$D/gen.py" <<-'PY'
+	import resource, sys
+	for i in range(int(sys.argv[1])):
+	    exec(compile("x = %d\n" % i, "<generated>", "exec"), {"__file__": "/gen.py"})
+	print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+	PY
+	local small big
+	small=$(PYTRACE_OUTPUT=$D/s traced "$PYTHON" "$D/gen.py" 100000)
+	big=$(PYTRACE_OUTPUT=$D/t traced "$PYTHON" "$D/gen.py" 200000)
+	# the per-code cache is emptied at 65536 code objects: twice the code,
+	# not twice the memory
+	[ "$big" -lt $((small + 16)) ] || fail "peak RSS $big MiB for 200000, $small MiB for 100000"
+	run grep -c '^<generated>(1): $' "$D/t"
+	assert_output 200000
+}
