@@ -31,7 +31,7 @@ PURE_OBJS = shim/path.o shim/settings.o shim/rules.o shim/output.o \
             shim/source.o shim/log.o shim/conf.o shim/program.o \
             shim/format.o
 
-.PHONY: all install uninstall clean check unit demo deps bench
+.PHONY: all install uninstall clean check unit demo deps bench fuzz
 
 all: $(LIB) $(CHECK) $(SUMMARY) $(CLI)
 
@@ -84,6 +84,7 @@ uninstall:
 
 clean:
 	rm -f $(LIB) $(CHECK) $(SUMMARY) $(CLI) shim/*.o tests/unit/unit
+	rm -rf tests/.fuzz
 
 # `make check` and `make demo` first install what is missing (apt-get as
 # root, otherwise they print the command), then build.
@@ -106,3 +107,19 @@ demo:
 # Wall-time ratios against an untraced run (not a test: timings are noisy).
 bench: $(LIB)
 	tests/bench/bench
+
+# Fuzz the parsers of the environment, the configuration file, the output
+# pattern, the format and paths (libFuzzer, with ASan and UBSan) for
+# FUZZ_SECONDS; a crash, a leak or undefined behaviour fails it.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS = tests/fuzz/fuzz.c shim/settings.c shim/conf.c shim/format.c \
+            shim/output.c shim/path.c shim/rules.c shim/log.c
+fuzz:
+	@mkdir -p tests/.fuzz/corpus
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ishim \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o tests/.fuzz/fuzz $(FUZZ_SRCS) -ldl -lpthread
+	@for f in conf/*.conf; do (printf '\001'; cat $$f) >tests/.fuzz/corpus/$$(basename $$f); done
+	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
+	    tests/.fuzz/fuzz -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 \
+	    -max_len=4096 -artifact_prefix=tests/.fuzz/ tests/.fuzz/corpus
