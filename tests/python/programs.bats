@@ -24,6 +24,9 @@ setup() {
 	chmod +x "$D/bin/service"
 	echo '{"a": 1}' >"$D/x.json"
 	export PYTRACE_OUTPUT="$D/%n.%p.trace"
+	# (2.7's subprocess runs Python in the forked child before the exec:
+	# with the standard library traced, that child would have its own file)
+	export PYTRACE_IGNORE_DIRS=$(sys_dirs)
 }
 
 # traced_programs: the %n of the trace files written, sorted, one line
