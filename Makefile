@@ -31,7 +31,7 @@ PURE_OBJS = shim/path.o shim/settings.o shim/rules.o shim/output.o \
             shim/source.o shim/log.o shim/conf.o shim/program.o \
             shim/format.o
 
-.PHONY: all install uninstall clean check unit demo deps bench fuzz
+.PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
 
 all: $(LIB) $(CHECK) $(SUMMARY) $(CLI)
 
@@ -84,7 +84,7 @@ uninstall:
 
 clean:
 	rm -f $(LIB) $(CHECK) $(SUMMARY) $(CLI) shim/*.o tests/unit/unit
-	rm -rf tests/.fuzz
+	rm -rf tests/.fuzz tests/.asan
 
 # `make check` and `make demo` first install what is missing (apt-get as
 # root, otherwise they print the command), then build.
@@ -123,3 +123,8 @@ fuzz:
 	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
 	    tests/.fuzz/fuzz -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 \
 	    -max_len=4096 -artifact_prefix=tests/.fuzz/ tests/.fuzz/corpus
+
+# The whole suite against an AddressSanitizer + UBSan build of the library
+# (tests/.asan/); fails on any sanitizer report.  About 10 minutes.
+check-sanitize: all tests/unit/unit
+	tests/sanitize
