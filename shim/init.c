@@ -85,7 +85,7 @@ static int refuse_build(void)
 		       major, minor, program_invocation_short_name);
 		return -1;
 	}
-	if (major == 3 && minor >= 11 && !pt_py.FrameGetCode) {
+	if (!pt_py.code_in_frame && !pt_py.FrameGetCode) {
 		pt_log("libpython symbol PyFrame_GetCode not found; not tracing");
 		return -1;
 	}

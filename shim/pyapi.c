@@ -94,18 +94,18 @@ int pt_py_load(void *handle)
 	char *end;
 	pt_py.major = (int)strtol(v, &end, 10);
 	pt_py.minor = *end == '.' ? (int)strtol(end + 1, NULL, 10) : 0;
+	pt_py.code_in_frame = pt_py.major < 3 || (pt_py.major == 3 && pt_py.minor < 11);
 	return 0;
 }
 
 PyObject *pt_py_frame_code(PyFrameObject *frame)
 {
-	if (pt_py.major == 3 && pt_py.minor >= 11) {
-		/* New reference; the frame keeps the code alive. */
-		PyObject *code = pt_py.FrameGetCode(frame);
-		pt_py.DecRef(code);
-		return code;
-	}
-	return *(PyObject **)((char *)frame + PT_FRAME_CODE_OFFSET);
+	if (pt_py.code_in_frame)
+		return *(PyObject **)((char *)frame + PT_FRAME_CODE_OFFSET);
+	/* New reference; the frame keeps the code alive. */
+	PyObject *code = pt_py.FrameGetCode(frame);
+	pt_py.DecRef(code);
+	return code;
 }
 
 Py_ssize_t pt_py_cstr(PyObject *o, char *buf, size_t size)

@@ -40,6 +40,7 @@ typedef PyObject *(*pt_fastcfunction)(PyObject *self, PyObject *const *args,
 /* Run-time view of the host interpreter.  Optional entries may be NULL. */
 struct pt_pyapi {
 	int major, minor;	/* from Py_GetVersion() */
+	int code_in_frame;	/* the frame holds f_code (2.7-3.10): read it */
 
 	const char *(*GetVersion)(void);
 	int (*AddAuditHook)(pt_audithook hook, void *data); /* 3.8+ */
