@@ -35,8 +35,11 @@ PURE_OBJS = shim/path.o shim/settings.o shim/rules.o shim/output.o \
 
 all: $(LIB) $(CHECK) $(SUMMARY) $(CLI)
 
+# Linked aside, then renamed: processes that have the library mapped (a
+# traced service, a running test) keep the old file intact.
 $(LIB): $(OBJS)
-	$(CC) $(CFLAGS) $(PT_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PT_LDLIBS)
+	$(CC) $(CFLAGS) $(PT_LDFLAGS) $(LDFLAGS) -o $@.tmp $(OBJS) $(PT_LDLIBS)
+	mv -f $@.tmp $@
 
 $(CHECK): shim/check.o $(PURE_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ shim/check.o $(PURE_OBJS) $(PT_LDLIBS)

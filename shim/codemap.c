@@ -25,6 +25,10 @@ static struct {
 	size_t used;
 } map;
 
+/* The last code object found: consecutive lines are mostly in the same
+ * code object.  Touched with the GIL held, like the map. */
+static struct pt_slot last;
+
 static inline size_t slot_of(const PyObject *code, size_t mask)
 {
 	/* Objects are 16-byte aligned: drop the low bits, then spread. */
@@ -34,11 +38,16 @@ static inline size_t slot_of(const PyObject *code, size_t mask)
 
 int pt_codemap_find(const PyObject *code, struct pt_code **c)
 {
+	if (code == last.code) {
+		*c = last.c;
+		return 1;
+	}
 	if (!map.slots)
 		return 0;
 	for (size_t i = slot_of(code, map.mask);; i = (i + 1) & map.mask) {
 		if (map.slots[i].code == code) {
-			*c = map.slots[i].c;
+			last = map.slots[i];
+			*c = last.c;
 			return 1;
 		}
 		if (!map.slots[i].code)
@@ -90,6 +99,8 @@ size_t pt_codemap_size(void)
 
 void pt_codemap_clear(void)
 {
+	last.code = NULL;
+	last.c = NULL;
 	for (size_t i = 0; map.slots && i <= map.mask; i++) {
 		struct pt_slot *sl = &map.slots[i];
 		if (!sl->code)

@@ -31,6 +31,10 @@ static const struct pt_sym pt_syms[] = {
 	{ SLOT(GetVersion), "Py_GetVersion", NULL, 1 },
 	{ SLOT(AddAuditHook), "PySys_AddAuditHook", NULL, 0 },
 	{ SLOT(SetTrace), "PyEval_SetTrace", NULL, 1 },
+	{ SLOT(SetProfile), "PyEval_SetProfile", NULL, 1 },
+	{ SLOT(EvalFrameDefault), "_PyEval_EvalFrameDefault", NULL, 0 },
+	{ SLOT(GetEvalFrameFunc), "_PyInterpreterState_GetEvalFrameFunc", NULL, 0 },
+	{ SLOT(SetEvalFrameFunc), "_PyInterpreterState_SetEvalFrameFunc", NULL, 0 },
 	{ SLOT(SetTraceTstate), "_PyEval_SetTrace", NULL, 0 },
 	{ SLOT(SetTraceAllThreads), "PyEval_SetTraceAllThreads", NULL, 0 },
 	{ SLOT(ThreadStateGet), "PyThreadState_Get", NULL, 1 },
@@ -64,9 +68,11 @@ static const struct pt_sym pt_syms[] = {
 	{ SLOT(None), "_Py_NoneStruct", NULL, 1 },
 };
 
-/* Byte offset of f_code in PyFrameObject on 2.7-3.10 (after the var-object
- * header and f_back); from 3.11 the frame object no longer holds it. */
-enum { PT_FRAME_CODE_OFFSET = 32 };
+/* Where a frame object keeps its code object, byte offsets: f_code on
+ * 2.7-3.10 (after the var-object header and f_back); on 3.11 f_frame, the
+ * _PyInterpreterFrame, whose f_code is at the same offset.  3.12+ use
+ * PyFrame_GetCode. */
+enum { PT_FRAME_CODE_OFFSET = 32, PT_FRAME_IFRAME_OFFSET_311 = 24 };
 
 int pt_py_available(void)
 {
@@ -95,6 +101,7 @@ int pt_py_load(void *handle)
 	pt_py.major = (int)strtol(v, &end, 10);
 	pt_py.minor = *end == '.' ? (int)strtol(end + 1, NULL, 10) : 0;
 	pt_py.code_in_frame = pt_py.major < 3 || (pt_py.major == 3 && pt_py.minor < 11);
+	pt_py.code_in_iframe = pt_py.major == 3 && pt_py.minor == 11; /* 2: checked */
 	return 0;
 }
 
@@ -102,6 +109,17 @@ PyObject *pt_py_frame_code(PyFrameObject *frame)
 {
 	if (pt_py.code_in_frame)
 		return *(PyObject **)((char *)frame + PT_FRAME_CODE_OFFSET);
+	if (pt_py.code_in_iframe) {
+		char *iframe = *(char **)((char *)frame + PT_FRAME_IFRAME_OFFSET_311);
+		PyObject *code = *(PyObject **)(iframe + PT_FRAME_CODE_OFFSET);
+		if (pt_py.code_in_iframe == 2)
+			return code;
+		/* First time: check the layout against the API. */
+		PyObject *api = pt_py.FrameGetCode(frame);
+		pt_py.DecRef(api);
+		pt_py.code_in_iframe = api == code ? 2 : 0;
+		return api;
+	}
 	/* New reference; the frame keeps the code alive. */
 	PyObject *code = pt_py.FrameGetCode(frame);
 	pt_py.DecRef(code);

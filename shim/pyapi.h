@@ -41,10 +41,15 @@ typedef PyObject *(*pt_fastcfunction)(PyObject *self, PyObject *const *args,
 struct pt_pyapi {
 	int major, minor;	/* from Py_GetVersion() */
 	int code_in_frame;	/* the frame holds f_code (2.7-3.10): read it */
+	int code_in_iframe;	/* 3.11: read it from the frame's f_frame */
 
 	const char *(*GetVersion)(void);
 	int (*AddAuditHook)(pt_audithook hook, void *data); /* 3.8+ */
 	void (*SetTrace)(pt_tracefunc func, PyObject *obj);
+	void (*SetProfile)(pt_tracefunc func, PyObject *obj);
+	void *EvalFrameDefault;	/* _PyEval_EvalFrameDefault, 3.6+ */
+	void *(*GetEvalFrameFunc)(void *interp);		/* 3.9+ */
+	void (*SetEvalFrameFunc)(void *interp, void *func);	/* 3.9+ */
 	int (*SetTraceTstate)(void *tstate, pt_tracefunc func,
 			      PyObject *obj);			/* 3.9-3.12 */
 	void (*SetTraceAllThreads)(pt_tracefunc func, PyObject *obj); /* 3.12+ */

@@ -35,8 +35,6 @@ static struct {
  * access a plain load, with no call into the dynamic loader. */
 static __thread int tls_traced __attribute__((tls_model("initial-exec")));
 
-/* Call depth of this thread, kept only when the format has {indent}. */
-static __thread long tls_depth __attribute__((tls_model("initial-exec")));
 
 /* What the frame's code is, NULL when ignored or before the program. */
 static struct pt_code *code_of(PyFrameObject *frame)
@@ -74,13 +72,19 @@ static int pt_trace(PyObject *obj, PyFrameObject *frame, int what,
 	if (what == PT_TRACE_LINE) {
 		if ((c = code_of(frame)))
 			pt_trace_emit(c, pt_py.FrameGetLineNumber(frame),
-				      tls_depth - 1);
-	} else if (what == PT_TRACE_CALL) {
-		tls_depth += pt_trace_needs_depth;
-		if (pt_trace_call_lines && (c = code_of(frame)))
+				      pt_trace_depth - 1);
+		return 0;
+	}
+	/* Following (follow.c) keeps the depth, and on 2.7 writes the call
+	 * lines: this function is set too late for the call event there. */
+	if (what == PT_TRACE_CALL) {
+		if (!pt_follow_mode)
+			pt_trace_depth += pt_trace_needs_depth;
+		if (pt_trace_call_lines && pt_follow_mode != PT_FOLLOW_PROFILE &&
+		    (c = code_of(frame)))
 			pt_trace_call(c);
-	} else if (what == PT_TRACE_RETURN) {
-		tls_depth -= pt_trace_needs_depth;
+	} else if (what == PT_TRACE_RETURN && !pt_follow_mode) {
+		pt_trace_depth -= pt_trace_needs_depth;
 	}
 	return 0;
 }
@@ -90,7 +94,11 @@ static PyObject *thread_hook(PyObject *self, PyObject *args)
 {
 	(void)self;
 	(void)args;
-	pt_py.SetTrace(pt_trace, NULL);
+	if (pt_follow_mode == PT_FOLLOW_PROFILE) {
+		pt_follow_thread();	/* 2.7 */
+	} else {
+		pt_py.SetTrace(pt_trace, NULL);
+	}
 	tls_traced = 1;
 	pt_py.IncRef(pt_py.None);
 	return pt_py.None;
@@ -119,6 +127,7 @@ void pt_settrace_threading(PyObject *globals)
 	/* Only once the module body has run `_trace_hook = None`: class
 	 * bodies before that line (2.7) must not have their hook reset. */
 	if (st.threading_hooked || !st.thread_hook ||
+	    pt_follow_mode == PT_FOLLOW_EVAL ||
 	    !pt_py.DictGetItemString(globals, "_trace_hook"))
 		return;
 	hook_threading(globals);
@@ -171,6 +180,24 @@ int pt_settrace_start(void)
 		pt_log("cannot create the thread hook; not tracing");
 		return -1;
 	}
+	/* 2.7-3.11: the trace function only in traced frames, where the
+	 * interpreter allows it; on 3.6+ every thread is then covered. */
+	if (pt_follow_start(pt_trace) == 0) {
+		tls_traced = 1;
+		if (pt_follow_mode == PT_FOLLOW_EVAL)
+			return 0;
+		PyObject *td = threading_dict();
+		if (td)
+			hook_threading(td);
+		return 0;
+	}
+	pt_settrace_everywhere();
+	return 0;
+}
+
+void pt_settrace_everywhere(void)
+{
+	tls_traced = 0;		/* the audit events that follow are pytrace's */
 	PyObject *td = threading_dict();
 	if (td)
 		hook_threading(td);
@@ -181,11 +208,15 @@ int pt_settrace_start(void)
 		pt_py.SetTrace(pt_trace, NULL);
 	}
 	tls_traced = 1;
-	return 0;
 }
 
 void pt_settrace_replaced(void)
 {
+	if (pt_follow_mode == PT_FOLLOW_EVAL) {
+		if (pt_follow_settrace_event())
+			return;	/* pytrace's own call */
+		goto tell;
+	}
 	if (!tls_traced)
 		return;		/* pytrace's own call, or an untraced thread */
 	/* threading (or eventlet's green threading, in a greenlet of this
@@ -195,6 +226,7 @@ void pt_settrace_replaced(void)
 	    pt_py.DictGetItemString(g, "_trace_hook") == st.thread_hook)
 		return;
 	tls_traced = 0;
+tell:
 	if (st.told_replaced)
 		return;
 	st.told_replaced = 1;

@@ -120,6 +120,8 @@ static int pt_audit(const char *event, PyObject *args, void *data)
 	const char *name = program_invocation_short_name;
 
 	(void)data;
+	if (event[0] == 's' && strcmp(event, "sys.addaudithook") == 0)
+		pt_follow_audit_hook_added();
 	if (started) {
 		if (event[0] == 's' && strcmp(event, "sys.settrace") == 0)
 			pt_settrace_replaced();

@@ -40,6 +40,7 @@ static struct {
 
 int pt_trace_call_lines;
 int pt_trace_needs_depth;
+__thread long pt_trace_depth __attribute__((tls_model("initial-exec")));
 
 /*
  * frozen_file - for co_filename "<frozen a.b>", the module file `modfile`

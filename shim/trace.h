@@ -72,6 +72,34 @@ int pt_settrace_start(void);
  * 3.8+): say once that the calling thread is no longer traced. */
 void pt_settrace_replaced(void);
 void pt_settrace_threading(PyObject *globals);
+/* pt_settrace_everywhere - set the trace function in this thread, in the
+ * other threads where the interpreter allows it, and in new threads. */
+void pt_settrace_everywhere(void);
+
+/* Call depth of this thread, kept only when the format has {indent}. */
+extern __thread long pt_trace_depth __attribute__((tls_model("initial-exec")));
+
+/* follow.c: the trace function only in traced frames (2.7-3.11). */
+enum { PT_FOLLOW_NONE, PT_FOLLOW_EVAL, PT_FOLLOW_PROFILE };
+/* How frames are followed: PT_FOLLOW_EVAL (3.6-3.11, a frame evaluation
+ * function), PT_FOLLOW_PROFILE (2.7, a profile function), or NONE (the
+ * trace function is set for every frame). */
+extern int pt_follow_mode;
+/*
+ * pt_follow_start - set `trace` in this thread and start following, so
+ * that it stays set only while traced frames run.  Returns 0, or -1 when
+ * this interpreter cannot be followed (`trace` is then set in this thread
+ * and the caller goes on as without following).
+ */
+int pt_follow_start(pt_tracefunc trace);
+/* pt_follow_thread - in a new thread (2.7, from threading's hook). */
+void pt_follow_thread(void);
+/* pt_follow_settrace_event - a "sys.settrace" audit event: 1 when pytrace
+ * caused it; else 0, and this thread is left alone from now on. */
+int pt_follow_settrace_event(void);
+/* pt_follow_audit_hook_added - a "sys.addaudithook" event: stop clearing
+ * the trace function (each change would be an event for that hook). */
+void pt_follow_audit_hook_added(void);
 
 /* monitor.c: -1 when sys.monitoring cannot be used (caller falls back). */
 int pt_monitor_start(void);

@@ -88,3 +88,60 @@ pt_records() {
 	refute_line --partial "$x/pk/"
 	diff -u <(ref_records) <(pt_records)
 }
+
+@test "traced and ignored frames interleave: callbacks, generators, exceptions, nesting" {
+	# pytrace keeps its trace function set only while traced code runs; each
+	# change between traced and ignored code must leave no line out.
+	local x=$tmp/mix
+	mkdir -p "$x/lib"
+	cat >"$x/lib/helper.py" <<-'PY'
+	def call_back(fn, x):
+	    y = x + 1
+	    return fn(y)
+	def gen(n):
+	    i = 0
+	    while i < n:
+	        yield i
+	        i += 1
+	def consume(it):
+	    return sum(it)
+	def fail():
+	    raise ValueError("boom")
+	def nest(fn, depth):
+	    return fn(depth - 1) if depth else 0
+	PY
+	cat >"$x/main.py" <<-'PY'
+	import sys
+	sys.path.insert(0, sys.argv[1])
+	import helper
+	def cb(v):
+	    return v * 2
+	def mine(n):
+	    for i in range(n):
+	        yield i * 10
+	def down(d):
+	    return 1 + helper.nest(down, d)
+	def handled():
+	    try:
+	        helper.fail()
+	    except ValueError:
+	        return 100
+	total = helper.call_back(cb, 1)
+	for v in helper.gen(2):
+	    total += v
+	total += helper.consume(mine(3))
+	total += handled()
+	total += down(4)
+	print(total)
+	PY
+	"$PYTHON" "$REF" -t --ignore-dir="$SYS:$x/lib" "$x/main.py" "$x/lib" >"$OUT"
+	PYTRACE_OUTPUT=$TRACE PYTRACE_IGNORE_DIRS="$SYS:$x/lib" \
+		traced "$PYTHON" "$x/main.py" "$x/lib" >/dev/null
+	run ref_records
+	assert_line "$x/main.py(5)"
+	assert_line "$x/main.py(8)"
+	assert_line "$x/main.py(15)"
+	diff -u <(ref_records) <(pt_records)
+	run grep -c "^$x/main.py(10): " "$TRACE"
+	assert_output 5
+}

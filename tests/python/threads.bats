@@ -32,9 +32,11 @@ load ../helper
 	t.start(); t.join()
 	print("own tracer called: %s" % ("call" in seen))
 	PY
-	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT=$D/out "$PYTHON" "$D/own.py"
+	run --separate-stderr env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT=$D/out "$PYTHON" "$D/own.py"
 	assert_success
 	assert_output "own tracer called: True"
+	# At most the one message that pytrace leaves that thread alone.
+	[ "${#stderr_lines[@]}" -le 1 ]
 }
 
 # version NNN of $PYTHON: 207, 306, ..., 313
@@ -42,7 +44,7 @@ pyver() {
 	"$PYTHON" -c 'import sys; print("%d%02d" % sys.version_info[:2])'
 }
 
-@test "a thread that exists before tracing starts is traced (3.9+; a known limit before)" {
+@test "a thread that exists before tracing starts is traced (3.6+; a known limit on 2.7)" {
 	local D=$BATS_TEST_TMPDIR
 	mkdir "$D/site"
 	cat >"$D/site/sitecustomize.py" <<-'PY'
@@ -62,14 +64,14 @@ pyver() {
 	printf 'import sitecustomize\nsitecustomize.go.set()\nsitecustomize.done.wait()\n' >"$D/main.py"
 	PYTHONPATH=$D/site PYTRACE_OUTPUT=$D/out PYTRACE_IGNORE_DIRS=$(sys_dirs) traced "$PYTHON" "$D/main.py"
 	assert_file_contains "$D/out" "^$D/main.py(3): sitecustomize.done.wait()\$"
-	if [ "$(pyver)" -ge 309 ]; then
+	# On 2.7 it is traced only if its bootstrap code reads threading's
+	# trace hook after pytrace set it: a race, so not checked.
+	if [ "$(pyver)" -ge 306 ]; then
 		assert_file_contains "$D/out" "^$D/site/sitecustomize.py(5):     return \"early\"\$"
-	else
-		refute grep -q 'sitecustomize.py' "$D/out"
 	fi
 }
 
-@test "a thread started with _thread.start_new_thread is traced (3.12+; a known limit before)" {
+@test "a thread started with _thread.start_new_thread is traced (3.6+; a known limit on 2.7)" {
 	local D=$BATS_TEST_TMPDIR
 	cat >"$D/raw.py" <<-'PY'
 	try:
@@ -86,7 +88,7 @@ pyver() {
 	PY
 	PYTRACE_OUTPUT=$D/out PYTRACE_IGNORE_DIRS=$(sys_dirs) traced "$PYTHON" "$D/raw.py"
 	assert_file_contains "$D/out" "^$D/raw.py(11): lock.acquire()\$"
-	if [ "$(pyver)" -ge 312 ]; then
+	if [ "$(pyver)" -ge 306 ]; then
 		assert_file_contains "$D/out" "^$D/raw.py(8):     x = \"raw thread\"\$"
 	else
 		refute grep -q 'raw.py(8)' "$D/out"
