@@ -107,8 +107,11 @@ demo:
 	@$(MAKE) --no-print-directory $(LIB)
 	@examples/demo/run
 
-# Wall-time ratios against an untraced run (not a test: timings are noisy).
-bench: $(LIB)
+# Wall-time ratios and peak RSS against untraced runs, with targets, on
+# each interpreter, and pytrace summary against grep on a 1 GiB trace; about
+# 10 minutes (not a test: timings are noisy).  BENCH_* variables: see
+# tests/bench/bench.
+bench: $(LIB) $(SUMMARY)
 	tests/bench/bench
 
 # Fuzz the parsers of the environment, the configuration file, the output

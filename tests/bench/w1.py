@@ -4,8 +4,14 @@
 # path, then prints a checksum so that runs under different tracers can be
 # checked to have done the same work.  Usage: w1.py [SCALE], SCALE an integer
 # (default 2500) that the work grows with linearly; about 0.3 s untraced on
-# python3.11 at the default.
+# python3.11 at the default.  With BENCH_FLOOR set it installs the
+# benchmark's floor callback first (floor.py).
 import sys
+
+sys.dont_write_bytecode = True  # no floor.pyc left in the source tree
+import floor  # noqa: E402
+
+floor.install()
 
 
 def mix(h, x):
