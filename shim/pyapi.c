@@ -74,6 +74,28 @@ static const struct pt_sym pt_syms[] = {
  * PyFrame_GetCode. */
 enum { PT_FRAME_CODE_OFFSET = 32, PT_FRAME_IFRAME_OFFSET_311 = 24 };
 
+/* Byte offset of f_lineno in PyFrameObject, by minor version (2.7, then
+ * 3.6-3.11); 0 where not known.  During a line event it holds the line
+ * on every one of these versions; PyFrame_GetLineNumber recomputes it
+ * from the line table on 2.7-3.9 when the frame has no Python-level
+ * trace function, which is slow in long functions. */
+static size_t lineno_offset(int major, int minor)
+{
+	if (major == 2)
+		return minor == 7 ? 124 : 0;
+	switch (minor) {
+	case 6: return 124;
+	case 7: case 8: case 9: return 108;
+	case 10: return 100;
+	case 11: return 40;
+	default: return 0;
+	}
+}
+
+/* Line events whose f_lineno must agree with PyFrame_GetLineNumber before
+ * the field is trusted. */
+enum { PT_LINENO_CHECKS = 16 };
+
 int pt_py_available(void)
 {
 	return dlsym(RTLD_DEFAULT, "Py_GetVersion") != NULL;
@@ -102,6 +124,8 @@ int pt_py_load(void *handle)
 	pt_py.minor = *end == '.' ? (int)strtol(end + 1, NULL, 10) : 0;
 	pt_py.code_in_frame = pt_py.major < 3 || (pt_py.major == 3 && pt_py.minor < 11);
 	pt_py.code_in_iframe = pt_py.major == 3 && pt_py.minor == 11; /* 2: checked */
+	pt_py.lineno_offset = lineno_offset(pt_py.major, pt_py.minor);
+	pt_py.lineno_checks = PT_LINENO_CHECKS;
 	return 0;
 }
 
@@ -124,6 +148,21 @@ PyObject *pt_py_frame_code(PyFrameObject *frame)
 	PyObject *code = pt_py.FrameGetCode(frame);
 	pt_py.DecRef(code);
 	return code;
+}
+
+int pt_py_line_event_lineno(PyFrameObject *frame)
+{
+	if (!pt_py.lineno_offset)
+		return pt_py.FrameGetLineNumber(frame);
+	int field = *(int *)((char *)frame + pt_py.lineno_offset);
+	if (!pt_py.lineno_checks)
+		return field;
+	int api = pt_py.FrameGetLineNumber(frame);
+	if (field == api)
+		pt_py.lineno_checks--;
+	else
+		pt_py.lineno_offset = 0;	/* not this build's layout */
+	return api;
 }
 
 Py_ssize_t pt_py_cstr(PyObject *o, char *buf, size_t size)

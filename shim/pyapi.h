@@ -42,6 +42,8 @@ struct pt_pyapi {
 	int major, minor;	/* from Py_GetVersion() */
 	int code_in_frame;	/* the frame holds f_code (2.7-3.10): read it */
 	int code_in_iframe;	/* 3.11: read it from the frame's f_frame */
+	size_t lineno_offset;	/* f_lineno in the frame, 2.7-3.11; 0: use the API */
+	int lineno_checks;	/* line events left to check it on */
 
 	const char *(*GetVersion)(void);
 	int (*AddAuditHook)(pt_audithook hook, void *data); /* 3.8+ */
@@ -97,6 +99,11 @@ int pt_py_available(void);
  * that is missing.
  */
 int pt_py_load(void *handle);
+
+/* pt_py_line_event_lineno - the line of `frame` during a line event of a
+ * trace function (read from the frame where its layout is known and was
+ * checked against PyFrame_GetLineNumber); hot path. */
+int pt_py_line_event_lineno(PyFrameObject *frame);
 
 /* pt_py_frame_code - borrowed code object of a frame; hot path. */
 PyObject *pt_py_frame_code(PyFrameObject *frame);

@@ -71,7 +71,7 @@ static int pt_trace(PyObject *obj, PyFrameObject *frame, int what,
 		return 0;
 	if (what == PT_TRACE_LINE) {
 		if ((c = code_of(frame)))
-			pt_trace_emit(c, pt_py.FrameGetLineNumber(frame),
+			pt_trace_emit(c, pt_py_line_event_lineno(frame),
 				      pt_trace_depth - 1);
 		return 0;
 	}
