@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -177,6 +178,38 @@ void pt_file_line(struct pt_file *f, int lineno, const char **text,
 	*len = n;
 }
 
+const struct pt_fline *pt_file_fline_new(struct pt_file *f, int lineno)
+{
+	const char *src;
+	size_t n;
+	char num[16];
+
+	if (!f->loaded)
+		load(f);
+	if (!f->text || lineno < 1 || (uint32_t)lineno > f->nlines)
+		return NULL;
+	if (!f->flines) {
+		f->flines = calloc((size_t)f->nlines + 1, sizeof(*f->flines));
+		if (!f->flines)
+			return NULL;
+		files.bytes += ((size_t)f->nlines + 1) * sizeof(*f->flines);
+	}
+	pt_file_line(f, lineno, &src, &n);
+	int k = snprintf(num, sizeof(num), "(%d): ", lineno);
+	size_t len = f->pathlen + (size_t)k + n + 1;
+	struct pt_fline *l = malloc(sizeof(*l) + len);
+	if (!l)
+		return NULL;
+	l->len = (uint32_t)len;
+	memcpy(l->text, f->path, f->pathlen);
+	memcpy(l->text + f->pathlen, num, (size_t)k);
+	memcpy(l->text + f->pathlen + k, src, n);
+	l->text[len - 1] = '\n';
+	f->flines[lineno] = l;
+	files.bytes += sizeof(*l) + len;
+	return l;
+}
+
 size_t pt_source_bytes(void)
 {
 	return files.bytes;
@@ -188,6 +221,9 @@ void pt_source_clear(void)
 		struct pt_file *f = files.slots[i];
 		if (!f)
 			continue;
+		for (uint32_t k = 0; f->flines && k <= f->nlines; k++)
+			free(f->flines[k]);
+		free(f->flines);
 		free(f->path);
 		free(f->text);
 		free(f->starts);

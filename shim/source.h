@@ -16,7 +16,28 @@ struct pt_file {
 	char *text;		/* the whole file */
 	uint32_t *starts;	/* starts[i]: offset of line i+1; nlines+1 */
 	uint32_t nlines;
+	struct pt_fline **flines;	/* [lineno]: formatted, or NULL */
 };
+
+/* A trace line in the default format, ready to copy. */
+struct pt_fline {
+	uint32_t len;
+	char text[];		/* "path(lineno): source\n" */
+};
+
+/* pt_file_fline_new - make (and keep) the default-format trace line of
+ * `lineno`; NULL when the line is not in the file or memory is short. */
+const struct pt_fline *pt_file_fline_new(struct pt_file *f, int lineno);
+
+/* pt_file_fline - the default-format trace line of `lineno`, made on
+ * first use; NULL as above.  Hot path: an index, after the first time. */
+static inline const struct pt_fline *pt_file_fline(struct pt_file *f, int lineno)
+{
+	if (f->flines && lineno > 0 && (uint32_t)lineno <= f->nlines &&
+	    f->flines[lineno])
+		return f->flines[lineno];
+	return pt_file_fline_new(f, lineno);
+}
 
 /*
  * pt_file_get - the record for `path` (printable form), created on first
@@ -38,7 +59,8 @@ void pt_file_line(struct pt_file *f, int lineno, const char **text,
  */
 uint32_t *pt_source_split(const char *text, size_t len, uint32_t *nlines);
 
-/* How much source text may be held before every record is dropped. */
+/* How much source text, line indexes and formatted lines may be held
+ * before every record is dropped. */
 #define PT_SOURCE_MAX_BYTES (256u << 20)
 
 /* pt_source_bytes - bytes of source text (and line indexes) held. */

@@ -208,8 +208,28 @@ static char *put_int(char *p, int v)
 	return p;
 }
 
-/* The default format, path(line): source, without interpretation. */
+static void emit_slow(struct pt_file *f, int lineno);
+
+/* The default format: the line as made once by source.c, copied. */
 static void emit_default(struct pt_file *f, int lineno)
+{
+	const struct pt_fline *l = pt_file_fline(f, lineno);
+
+	if (!l) {
+		emit_slow(f, lineno);	/* no source for that line */
+		return;
+	}
+	char *p = pt_out_begin(l->len);
+	if (!p) {
+		pt_trace_stopped = 1;
+		return;
+	}
+	memcpy(p, l->text, l->len);
+	pt_out_end(p + l->len);
+}
+
+/* The default format, put together: lines pt_file_fline cannot make. */
+static void emit_slow(struct pt_file *f, int lineno)
 {
 	const char *src;
 	size_t n;
