@@ -15,6 +15,9 @@ struct pt_code {
 	struct pt_file *file;
 	char *module;		/* dotted __name__ of its module, or "" */
 	char *function;		/* co_name */
+	/* record mode (record.c): the id of its definition, and the
+	 * generation in which that definition is known to be in the file */
+	struct { uint32_t id, gen; } rec;
 };
 
 /*

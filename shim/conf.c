@@ -259,5 +259,12 @@ int pt_conf_resolve(struct pt_settings *s, const char *file, const char **used)
 	/* 3. the environment wins */
 	if (pt_settings_from_env(s) < 0)
 		rc = -EINVAL;
+	/* 4. settings that only make sense together */
+	if (rc == 0 && s->output_mode == PT_MODE_RECORD && !s->output) {
+		pt_log("%s: output_mode \"record\" writes binary records: set "
+		       "output to a file, not stderr%s",
+		       s->origin[PT_S_OUTPUT_MODE], pt_log_consequence);
+		rc = -EINVAL;
+	}
 	return rc;
 }

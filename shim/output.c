@@ -2,25 +2,48 @@
 /*
  * output.c - the buffered trace writer.
  *
- * Trace lines are appended to one 64 KiB buffer under a mutex and written
- * with write(2) when the buffer fills, before fork(), and at exit (the
- * library destructor).  Each write(2) holds only whole lines and the file is
- * opened O_APPEND, so lines from threads or from processes sharing the file
- * never tear.  Before each write the descriptor is checked against the
- * file's device and inode: a program that closed it or reused the number
- * (daemons do) gets the file reopened, never trace bytes in its own file.
+ * Trace lines are appended to one 64 KiB buffer and written with write(2)
+ * when the buffer fills, every flush_interval (a flusher thread), before
+ * fork(), and at exit (the library destructor).  Each write(2) holds only
+ * whole lines and the file is opened O_APPEND, so lines from threads or
+ * from processes sharing the file never tear.  Before each write the
+ * descriptor is checked against the file's device and inode: a program
+ * that closed it or reused the number (daemons do) gets the file
+ * reopened, never trace bytes in its own file.
+ *
+ * Lines are appended by threads holding the GIL, so appends never overlap
+ * one another; only the flusher and the exit and fork paths (which take
+ * the whole buffer) can meet one.  Where the kernel has membarrier(2)
+ * (PRIVATE_EXPEDITED, Linux 4.14), an append takes no lock: the writer
+ * marks itself busy with a plain store, then checks that nobody wants the
+ * buffer; who wants it sets `wants`, has every thread of the process run
+ * a memory barrier (membarrier), and waits for the writer to be done.
+ * The barrier on the rare side stands for one on every line (an
+ * asymmetric Dekker handshake, as liburcu's).  Otherwise, and whenever a
+ * writer must flush, the writer takes the mutex.
+ *
+ * In record mode (record.c) the buffer holds binary records instead, and
+ * each write(2) is one chunk: the bytes record.c frames it with (a header,
+ * and in a file new to the process what a reader needs first), then whole
+ * records.  A file changed under the process (reopened, rotated,
+ * truncated) is reported to record.c, which then writes again what the
+ * new file lacks.
  *
  * A write error stops tracing with one message; the host goes on.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +72,18 @@ static struct {
 	char path[PATH_MAX];
 	char *buf;
 	size_t len, cap;
+	const struct pt_out_records *rec;	/* record mode; NULL: text */
+	/* record mode: where this process's last chunk starts in the file,
+	 * and its first bytes, to notice the file was truncated under it */
+	unsigned long long last_off;
+	size_t last_len;
+	char last_sig[32];
+	/* the lock-free append (see above) */
+	int fast;		/* membarrier registered: writers may skip the lock */
+	int fast_tried;		/* registration tried in this process */
+	int busy;		/* a writer appends without the lock */
+	int wants;		/* the buffer is taken: writers lock */
+	int held;		/* the writer between begin and end holds the lock */
 } out = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .mode = 0600 };
 
 ssize_t pt_out_expand(const char *pattern, const struct pt_out_vars *v,
@@ -117,9 +152,13 @@ static int open_path(void)
 	 * shared directory (a root service would append to its target). */
 	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY |
 		    O_NOFOLLOW;
-	int fd = open(out.path, flags, out.mode);
+	/* record mode reads back its last chunk's header (check_file) */
+	int rw = out.rec ? O_RDWR : O_WRONLY;
+	int fd = open(out.path, (flags & ~O_WRONLY) | rw, out.mode);
 
 	if (fd < 0 && errno == ENOENT && make_dir() == 0)
+		fd = open(out.path, (flags & ~O_WRONLY) | rw, out.mode);
+	if (fd < 0 && errno == EACCES && rw != O_WRONLY)
 		fd = open(out.path, flags, out.mode);
 	if (fd < 0)
 		return -errno;
@@ -141,6 +180,9 @@ static int open_path(void)
 	out.dev = st.st_dev;
 	out.ino = st.st_ino;
 	out.size = (unsigned long long)st.st_size;
+	out.last_len = 0;
+	if (out.rec)
+		out.rec->new_file(out.len > 0);
 	return 0;
 }
 
@@ -174,6 +216,27 @@ static int open_pattern(void)
 }
 
 /*
+ * truncated - record mode: is the last chunk this process wrote to the
+ * file (whose status is `st`) gone from it, the file truncated (logrotate
+ * copytruncate), maybe written again by others since?  A reader would
+ * miss the definitions before that point.
+ */
+static int truncated(const struct stat *st)
+{
+	char now[sizeof(out.last_sig)];
+
+	if (!out.last_len)
+		return 0;
+	if ((unsigned long long)st->st_size < out.last_off + out.last_len)
+		return 1;
+	ssize_t r = pread(out.fd, now, out.last_len, (off_t)out.last_off);
+	/* a write-only descriptor (the file is not readable): size only */
+	if (r < 0 && errno == EBADF)
+		return 0;
+	return r != (ssize_t)out.last_len || memcmp(now, out.last_sig, out.last_len);
+}
+
+/*
  * check_file - before a write: is out.fd still our file, and is it still
  * the file at out.path?  Reopens out.path (O_APPEND, created if missing)
  * when the program closed or reused the descriptor (daemons do), or when
@@ -192,6 +255,10 @@ static int check_file(unsigned long long *size)
 	    fst.st_ino == out.ino && stat(out.path, &pst) == 0 &&
 	    pst.st_dev == out.dev && pst.st_ino == out.ino) {
 		*size = (unsigned long long)fst.st_size;
+		if (out.rec && truncated(&fst)) {
+			out.last_len = 0;
+			out.rec->new_file(out.len > 0);
+		}
 		return 1;
 	}
 	/* Leave the descriptor alone if it is no longer ours. */
@@ -228,13 +295,14 @@ static int rotate(void)
 	return open_path() == 0;
 }
 
-/* write(2) all of buf; false after one message when it cannot. */
-static int write_all(const char *buf, size_t len)
+/* writev(2) all of iov[0..n) (total bytes), going on after short writes;
+ * false after one message when it cannot. */
+static int write_iov(struct iovec *iov, int n, size_t total)
 {
 	size_t done = 0;
 
-	while (done < len) {
-		ssize_t w = write(out.fd, buf + done, len - done);
+	while (done < total) {
+		ssize_t w = writev(out.fd, iov, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -244,8 +312,133 @@ static int write_all(const char *buf, size_t len)
 			return 0;
 		}
 		done += (size_t)w;
+		for (int i = 0; i < n; i++) {
+			size_t k = (size_t)w < iov[i].iov_len ? (size_t)w : iov[i].iov_len;
+			iov[i].iov_base = (char *)iov[i].iov_base + k;
+			iov[i].iov_len -= k;
+			w -= (ssize_t)k;
+		}
 	}
 	return 1;
+}
+
+/* write(2) all of buf; false after one message when it cannot. */
+static int write_all(const char *buf, size_t len)
+{
+	struct iovec iov = { (void *)buf, len };
+
+	return write_iov(&iov, 1, len);
+}
+
+/* Register for membarrier; with out.lock held, in the writing process. */
+static void fast_setup(void)
+{
+	long q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0);
+
+	out.fast_tried = 1;
+	if (q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	    syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		    0) == 0)
+		out.fast = 1;
+}
+
+/*
+ * take - with out.lock held, by a thread that is not appending: keep
+ * writers off the buffer (they lock from now on) and wait for one that
+ * appends without the lock to be done.  False when it is not within 2 s
+ * (a writer interrupted by a signal whose handler exits): the buffer must
+ * then be left alone.  Undone by give().
+ */
+static int take(void)
+{
+	struct timespec start, now;
+
+	if (!out.fast)
+		return 1;
+	__atomic_store_n(&out.wants, 1, __ATOMIC_RELAXED);
+	/* Registered, it cannot fail; if it did, writers lock for good. */
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) < 0)
+		out.fast = 0;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (int i = 0; __atomic_load_n(&out.busy, __ATOMIC_ACQUIRE); i++) {
+		if (i % 64 == 63) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - start.tv_sec >= 2)
+				return 0;
+		}
+		sched_yield();
+	}
+	return 1;
+}
+
+static void give(void)
+{
+	if (out.fast)
+		__atomic_store_n(&out.wants, 0, __ATOMIC_RELEASE);
+}
+
+/* One chunk, head then body, appended with one writev(2) (O_APPEND: never
+ * torn by other writers); false after one message when it cannot. */
+static int write_chunk(const char *head, size_t hlen, const char *body,
+		       size_t blen)
+{
+	struct iovec iov[2] = { { (void *)head, hlen }, { (void *)body, blen } };
+	size_t total = hlen + blen;
+
+	if (!write_iov(iov, 2, total))
+		return 0;
+	/* where the chunk now is, for truncated() */
+	off_t end = lseek(out.fd, 0, SEEK_CUR);
+	out.last_len = hlen < sizeof(out.last_sig) ? hlen : sizeof(out.last_sig);
+	if (end < (off_t)total) {
+		out.last_len = 0;
+	} else {
+		out.last_off = (unsigned long long)end - total;
+		memcpy(out.last_sig, head, out.last_len);
+	}
+	return 1;
+}
+
+/*
+ * flush_records - flush_locked in record mode: the buffer as chunks.  With
+ * max_size, a chunk is cut after the last whole record that fits, the
+ * file rotated, and the rest framed again for the new file.
+ */
+static void flush_records(unsigned long long size)
+{
+	size_t done = 0;
+
+	while (out.open && done < out.len) {
+		size_t n = out.len - done, hlen;
+		const char *head = out.rec->frame(out.buf, done, n, &hlen);
+
+		if (out.max_size && out.pattern && size + hlen + n > out.max_size) {
+			size_t room = size + hlen < out.max_size ?
+				      (size_t)(out.max_size - size - hlen) : 0;
+			size_t k = out.rec->cut(out.buf + done, n, room);
+			if (k > room && size > 0) {
+				if (!rotate()) {
+					pt_log("cannot rotate trace output '%s': "
+					       "%s; tracing stopped", out.path,
+					       strerror(errno));
+					out.open = 0;
+					break;
+				}
+				size = 0;
+				continue;
+			}
+			/* what fits, or a record too long for any file, alone */
+			n = k;
+			head = out.rec->frame(out.buf, done, n, &hlen);
+		}
+		if (!write_chunk(head, hlen, out.buf + done, n)) {
+			out.open = 0;
+			break;
+		}
+		out.rec->written();
+		done += n;
+		size += hlen + n;
+	}
 }
 
 /*
@@ -273,6 +466,12 @@ static void flush_locked(void)
 		pt_log("trace output '%s' cannot be reopened: %s; tracing "
 		       "stopped", out.path, strerror(errno));
 		out.open = 0;
+	}
+	if (out.rec) {
+		flush_records(size);
+		out.len = 0;
+		out.rec->flushed();
+		return;
 	}
 	while (out.open && done < out.len) {
 		size_t n = out.len - done;
@@ -343,7 +542,9 @@ static void *flusher(void *arg)
 			break;
 		pthread_mutex_unlock(&fl.lock);
 		pthread_mutex_lock(&out.lock);
-		flush_locked();
+		if (take())
+			flush_locked();
+		give();
 		pthread_mutex_unlock(&out.lock);
 		pthread_mutex_lock(&fl.lock);
 	}
@@ -380,16 +581,20 @@ static void stop_flusher(void)
 	fl.thread = 0;
 }
 
+/* Before fork: the buffer written and kept (taken) until after it, so
+ * that no line is in it twice. */
 static void atfork_prepare(void)
 {
 	stop_flusher();
 	pthread_mutex_lock(&out.lock);
-	flush_locked();
+	if (take())
+		flush_locked();
 }
 
 static void atfork_parent(void)
 {
 	fl.running = 0;		/* the next line starts it again */
+	give();
 	pthread_mutex_unlock(&out.lock);
 }
 
@@ -401,6 +606,8 @@ static void atfork_child(void)
 {
 	out.owner = getpid();
 	pthread_mutex_init(&out.lock, NULL);
+	/* the child registers for membarrier on its first line */
+	out.fast = out.fast_tried = out.busy = out.wants = out.held = 0;
 	pthread_mutex_init(&fl.lock, NULL);
 	pthread_cond_init(&fl.wake, NULL);
 	fl.running = 0;
@@ -464,11 +671,15 @@ void pt_out_configure(unsigned long long max_size, int keep, long interval_ms,
 	out.interval_ms = interval_ms;
 }
 
-char *pt_out_begin(size_t need)
+/* pt_out_begin without the fast path: under out.lock.  Not inlined, to
+ * keep the fast path short. */
+static __attribute__((noinline)) char *begin_locked(size_t need)
 {
 	pthread_mutex_lock(&out.lock);
 	if (!out.open)
 		goto closed;
+	if (!out.fast_tried)
+		fast_setup();
 	if (out.interval_ms > 0 && !fl.running)
 		start_flusher();
 	if (out.len + need > out.cap) {
@@ -483,16 +694,76 @@ char *pt_out_begin(size_t need)
 			out.cap = need;
 		}
 	}
+	out.held = 1;
 	return out.buf + out.len;
 closed:
 	pthread_mutex_unlock(&out.lock);
 	return NULL;
 }
 
+/*
+ * The writer's side of the handshake: busy first, then a look at
+ * `wants`.  The compiler barrier keeps that order in the code; take()'s
+ * membarrier makes it hold between processors.
+ */
+char *pt_out_begin(size_t need)
+{
+	if (out.fast) {
+		__atomic_store_n(&out.busy, 1, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&out.wants, __ATOMIC_ACQUIRE) && out.open &&
+		    out.len + need <= out.cap && (fl.running || out.interval_ms <= 0))
+			return out.buf + out.len;
+		__atomic_store_n(&out.busy, 0, __ATOMIC_RELEASE);
+	}
+	return begin_locked(need);
+}
+
 void pt_out_end(char *end)
 {
 	out.len = (size_t)(end - out.buf);
+	if (out.held) {
+		out.held = 0;
+		pthread_mutex_unlock(&out.lock);
+	} else {
+		__atomic_store_n(&out.busy, 0, __ATOMIC_RELEASE);
+	}
+}
+
+char *pt_out_room(char *p, size_t need, int flush)
+{
+	out.len = (size_t)(p - out.buf);
+	if (!flush && out.len + need <= out.cap)
+		return p;
+	if (!out.held) {
+		/* appending without the lock: go on with it, the bytes up to
+		 * p kept (they end at a record boundary) */
+		__atomic_store_n(&out.busy, 0, __ATOMIC_RELEASE);
+		pthread_mutex_lock(&out.lock);
+		out.held = 1;
+		if (!out.open)
+			goto closed;
+	}
+	flush_locked();
+	if (!out.open)
+		goto closed;
+	if (need > out.cap) {
+		char *b = realloc(out.buf, need);
+		if (!b)
+			goto closed;
+		out.buf = b;
+		out.cap = need;
+	}
+	return out.buf + out.len;
+closed:
+	out.held = 0;
 	pthread_mutex_unlock(&out.lock);
+	return NULL;
+}
+
+void pt_out_records(const struct pt_out_records *ops)
+{
+	out.rec = ops;
 }
 
 void pt_out_flush(void)
@@ -505,7 +776,9 @@ void pt_out_flush(void)
 	until.tv_sec += 2;
 	if (pthread_mutex_timedlock(&out.lock, &until) != 0)
 		return;
-	flush_locked();
+	if (take())
+		flush_locked();
+	give();
 	pthread_mutex_unlock(&out.lock);
 }
 

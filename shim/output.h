@@ -47,14 +47,54 @@ void pt_out_configure(unsigned long long max_size, int keep, long interval_ms,
 		      int mode);
 
 /*
- * pt_out_begin - lock the buffer and return room for `need` bytes, or NULL
- * (unlocked) when output is closed or stopped.  Must be paired with
- * pt_out_end(); the bytes in between form whole lines only.
+ * pt_out_begin - room for `need` bytes at the end of the buffer, or NULL
+ * when output is closed or stopped.  Called with the GIL held, so that
+ * two calls never overlap; the flusher and the exit and fork paths wait
+ * for the pt_out_end() that must follow.  The bytes in between form whole
+ * lines (records) only.  O(1), without a lock where membarrier(2) exists
+ * (see output.c), unless the buffer must be written first.
  */
 char *pt_out_begin(size_t need);
 
-/* pt_out_end - keep the bytes up to `end`, unlock, write when full. */
+/* pt_out_end - keep the bytes up to `end`. */
 void pt_out_end(char *end);
+
+/*
+ * pt_out_room - between pt_out_begin and pt_out_end: keep the bytes up to
+ * `p` and return room for `need` more after them, writing what is kept
+ * first when the buffer is too full for that, or always when `flush`.
+ * NULL when the output is closed (pt_out_end is then not to be called).
+ */
+char *pt_out_room(char *p, size_t need, int flush);
+
+/*
+ * Record mode (record.c): the buffer holds records, not lines.  output.c
+ * writes it as chunks, each one write(2) of the bytes `frame` returns
+ * followed by whole records of the buffer.  All are called with the
+ * buffer locked, from whichever thread writes it.
+ */
+struct pt_out_records {
+	/* The file written from now on is not the one written before (the
+	 * first open, a reopen, a rotation, a truncation); `buffered`: the
+	 * buffer holds records made for the one before. */
+	void (*new_file)(int buffered);
+	/* The length of the longest run of whole records at the start of
+	 * buf[0, len) that fits in `room` bytes; the first record's length
+	 * when none does. */
+	size_t (*cut)(const char *buf, size_t len, size_t room);
+	/* What to write before the records buf[start, start + n): a chunk
+	 * header and what a reader needs first.  Valid until the next call;
+	 * *len is its length. */
+	const char *(*frame)(const char *buf, size_t start, size_t n,
+			     size_t *len);
+	/* The last chunk framed is in the file. */
+	void (*written)(void);
+	/* The buffer was emptied (written or dropped). */
+	void (*flushed)(void);
+};
+
+/* pt_out_records - write records, framed by `ops` (before pt_out_open). */
+void pt_out_records(const struct pt_out_records *ops);
 
 /* pt_out_flush - write what is buffered; bounded wait for the lock. */
 void pt_out_flush(void);

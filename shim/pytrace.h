@@ -7,7 +7,8 @@
  * at run time), trace.c (the C trace function), codemap.c (per-code-object
  * cache), source.c (file records and cached source lines), rules.c (ignore
  * rules), path.c (path arithmetic), settings.c (settings from the
- * environment), output.c (buffered writer) and log.c (messages).
+ * environment), output.c (buffered writer), record.c and recfmt.c (record
+ * mode's binary records) and log.c (messages).
  *
  * Everything is built with -fvisibility=hidden: only symbols marked
  * PT_EXPORT appear in the dynamic symbol table.

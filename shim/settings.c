@@ -318,6 +318,18 @@ static int set_file_mode(struct pt_settings *s, const struct pt_value *v,
 	return 0;
 }
 
+static int set_output_mode(struct pt_settings *s, const struct pt_value *v,
+			   char *err, size_t errsize)
+{
+	if (strcmp(v->str, "text") != 0 && strcmp(v->str, "record") != 0) {
+		snprintf(err, errsize, "'%.200s' is not an output mode (use "
+			 "\"text\" or \"record\")", v->str);
+		return -EINVAL;
+	}
+	s->output_mode = v->str[0] == 'r' ? PT_MODE_RECORD : PT_MODE_TEXT;
+	return 0;
+}
+
 static const struct pt_setting pt_table[PT_NSETTINGS] = {
 	[PT_S_ENABLED] = { "enabled", PT_T_BOOL, "true", set_enabled,
 			   "PYTRACE_ENABLE" },
@@ -339,6 +351,8 @@ static const struct pt_setting pt_table[PT_NSETTINGS] = {
 	[PT_S_START] = { "start", PT_T_STRING, "main", set_start, NULL },
 	[PT_S_FILE_MODE] = { "file_mode", PT_T_STRING, "0600", set_file_mode,
 			     NULL },
+	[PT_S_OUTPUT_MODE] = { "output_mode", PT_T_STRING, "text",
+			       set_output_mode, NULL },
 };
 
 const char *pt_setting_name(int id)
@@ -570,6 +584,10 @@ void pt_settings_format(const struct pt_settings *s, int id, char *buf,
 		return;
 	case PT_S_FILE_MODE:
 		snprintf(buf, size, "\"%04o\"", (unsigned)s->file_mode);
+		return;
+	case PT_S_OUTPUT_MODE:
+		snprintf(buf, size, "\"%s\"", s->output_mode == PT_MODE_RECORD ?
+			 "record" : "text");
 		return;
 	case PT_S_IGNORE_DIRS:
 		l = &s->ignore_dirs;

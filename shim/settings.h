@@ -33,6 +33,7 @@ enum pt_setting_id {
 	PT_S_CALL_LINES,
 	PT_S_START,
 	PT_S_FILE_MODE,
+	PT_S_OUTPUT_MODE,
 	PT_NSETTINGS
 };
 
@@ -52,8 +53,12 @@ struct pt_settings {
 	int call_lines;			/* " --- modulename: M, funcname: F" */
 	int start_init;			/* start = "init": trace start-up too */
 	int file_mode;			/* mode of new trace files */
+	int output_mode;		/* PT_MODE_TEXT or PT_MODE_RECORD */
 	char *origin[PT_NSETTINGS];	/* "default", "FILE:LINE" or "PYTRACE_X" */
 };
+
+/* output_mode: text lines, or binary records for `pytrace replay`. */
+enum pt_output_mode { PT_MODE_TEXT, PT_MODE_RECORD };
 
 /* The kinds of value a setting takes. */
 enum pt_type {

@@ -9,12 +9,17 @@
  * file, by indentation: the innermost def or class above it ("<module>" at
  * top level).  Reads the default format, path(line): source; " --- "
  * call lines and lines of another shape are skipped.  "-" reads stdin.
+ * A record file (output_mode = "record", recognised by its first bytes)
+ * is read directly, its lines' paths and numbers taken from the records:
+ * the result is the one of the text trace it stands for.
  */
 #include <ctype.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "recread.h"
 
 /* A file seen in the trace, with its lines' functions once read. */
 struct file {
@@ -228,6 +233,36 @@ static int parse(const char *s, size_t n, size_t *plen, long *lineno)
 	return 0;
 }
 
+/* The run being counted: its file and length so far. */
+static size_t run_file = (size_t)-1, run_len;
+static const regex_t *include;	/* --include, or NULL */
+
+/* Count one trace line: line `lineno` of the file path[0, plen). */
+static void count(const char *path, size_t plen, long lineno)
+{
+	size_t fi = file_index(path, plen, include);
+
+	if (!files[fi].included)
+		return;
+	files[fi].lines++;
+	count_function(fi, lineno);
+	if (fi != run_file) {
+		if (run_len)
+			printf("%7zu %s\n", run_len, files[run_file].path);
+		run_file = fi;
+		run_len = 0;
+	}
+	run_len++;
+}
+
+/* A record of a record file: its lines count, its calls do not. */
+static void count_event(const struct pt_rd_event *ev, void *arg)
+{
+	(void)arg;
+	if (ev->kind == PT_REC_LINE)
+		count(ev->code->file->path, ev->code->file->pathlen, ev->line);
+}
+
 static int by_lines(const void *a, const void *b)
 {
 	const struct file *x = *(struct file *const *)a, *y = *(struct file *const *)b;
@@ -246,10 +281,10 @@ static int by_count(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	regex_t inc;
-	int have_inc = 0, first = 1;
-	size_t run_file = (size_t)-1, run_len = 0;
+	int first = 1, problems = 0;
 	char *line = NULL;
 	size_t cap = 0;
+	struct pt_rd rd = { "pytrace summary", count_event, NULL };
 
 	if (argc >= 3 && strcmp(argv[1], "--include") == 0) {
 		int e = regcomp(&inc, argv[2], REG_EXTENDED | REG_NOSUB);
@@ -260,7 +295,7 @@ int main(int argc, char **argv)
 				argv[2], why);
 			return 1;
 		}
-		have_inc = 1;
+		include = &inc;
 		first = 3;
 	}
 	if (first >= argc || (argv[first][0] == '-' && argv[first][1])) {
@@ -278,24 +313,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		setvbuf(in, NULL, _IOFBF, 1 << 20);
-		while ((len = getline(&line, &cap, in)) >= 0) {
+		int c = getc(in);
+		if (c != EOF)
+			ungetc(c, in);
+		if (c != EOF && pt_rd_is_records(&(char){ (char)c }, 1)) {
+			problems += pt_rd_stream(&rd, in, argv[a]);
+			c = EOF;	/* read */
+		}
+		while (c != EOF && (len = getline(&line, &cap, in)) >= 0) {
 			size_t plen;
 			long lineno;
 
-			if (!parse(line, (size_t)len, &plen, &lineno))
-				continue;
-			size_t fi = file_index(line, plen, have_inc ? &inc : NULL);
-			if (!files[fi].included)
-				continue;
-			files[fi].lines++;
-			count_function(fi, lineno);
-			if (fi != run_file) {
-				if (run_len)
-					printf("%7zu %s\n", run_len, files[run_file].path);
-				run_file = fi;
-				run_len = 0;
-			}
-			run_len++;
+			if (parse(line, (size_t)len, &plen, &lineno))
+				count(line, plen, lineno);
 		}
 		if (in != stdin)
 			fclose(in);
@@ -316,5 +346,5 @@ int main(int argc, char **argv)
 	puts("# lines per function");
 	for (size_t i = 0; i < nfcs; i++)
 		printf("%7zu %s:%s\n", fcs[i].n, files[fcs[i].file].path, fcs[i].func);
-	return 0;
+	return problems ? 1 : 0;
 }

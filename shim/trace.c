@@ -25,6 +25,7 @@
 #include "output.h"
 #include "path.h"
 #include "pytrace.h"
+#include "record.h"
 #include "start.h"
 #include "trace.h"
 
@@ -36,6 +37,7 @@ static struct {
 	const char *cwd;
 	const struct pt_format *fmt;
 	struct timespec start;	/* for {elapsed} */
+	int record;		/* output_mode = "record": record.c writes */
 } tr;
 
 int pt_trace_call_lines;
@@ -208,10 +210,12 @@ static char *put_int(char *p, int v)
 	return p;
 }
 
-static void emit_slow(struct pt_file *f, int lineno);
+/* The default format, path(line): source, without interpretation.  (The
+ * emit_* functions are not inlined: pt_trace_emit stays a dispatcher.) */
+static __attribute__((noinline)) void emit_slow(struct pt_file *f, int lineno);
 
 /* The default format: the line as made once by source.c, copied. */
-static void emit_default(struct pt_file *f, int lineno)
+static __attribute__((noinline)) void emit_default(struct pt_file *f, int lineno)
 {
 	const struct pt_fline *l = pt_file_fline(f, lineno);
 
@@ -229,7 +233,7 @@ static void emit_default(struct pt_file *f, int lineno)
 }
 
 /* The default format, put together: lines pt_file_fline cannot make. */
-static void emit_slow(struct pt_file *f, int lineno)
+static __attribute__((noinline)) void emit_slow(struct pt_file *f, int lineno)
 {
 	const char *src;
 	size_t n;
@@ -274,7 +278,8 @@ static void now(struct timeval *wall, double *elapsed)
 }
 
 /* A line in any other format; `depth` for {indent}. */
-static void emit_format(const struct pt_code *c, int lineno, long depth)
+static __attribute__((noinline)) void emit_format(const struct pt_code *c,
+						  int lineno, long depth)
 {
 	const struct pt_format *fmt = tr.fmt;
 	const char *src = "";
@@ -365,8 +370,15 @@ static void emit_format(const struct pt_code *c, int lineno, long depth)
 	pt_out_end(p);
 }
 
+/* The record fields of a struct pt_code are a cache record.c fills in;
+ * the rest stays as the back ends see it. */
 void pt_trace_emit(const struct pt_code *c, int lineno, long depth)
 {
+	if (tr.record) {
+		if (pt_rec_line((struct pt_code *)c, lineno, depth) < 0)
+			pt_trace_stopped = 1;
+		return;
+	}
 	if (tr.fmt->is_default)
 		emit_default(c->file, lineno);
 	else
@@ -375,6 +387,11 @@ void pt_trace_emit(const struct pt_code *c, int lineno, long depth)
 
 void pt_trace_call(const struct pt_code *c)
 {
+	if (tr.record) {
+		if (pt_rec_call((struct pt_code *)c) < 0)
+			pt_trace_stopped = 1;
+		return;
+	}
 	size_t lm = strlen(c->module), lf = strlen(c->function);
 	char *p = pt_out_begin(lm + lf + 40);
 
@@ -399,6 +416,9 @@ int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,
 	tr.cwd = cwd;
 	tr.fmt = s->fmt;
 	clock_gettime(CLOCK_MONOTONIC, &tr.start);
+	tr.record = s->output_mode == PT_MODE_RECORD;
+	if (tr.record && pt_rec_start(s, &tr.start) < 0)
+		return -1;
 	pt_trace_call_lines = s->call_lines;
 	pt_trace_needs_depth = s->fmt->needs_depth;
 	pthread_atfork(NULL, NULL, after_fork_child);

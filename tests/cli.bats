@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The pytrace command: running a command traced with trace.py's options,
 # enable/disable/status of a unit (against a temporary root and a stand-in
-# systemctl; the real systemd is in systemd.bats), check and summary.
+# systemctl; the real systemd is in systemd.bats), check, summary and replay.
 
 load helper
 
@@ -236,6 +236,31 @@ restart nova-compute.service"
 	assert_file_not_exists "$D/p"
 	"$PT" --programs 'prog*' -o "$D/q" "$PY" "$D/prog.py" >/dev/null
 	assert_file_exists "$D/q"
+}
+
+@test "pytrace --record writes records; pytrace replay prints them as text; enable writes output_mode" {
+	run "$PT" --record --ignore-dir "$SYS" -o "$D/r" "$PY" "$D/prog.py"
+	assert_success
+	assert_output "2"
+	assert_equal "$(head -c 4 "$D/r" | od -An -c | tr -s ' ')" ' 177 P T R'
+	run "$PT" replay "$D/r"
+	assert_success
+	assert_output "$D/prog.py(1): import sys
+$D/prog.py(2): def f(x):
+$D/prog.py(4): print(f(1))
+$D/prog.py(3):     return x + 1"
+	run "$PT" --record "$PY" "$D/prog.py"
+	assert_failure
+	assert_output --partial 'output_mode "record" writes binary records: set output to a file'
+	run "$PT" enable nova-compute --record
+	assert_success
+	assert_file_contains "$D/root/etc/pytrace/nova-compute.service.conf" '^output_mode = "record";$'
+	run "$PT" replay
+	assert_failure 2
+	assert_output "usage: pytrace replay RECORDFILE..."
+	run "$PT" replay "$D/none.rec"
+	assert_failure
+	assert_output "pytrace replay: $D/none.rec: No such file or directory"
 }
 
 @test "status, check and summary: bad input is a message and a failure" {

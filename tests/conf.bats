@@ -297,21 +297,23 @@ $APP/pkg/sub.py"
 	conf 'enabled = false;' 'output = "/o/%p";' 'ignore_dirs = ["/a", "/b"];' \
 		'ignore_modules = ["m"];' 'include = ["x"];' 'programs = ["p*"];' \
 		'max_size = 8192;' 'keep = 1;' 'flush_interval = 20;' \
-		'format = "{line}";' 'call_lines = true;' 'start = "init";'
+		'format = "{line}";' 'call_lines = true;' 'start = "init";' \
+		'output_mode = "record";'
 	run env PYTRACE_CONF="$D/c.conf" "$CHECK"
 	assert_success
 	local n=0
 	for want in 'enabled = false' 'output = "/o/%p"' 'ignore_dirs = \["/a", "/b"\]' \
 		'ignore_modules = \["m"\]' 'include = \["x"\]' 'programs = \["p\*"\]' \
 		'max_size = 8192' 'keep = 1' 'flush_interval = 20' 'format = "\{line\}"' \
-		'call_lines = true' 'start = "init"'; do
+		'call_lines = true' 'start = "init"' 'output_mode = "record"'; do
 		n=$((n + 1))
 		assert_line --regexp "^$want; +# $D/c.conf:$n\$"
 	done
 	run env PYTRACE_CONF="$D/c.conf" PYTRACE_ENABLED=yes PYTRACE_OUTPUT=stderr \
 		PYTRACE_IGNORE_DIRS=/c:/d PYTRACE_IGNORE_MODULES=n,o PYTRACE_INCLUDE=y \
 		PYTRACE_PROGRAMS=q PYTRACE_MAX_SIZE=0 PYTRACE_KEEP=9 PYTRACE_FLUSH_INTERVAL=0 \
-		PYTRACE_FORMAT='{path}' PYTRACE_CALL_LINES=no PYTRACE_START=main "$CHECK"
+		PYTRACE_FORMAT='{path}' PYTRACE_CALL_LINES=no PYTRACE_START=main \
+		PYTRACE_OUTPUT_MODE=text "$CHECK"
 	assert_success
 	for want in 'enabled = true; +# PYTRACE_ENABLED' 'output = "stderr"; +# PYTRACE_OUTPUT' \
 		'ignore_dirs = \["/c", "/d"\]; +# PYTRACE_IGNORE_DIRS' \
@@ -319,7 +321,8 @@ $APP/pkg/sub.py"
 		'include = \["y"\]; +# PYTRACE_INCLUDE' 'programs = \["q"\]; +# PYTRACE_PROGRAMS' \
 		'max_size = 0; +# PYTRACE_MAX_SIZE' 'keep = 9; +# PYTRACE_KEEP' \
 		'flush_interval = 0; +# PYTRACE_FLUSH_INTERVAL' 'format = "\{path\}"; +# PYTRACE_FORMAT' \
-		'call_lines = false; +# PYTRACE_CALL_LINES' 'start = "main"; +# PYTRACE_START'; do
+		'call_lines = false; +# PYTRACE_CALL_LINES' 'start = "main"; +# PYTRACE_START' \
+		'output_mode = "text"; +# PYTRACE_OUTPUT_MODE'; do
 		assert_line --regexp "^$want\$"
 	done
 	run --separate-stderr env PYTRACE_START=boot "$CHECK"

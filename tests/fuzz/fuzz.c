@@ -3,7 +3,8 @@
  * fuzz.c - libFuzzer target for everything that parses user input: the
  * environment's values for every setting, the configuration file (libconfig
  * and pytrace's checks of what it read), the output pattern, the format,
- * path expansion and normalisation.  `make fuzz` runs it for a bounded
+ * path expansion and normalisation, record files as `pytrace replay` and
+ * `pytrace summary` read them.  `make fuzz` runs it for a bounded
  * time; a crash, a leak or undefined behaviour fails it.
  *
  * Input: byte 0 picks what is fed, byte 1 a setting; the rest is the text.
@@ -21,7 +22,15 @@
 #include "output.h"
 #include "path.h"
 #include "pytrace.h"
+#include "recread.h"
 #include "settings.h"
+
+/* Record events are only decoded, never used. */
+static void no_event(const struct pt_rd_event *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -36,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[n] = '\0';
 	pt_log_syslog = 0;
 
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0: {	/* a setting from the environment */
 		char var[64];
 		int id = data[1] % PT_NSETTINGS;
@@ -71,7 +80,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pt_format_compile(text, &f, err, sizeof(err));
 		break;
 	}
-	default:	/* paths */
+	case 4: {	/* a record file: mutations of the corpus's real
+			 * ones reach the records past the headers' checks */
+		struct pt_rd rd = { "fuzz", no_event, NULL };
+		FILE *f = fmemopen((void *)(data + 1), size - 1, "r");
+		if (f) {
+			pt_rd_stream(&rd, f, "input");
+			fclose(f);
+		}
+		break;
+	}
+	case 3:		/* paths */
 		if (pt_path_expand(text, out, sizeof(out)) >= 0) {
 			char norm[PATH_MAX];
 			pt_path_normalize(out, "/srv/app", norm, sizeof(norm));

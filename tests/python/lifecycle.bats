@@ -137,32 +137,13 @@ marks() {
 }
 
 @test "the trace file deleted, moved away (logrotate create) or truncated (copytruncate): tracing goes on" {
-	cat >"$D/rot.py" <<-PY
-	import os, time
-	def step(i):
-	    return i
-	for i in range(3):
-	    step(i)
-	time.sleep(0.6)
-	os.rename("$D/r", "$D/r.1")     # logrotate: move, then create
-	for i in range(4):
-	    step(i)
-	time.sleep(0.6)
-	os.unlink("$D/r")               # deleted by hand
-	for i in range(5):
-	    step(i)
-	time.sleep(0.6)
-	open("$D/r", "r+").truncate(0)  # logrotate copytruncate
-	for i in range(6):
-	    step(i)
-	PY
-	run env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=100 PYTRACE_OUTPUT="$D/r" "$PYTHON" "$D/rot.py"
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_FLUSH_INTERVAL=100 PYTRACE_OUTPUT="$D/r" "$PYTHON" "$PT_FIX/rotate.py" "$D/r"
 	assert_success
 	assert_output ""
-	run grep -c "rot.py(3):     return i" "$D/r.1"
+	run grep -c "rotate.py(7):     return i" "$D/r.1"
 	assert_output 3
 	# after the truncation: only the last 6, and no hole of NUL bytes
-	run grep -c "rot.py(3):     return i" "$D/r"
+	run grep -c "rotate.py(7):     return i" "$D/r"
 	assert_output 6
 	run grep -c -P '\x00' "$D/r"
 	assert_output 0

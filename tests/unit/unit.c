@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * unit.c - tests of the parts of pytrace that need no Python: path
- * arithmetic, settings, ignore rules, the output pattern, source splitting.
+ * arithmetic, settings, ignore rules, the output pattern, source splitting,
+ * and record mode: the wire format, and records written through output.c
+ * read back (rotation, forgotten definitions, a truncated file, garbage).
  * Prints one line per failed check and "unit: N passed, N failed".
  */
 #include <errno.h>
@@ -10,12 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "codemap.h"
 #include "format.h"
 #include "output.h"
 #include "path.h"
 #include "program.h"
+#include "record.h"
+#include "recread.h"
 #include "rules.h"
 #include "settings.h"
 #include "source.h"
@@ -275,6 +282,216 @@ static void test_format(void)
 	CHECK(pt_format_compile("", &f, err, sizeof(err)) == 0 && f.nops == 0);
 }
 
+static void test_record_format(void)
+{
+	unsigned char b[256], *p;
+	struct pt_rec r;
+	struct pt_rec_hdr h = { PT_REC_VERSION, 42, 7, 3, 1000 }, g;
+
+	p = pt_rec_put_varint(b, (uint64_t)300 << 3 | PT_REC_LINE);
+	p = pt_rec_put_varint(p, 70000);
+	p = pt_rec_put_varint(p, 5);
+	p = pt_rec_put_varint(p, pt_rec_zigzag(-12));
+	CHECK(pt_rec_parse(b, (size_t)(p - b), PT_REC_F_DEPTH | PT_REC_F_WALL, &r) ==
+	      p - b && r.kind == PT_REC_LINE && r.id == 300 && r.line == 70000 &&
+	      r.depth == 5 && r.wall == -12 && r.mono == 0);
+	/* every shorter prefix is "not yet whole", never a record */
+	int whole = 1;
+	for (size_t n = 0; n < (size_t)(p - b); n++)
+		whole &= pt_rec_parse(b, n, PT_REC_F_DEPTH | PT_REC_F_WALL, &r) == 0;
+	CHECK(whole);
+	p = pt_rec_put_varint(b, (uint64_t)9 << 3 | PT_REC_CODE);
+	p = pt_rec_put_varint(p, 4);
+	p = pt_rec_put_str(p, "pkg.mod", 7);
+	p = pt_rec_put_str(p, "f", 1);
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == p - b && r.kind == PT_REC_CODE &&
+	      r.id == 9 && r.file == 4 && r.n1 == 7 && memcmp(r.s1, "pkg.mod", 7) == 0 &&
+	      r.n2 == 1 && r.s2[0] == 'f');
+	/* a string longer than what is left: not whole */
+	b[2] = 100;
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == 0);
+	b[0] = 6;	/* no such kind */
+	CHECK(pt_rec_parse(b, 8, 0, &r) == -1);
+	memset(b, 0xff, 11);	/* a varint of 11 bytes */
+	CHECK(pt_rec_parse(b, 20, 0, &r) == -1);
+	CHECK(pt_rec_unzigzag(pt_rec_zigzag(INT64_MIN)) == INT64_MIN &&
+	      pt_rec_unzigzag(pt_rec_zigzag(-1)) == -1 && pt_rec_zigzag(-1) == 1);
+	pt_rec_hdr_put(b, &h);
+	CHECK(pt_rec_hdr_get(b, &g) == 0 && g.pid == 42 && g.ppid == 7 &&
+	      g.seq == 3 && g.len == 1000);
+	b[9] ^= 1;
+	CHECK(pt_rec_hdr_get(b, &g) == -1);
+}
+
+/* What the record tests read back: one line per event. */
+static char *got;
+static size_t gotlen;
+
+static void collect(const struct pt_rd_event *ev, void *arg)
+{
+	char line[512];
+	int n;
+
+	(void)arg;
+	if (ev->kind == PT_REC_CALL)
+		n = snprintf(line, sizeof(line), "call %s %s\n", ev->code->module,
+			     ev->code->function);
+	else
+		n = snprintf(line, sizeof(line), "%s:%d %s.%s tid=%d depth=%ld\n",
+			     ev->code->file->path, ev->line, ev->code->module,
+			     ev->code->function, ev->tid == (long)getpid(),
+			     ev->depth);
+	got = realloc(got, gotlen + (size_t)n + 1);
+	memcpy(got + gotlen, line, (size_t)n + 1);
+	gotlen += (size_t)n;
+}
+
+/* Read `path` (or the bytes in[0, n) when path is NULL) into `got`;
+ * returns the problems reported. */
+static int read_back(const char *path, const char *in, size_t n)
+{
+	struct pt_rd rd = { "unit", collect, NULL };
+	FILE *f = path ? fopen(path, "r") : fmemopen((void *)in, n, "r");
+	int problems;
+
+	if (!f)
+		return -1;
+	problems = pt_rd_stream(&rd, f, path ? path : "memory");
+	fclose(f);
+	return problems;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char *b = NULL;
+	struct stat st;
+
+	if (f && fstat(fileno(f), &st) == 0 && (b = malloc((size_t)st.st_size + 1)))
+		*n = fread(b, 1, (size_t)st.st_size, f);
+	if (f)
+		fclose(f);
+	return b;
+}
+
+static void test_record_roundtrip(void)
+{
+	char dir[] = "/tmp/pytrace-unit.XXXXXX", path[256];
+	static char want[1 << 20];
+	struct pt_settings s;
+	struct timespec t0;
+	struct pt_code codes[3];
+	size_t wn = 0;
+
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	pt_settings_init(&s);
+	CHECK(env_set(&s, "format", "{tid} {indent}{path}({line})") == 0);
+	s.call_lines = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(pt_rec_start(&s, &t0) == 0);
+	/* rotation at 4 KiB: every file must stand alone */
+	snprintf(path, sizeof(path), "%s/r", dir);
+	pt_out_configure(4096, 100, 0, 0600);
+	CHECK(pt_out_open(path, "unit") == 0);
+	const char *fn[3] = { "a.py", "b.py", "<string>" };
+	for (int i = 0; i < 3; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), i < 2 ? "%s/%s" : "%.0s%s", dir, fn[i]);
+		memset(&codes[i], 0, sizeof(codes[i]));
+		codes[i].file = pt_file_get(p);
+		codes[i].module = i ? "pkg.mod" : "__main__";
+		codes[i].function = i == 1 ? "" : "f";
+	}
+	for (int k = 0; k < 3000; k++) {
+		struct pt_code *c = &codes[k % 3];
+		long depth = k % 7 == 0 ? -3 : k % 11 == 0 ? 600 : k % 5;
+		if (k % 13 == 0) {
+			CHECK(pt_rec_call(c) == 0);
+			wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "call %s %s\n",
+					       c->module, c->function);
+		}
+		CHECK(pt_rec_line(c, k, depth) == 0);
+		wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "%s:%d %s.%s tid=1 depth=%ld\n",
+				       c->file->path, k, c->module, c->function,
+				       depth < 0 ? 0 : depth > 500 ? 500 : depth);
+	}
+	pt_out_flush();
+	/* each file alone, oldest first, then all of them in order */
+	int files = 0, problems = 0;
+	gotlen = 0;
+	for (int i = 100; i >= 0; i--) {
+		char f[300];
+		struct stat st;
+		snprintf(f, sizeof(f), i ? "%s.%d" : "%s", path, i);
+		if (stat(f, &st) < 0)
+			continue;
+		files++;
+		CHECK(st.st_size <= 4096);
+		problems += read_back(f, NULL, 0);
+		unlink(f);
+	}
+	CHECK(files >= 3 && problems == 0);
+	CHECK(gotlen == wn && got && memcmp(got, want, wn) == 0);
+
+	/* more definitions than are kept: forgotten, then defined again */
+	snprintf(path, sizeof(path), "%s/many", dir);
+	pt_out_configure(0, 0, 0, 0600);
+	CHECK(pt_out_open(path, "unit") == 0);
+	static char names[70000][16];
+	struct pt_code c = { codes[0].file, "m", NULL, { 0, 0 } };
+	int ok = 1;
+	for (int k = 0; k < 70000; k++) {
+		snprintf(names[k], sizeof(names[k]), "f%d", k);
+		c.function = names[k];
+		c.rec.id = c.rec.gen = 0;
+		ok &= pt_rec_line(&c, k, 0) == 0;
+	}
+	c.function = names[5];
+	c.rec.id = c.rec.gen = 0;
+	ok &= pt_rec_line(&c, 5, 0) == 0;
+	CHECK(ok);
+	pt_out_flush();
+	gotlen = 0;
+	CHECK(read_back(path, NULL, 0) == 0);
+	int lines = 0;
+	for (size_t i = 0; i < gotlen; i++)
+		lines += got[i] == '\n';
+	CHECK(lines == 70001 && strstr(got, ":69999 m.f69999 ") &&
+	      strcmp(got + gotlen - strlen(":5 m.f5 tid=1 depth=0\n"),
+		     ":5 m.f5 tid=1 depth=0\n") == 0);
+
+	/* the file cut short, and garbage before a second copy */
+	size_t n = 0;
+	char *all = slurp(path, &n), *two = malloc(2 * n + 5);
+	gotlen = 0;
+	CHECK(all && read_back(NULL, all, n - 10) == 1);
+	lines = 0;
+	for (size_t i = 0; i < gotlen; i++)
+		lines += got[i] == '\n';
+	CHECK(lines > 50000 && lines < 70001 && strstr(got, ":0 m.f0 tid=1 depth=0\n"));
+	if (all && two) {
+		memcpy(two, all, n);
+		memcpy(two + n, "junk!", 5);
+		memcpy(two + n + 5, all, n);
+		gotlen = 0;
+		CHECK(read_back(NULL, two, 2 * n + 5) == 1);
+		lines = 0;
+		for (size_t i = 0; i < gotlen; i++)
+			lines += got[i] == '\n';
+		CHECK(lines == 2 * 70001);
+	}
+	free(all);
+	free(two);
+	unlink(path);
+	rmdir(dir);
+	free(got);
+	got = NULL;
+	pt_settings_free(&s);
+}
+
 int main(void)
 {
 	test_normalize();
@@ -285,6 +502,8 @@ int main(void)
 	test_split();
 	test_program();
 	test_format();
+	test_record_format();
+	test_record_roundtrip();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
