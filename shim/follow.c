@@ -202,9 +202,15 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 		((pt_eval2)fl.inner)(frame, exc) :
 		((pt_eval3)fl.inner)(tstate, frame, exc);
 	pt_trace_depth -= pt_trace_needs_depth;
-	if (tls_foreign || tls_setting || pt_trace_stopped ||
-	    pt_follow_mode != PT_FOLLOW_EVAL)
+	if (tls_foreign || tls_setting || pt_trace_stopped)
 		return r;
+	if (pt_follow_mode != PT_FOLLOW_EVAL) {
+		/* following stopped meanwhile: a thread on its way out of
+		 * frames it entered before gets the trace function back */
+		if (!tls_on)
+			set_trace(tstate, 1);
+		return r;
+	}
 	void *back = AT(frame, fl.l->back);
 	on = back && frame_traced(back);
 	if (on != tls_on)

@@ -92,3 +92,31 @@ pyver() {
 	run grep -c "^$D/audit.py(7):     return 2 \* x\$" "$D/t"
 	assert_output 1000
 }
+
+@test "after deep recursion stops the following, a thread waiting in ignored code is traced again" {
+	local D=$BATS_TEST_TMPDIR
+	cat >"$D/wait.py" <<-'PY'
+	import sys, threading
+	sys.setrecursionlimit(100000)
+	go = threading.Event()
+	def traced_work():
+	    return "after"
+	def worker():
+	    go.wait()
+	    traced_work()
+	t = threading.Thread(target=worker)
+	t.start()
+	def f(n):
+	    return 0 if n == 0 else 1 + f(n - 1)
+	f(12000)
+	go.set()
+	t.join()
+	print("done")
+	PY
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/t" \
+		PYTRACE_IGNORE_DIRS="$(sys_dirs)" "$PYTHON" "$D/wait.py"
+	assert_success
+	assert_line "done"
+	assert_file_contains "$D/t" "^$D/wait.py(5):     return \"after\"\$"
+	assert_file_contains "$D/t" "^$D/wait.py(8):     traced_work()\$"
+}
