@@ -325,7 +325,7 @@ static void test_record_format(void)
 
 /* What the record tests read back: one line per event. */
 static char *got;
-static size_t gotlen;
+static size_t gotlen, gotcap;	/* grown geometrically: ASan's realloc copies */
 
 static void collect(const struct pt_rd_event *ev, void *arg)
 {
@@ -341,7 +341,16 @@ static void collect(const struct pt_rd_event *ev, void *arg)
 			     ev->code->file->path, ev->line, ev->code->module,
 			     ev->code->function, ev->tid == (long)getpid(),
 			     ev->depth);
-	got = realloc(got, gotlen + (size_t)n + 1);
+	if (gotlen + (size_t)n + 1 > gotcap) {
+		size_t cap = 2 * gotcap > 4096 ? 2 * gotcap : 4096;
+		while (cap < gotlen + (size_t)n + 1)
+			cap *= 2;
+		char *g = realloc(got, cap);
+		if (!g)
+			return;
+		got = g;
+		gotcap = cap;
+	}
 	memcpy(got + gotlen, line, (size_t)n + 1);
 	gotlen += (size_t)n;
 }
@@ -489,6 +498,7 @@ static void test_record_roundtrip(void)
 	rmdir(dir);
 	free(got);
 	got = NULL;
+	gotcap = 0;
 	pt_settings_free(&s);
 }
 
