@@ -111,7 +111,7 @@ static int frame_traced(void *frame)
 
 /* Give this thread the trace function (on) or none, unless it has
  * somebody else's.  The caller knows `on` differs from tls_on. */
-static void set_trace(void *tstate, int on)
+static __attribute__((noinline)) void set_trace(void *tstate, int on)
 {
 	PyObject *et, *ev, *etb;
 	void *cur;
@@ -139,7 +139,7 @@ static void set_trace(void *tstate, int on)
  * within the default recursion limit (1000) needs, and little enough that
  * the extra C frame per call (about 80 bytes on 3.6-3.10) costs a
  * program that goes deeper only a few percent of its depth. */
-static uintptr_t stack_floor(void)
+static __attribute__((noinline)) uintptr_t stack_floor(void)
 {
 	pthread_attr_t attr;
 	void *lo;
@@ -159,7 +159,7 @@ static uintptr_t stack_floor(void)
 
 /* Deep recursion: frames run through the interpreter's own evaluation
  * function from now on, and the trace function is set in every thread. */
-static void stop_following(void *tstate)
+static __attribute__((noinline)) void stop_following(void *tstate)
 {
 	void *interp = pt_py.InterpreterStateHead();
 
@@ -188,7 +188,10 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	if (tls_foreign || tls_setting || pt_trace_stopped ||
 	    pt_follow_mode != PT_FOLLOW_EVAL)
 		goto plain;
-	if ((uintptr_t)&r < tls_stack_floor) {
+	/* The frame address, not a local's: eval() keeps no addressable
+	 * local (the helpers that have some are not inlined), so greenlet,
+	 * which copies stacks, never copies a sanitizer's redzone of it. */
+	if ((uintptr_t)__builtin_frame_address(0) < tls_stack_floor) {
 		stop_following(tstate);
 		goto plain;
 	}
