@@ -274,7 +274,8 @@ static int check_file(unsigned long long *size)
 /*
  * rotate - out.path becomes out.path.1, .1 becomes .2, ... up to .keep;
  * the oldest is dropped; a new out.path is opened.  With keep = 0 the file
- * is simply started anew.  False when the new file cannot be opened.
+ * is simply started anew.  False, after one message and with the output
+ * closed, when the new file cannot be opened.
  */
 static int rotate(void)
 {
@@ -292,7 +293,13 @@ static int rotate(void)
 		rename(out.path, to);
 	}
 	close(out.fd);
-	return open_path() == 0;
+	int err = open_path();
+	if (err == 0)
+		return 1;
+	pt_log("cannot rotate trace output '%s': %s; tracing stopped",
+	       out.path, strerror(-err));
+	out.open = 0;
+	return 0;
 }
 
 /* writev(2) all of iov[0..n) (total bytes), going on after short writes;
@@ -417,13 +424,8 @@ static void flush_records(unsigned long long size)
 				      (size_t)(out.max_size - size - hlen) : 0;
 			size_t k = out.rec->cut(out.buf + done, n, room);
 			if (k > room && size > 0) {
-				if (!rotate()) {
-					pt_log("cannot rotate trace output '%s': "
-					       "%s; tracing stopped", out.path,
-					       strerror(errno));
-					out.open = 0;
+				if (!rotate())
 					break;
-				}
 				size = 0;
 				continue;
 			}
@@ -484,13 +486,8 @@ static void flush_locked(void)
 			if (cut) {
 				n = (size_t)(cut + 1 - (out.buf + done));
 			} else if (size > 0) {
-				if (!rotate()) {
-					pt_log("cannot rotate trace output '%s': "
-					       "%s; tracing stopped", out.path,
-					       strerror(errno));
-					out.open = 0;
+				if (!rotate())
 					break;
-				}
 				size = 0;
 				continue;
 			} else {
