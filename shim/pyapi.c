@@ -30,6 +30,10 @@ struct pt_sym {
 static const struct pt_sym pt_syms[] = {
 	{ SLOT(GetVersion), "Py_GetVersion", NULL, 1 },
 	{ SLOT(AddAuditHook), "PySys_AddAuditHook", NULL, 0 },
+	{ SLOT(GetAllocator), "PyMem_GetAllocator", NULL, 0 },
+	{ SLOT(SetAllocator), "PyMem_SetAllocator", NULL, 0 },
+	{ SLOT(RawMalloc), "PyMem_RawMalloc", NULL, 0 },
+	{ SLOT(Runtime), "_PyRuntime", NULL, 0 },
 	{ SLOT(SetTrace), "PyEval_SetTrace", NULL, 1 },
 	{ SLOT(SetProfile), "PyEval_SetProfile", NULL, 1 },
 	{ SLOT(EvalFrameDefault), "_PyEval_EvalFrameDefault", NULL, 0 },

@@ -34,6 +34,16 @@ struct pt_methoddef {
 	const char *ml_doc;
 };
 enum { PT_METH_VARARGS = 0x1, PT_METH_FASTCALL = 0x80 };
+/* PyMemAllocatorEx, unchanged from 3.5 to 3.14, and its raw domain. */
+struct pt_memalloc {
+	void *ctx;
+	void *(*malloc)(void *ctx, size_t size);
+	void *(*calloc)(void *ctx, size_t nelem, size_t elsize);
+	void *(*realloc)(void *ctx, void *ptr, size_t new_size);
+	void (*free)(void *ctx, void *ptr);
+};
+enum { PT_MEM_DOMAIN_RAW = 0 };
+
 typedef PyObject *(*pt_fastcfunction)(PyObject *self, PyObject *const *args,
 				      Py_ssize_t nargs);
 
@@ -47,6 +57,10 @@ struct pt_pyapi {
 
 	const char *(*GetVersion)(void);
 	int (*AddAuditHook)(pt_audithook hook, void *data); /* 3.8+ */
+	void (*GetAllocator)(int domain, struct pt_memalloc *a);	/* 3.5+ */
+	void (*SetAllocator)(int domain, struct pt_memalloc *a);	/* 3.5+ */
+	void *(*RawMalloc)(size_t size);			/* 3.4+ */
+	void *Runtime;		/* _PyRuntime, 3.7+ (data) */
 	void (*SetTrace)(pt_tracefunc func, PyObject *obj);
 	void (*SetProfile)(pt_tracefunc func, PyObject *obj);
 	void *EvalFrameDefault;	/* _PyEval_EvalFrameDefault, 3.6+ */

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audithook.h"
 #include "conf.h"
 #include "output.h"
 #include "path.h"
@@ -120,6 +121,7 @@ static int pt_audit(const char *event, PyObject *args, void *data)
 	const char *name = program_invocation_short_name;
 
 	(void)data;
+	pt_audithook_settle();
 	if (event[0] == 's' && strcmp(event, "sys.addaudithook") == 0)
 		pt_follow_audit_hook_added();
 	if (started) {
@@ -161,7 +163,7 @@ static int pt_audit(const char *event, PyObject *args, void *data)
 
 int pt_start_hook_audit(void)
 {
-	if (pt_py.AddAuditHook(pt_audit, NULL) < 0) {
+	if (pt_audithook_add(pt_audit) < 0) {
 		pt_log("cannot add an audit hook; not tracing");
 		return -EPERM;
 	}
