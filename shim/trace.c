@@ -97,7 +97,7 @@ static struct pt_file *file_of(PyObject *code, const char *modfile)
 /*
  * learn - decide, as trace.py does from the module's globals, whether the
  * code is traced.  Frames whose globals have no __file__ (or __file__
- * None) are not traced.
+ * None) are not traced, but for __main__'s (see below).
  */
 static struct pt_code *learn(PyObject *globals, PyObject *code)
 {
@@ -112,13 +112,19 @@ static struct pt_code *learn(PyObject *globals, PyObject *code)
 		modname = name;
 	if (modname && strcmp(modname, "threading") == 0)
 		pt_settrace_threading(globals);
-	if (!fo || fo == pt_py.None)
+	/* The interpreter removes __main__.__file__ once the script has run:
+	 * its code first run after that (atexit handlers, threads, __del__)
+	 * is known by its own file name, when that is a file. */
+	int main_after = (!fo || fo == pt_py.None) && modname &&
+			 strcmp(modname, "__main__") == 0;
+	if ((!fo || fo == pt_py.None) && !main_after)
 		return NULL;
-	if (pt_py_cstr(fo, file, sizeof(file)) >= 0 &&
+	if (!main_after && pt_py_cstr(fo, file, sizeof(file)) >= 0 &&
 	    pt_path_normalize(file, tr.cwd, norm, sizeof(norm)) >= 0)
 		modfile = norm;
 	struct pt_file *f = file_of(code, modfile);
-	if (!f || pt_rules_ignored(tr.rules, modfile ? modfile : f->path, modname) ||
+	if (!f || (main_after && f->path[0] != '/') ||
+	    pt_rules_ignored(tr.rules, modfile ? modfile : f->path, modname) ||
 	    !pt_rules_included(tr.rules, f->path))
 		return NULL;
 

@@ -105,3 +105,17 @@ $APP/pkg/sub.py(5):     return x * FACTOR"
 	PYTRACE_OUTPUT=$TRACE.m traced "$PYTHON" -m pkg.sub
 	assert_equal "$(head -n 1 "$TRACE.m")" "$APP/pkg/sub.py(1): FACTOR = 2"
 }
+
+@test "the main script's code first run after it ended (atexit handlers, __del__ at exit) is traced" {
+	local s=$BATS_TEST_TMPDIR/late.py
+	printf 'import atexit\ndef f(i):\n    return i\ndef late():\n    f(2)\nclass K(object):\n    def __del__(self):\n        pass\natexit.register(late)\nk = K()\nf(1)\n' >"$s"
+	run trace_app "$s"
+	assert_success
+	assert_file_contains "$TRACE" "late.py(5):     f(2)"
+	run grep -c "late.py(3):     return i" "$TRACE"
+	assert_output 2
+	# 3.4+ clears the module's globals, and calls __del__, at exit
+	if "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 4))'; then
+		assert_file_contains "$TRACE" "late.py(8):         pass"
+	fi
+}
