@@ -19,9 +19,18 @@
  *    (outside one: an embedding host).  On 3.8+ inside a main function the
  *    audit hook does the work and the wrappers only pass the call on.
  *
+ *  - Py_FinalizeEx, Py_Finalize: finalisation begins; what is buffered is
+ *    written (see below).
+ *
  * And from libc: execve, execv, fexecve and _exit, which end the process
  * image without its exit path (os.execv, os._exit, a multiprocessing
- * worker's end): what is buffered is written first.  Calls from a static
+ * worker's end): what is buffered is written first.  And sigaction: once
+ * the interpreter is finalising, it puts back the default action of every
+ * signal it handled (SIGINT always, SIGTERM in most services), and from
+ * then on such a signal (a master reaping its worker) ends the process
+ * without its exit path; what is buffered is written before the first
+ * such call.  That is the start of finalisation for a static interpreter,
+ * whose own call of Py_FinalizeEx cannot be interposed.  Calls from a static
  * interpreter into libc go through the PLT, so this works for every build.
  * The real libc functions are found once, by the constructor.
  *
@@ -35,6 +44,7 @@
 #include <sys/syscall.h>
 #include <errno.h>
 #include <link.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -218,6 +228,50 @@ PT_EXPORT int _Py_UnixMain(int argc, char **argv)
 		return 1;
 	in_main = 1;
 	return f(argc, argv);
+}
+
+/* Finalisation begins: the buffer is written, so that a signal after
+ * the interpreter restored its default action loses none of it. */
+PT_EXPORT int Py_FinalizeEx(void)
+{
+	int (*f)(void) = (int (*)(void))real("Py_FinalizeEx");
+
+	pt_out_flush_owned();
+	return f ? f() : -1;
+}
+
+PT_EXPORT void Py_Finalize(void)
+{
+	void (*f)(void) = (void (*)(void))real("Py_Finalize");
+
+	pt_out_flush_owned();
+	if (f)
+		f();
+}
+
+/* Is the interpreter finalising?  False in a process without one.
+ * Every version marks itself uninitialised before it restores signal
+ * actions, which is all 2.7 tells. */
+static int finalizing(void)
+{
+	if (pt_py.IsFinalizing && pt_py.IsFinalizing())
+		return 1;
+	if (pt_py.Finalizing && *pt_py.Finalizing)
+		return 1;
+	return pt_py.IsInitialized && !pt_py.IsInitialized();
+}
+
+/* libc's own, reached without dlsym: the wrapper may run before any
+ * constructor, in a vfork() child, or in a signal handler. */
+extern int __sigaction(int sig, const struct sigaction *act,
+		       struct sigaction *old);
+
+PT_EXPORT int sigaction(int sig, const struct sigaction *act,
+			struct sigaction *old)
+{
+	if (act && act->sa_handler == SIG_DFL && finalizing())
+		pt_out_flush_owned();
+	return __sigaction(sig, act, old);
 }
 
 /* The libc functions wrapped, found before anything can call them: a

@@ -513,13 +513,31 @@ static void flush_locked(void)
  * stopped before fork() (and started again by the next line), so the
  * host's fork sees no thread it did not create: Python 3.12+ warns when a
  * multi-threaded process forks.
+ *
+ * It must never be the thread that keeps a process alive: when the last
+ * of the host's threads ends with pthread_exit (a thread that forked, in
+ * the child; a main thread that called pthread_exit), the process must
+ * end with it.  So the threads that write lines are counted, each with a
+ * thread-specific value whose destructor runs when it ends; the last of
+ * them to end stops the flusher and writes what is buffered.  Threads
+ * that wrote nothing need no flusher, and a line from one counts it and
+ * starts the flusher again.  So the flusher runs only while a thread
+ * that writes lines is alive.
  */
 static struct {
 	pthread_mutex_t lock;
+	pthread_mutex_t ctl;	/* serialises starting and stopping */
 	pthread_cond_t wake;
 	pthread_t thread;
 	int running, stop;
-} fl = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+	int writers;		/* threads alive that wrote lines */
+} fl = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl = PTHREAD_MUTEX_INITIALIZER,
+	 .wake = PTHREAD_COND_INITIALIZER };
+
+/* This thread has the value whose destructor stops the flusher. */
+static __thread int tls_watched __attribute__((tls_model("initial-exec")));
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 static void *flusher(void *arg)
 {
@@ -554,6 +572,11 @@ static void start_flusher(void)
 {
 	sigset_t all, old;
 
+	pthread_mutex_lock(&fl.ctl);
+	if (fl.running) {
+		pthread_mutex_unlock(&fl.ctl);
+		return;
+	}
 	fl.running = 1;		/* also when it fails: no retry per line */
 	fl.stop = 0;
 	/* The thread takes no signal: they stay the host's threads' to take. */
@@ -564,25 +587,60 @@ static void start_flusher(void)
 	else
 		fl.thread = 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_unlock(&fl.ctl);
 }
 
-static void stop_flusher(void)
+/* Stop the flusher and wait for it; `rearm`: the next line starts it
+ * again. */
+static void stop_flusher(int rearm)
 {
-	if (!fl.running || !fl.thread)
+	pthread_mutex_lock(&fl.ctl);
+	if (fl.running && fl.thread) {
+		pthread_mutex_lock(&fl.lock);
+		fl.stop = 1;
+		pthread_cond_signal(&fl.wake);
+		pthread_mutex_unlock(&fl.lock);
+		pthread_join(fl.thread, NULL);
+		fl.thread = 0;
+	}
+	if (rearm)
+		fl.running = 0;
+	pthread_mutex_unlock(&fl.ctl);
+}
+
+/* A thread that wrote lines ends (see above): the last of them stops
+ * the flusher. */
+static void thread_gone(void *value)
+{
+	(void)value;
+	if (getpid() != out.owner ||
+	    __atomic_sub_fetch(&fl.writers, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	pthread_mutex_lock(&fl.lock);
-	fl.stop = 1;
-	pthread_cond_signal(&fl.wake);
-	pthread_mutex_unlock(&fl.lock);
-	pthread_join(fl.thread, NULL);
-	fl.thread = 0;
+	stop_flusher(1);
+	pt_out_flush();
+}
+
+static void make_exit_key(void)
+{
+	if (pthread_key_create(&exit_key, thread_gone) != 0)
+		exit_key = (pthread_key_t)-1;
+}
+
+/* Give this thread the value whose destructor is thread_gone. */
+static __attribute__((noinline)) void watch_thread(void)
+{
+	tls_watched = 1;
+	__atomic_add_fetch(&fl.writers, 1, __ATOMIC_ACQ_REL);
+	pthread_once(&exit_key_once, make_exit_key);
+	if (exit_key != (pthread_key_t)-1)
+		pthread_setspecific(exit_key, &out);
 }
 
 /* Before fork: the buffer written and kept (taken) until after it, so
  * that no line is in it twice. */
 static void atfork_prepare(void)
 {
-	stop_flusher();
+	stop_flusher(0);
 	pthread_mutex_lock(&out.lock);
 	if (take())
 		flush_locked();
@@ -606,9 +664,11 @@ static void atfork_child(void)
 	/* the child registers for membarrier on its first line */
 	out.fast = out.fast_tried = out.busy = out.wants = out.held = 0;
 	pthread_mutex_init(&fl.lock, NULL);
+	pthread_mutex_init(&fl.ctl, NULL);
 	pthread_cond_init(&fl.wake, NULL);
 	fl.running = 0;
 	fl.thread = 0;
+	fl.writers = tls_watched;	/* the forking thread alone is left */
 	out.vars.start = time(NULL);
 	if (out.open && out.pattern && (strstr(out.pattern, "%p") ||
 					strstr(out.pattern, "%t"))) {
@@ -677,6 +737,8 @@ static __attribute__((noinline)) char *begin_locked(size_t need)
 		goto closed;
 	if (!out.fast_tried)
 		fast_setup();
+	if (!tls_watched)
+		watch_thread();
 	if (out.interval_ms > 0 && !fl.running)
 		start_flusher();
 	if (out.len + need > out.cap) {
@@ -709,6 +771,7 @@ char *pt_out_begin(size_t need)
 		__atomic_store_n(&out.busy, 1, __ATOMIC_RELAXED);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&out.wants, __ATOMIC_ACQUIRE) && out.open &&
+		    tls_watched &&
 		    out.len + need <= out.cap && (fl.running || out.interval_ms <= 0))
 			return out.buf + out.len;
 		__atomic_store_n(&out.busy, 0, __ATOMIC_RELEASE);
@@ -784,9 +847,15 @@ void pt_out_flush_before_exit(void)
 	/* A vfork() child shares this memory but is another process: the
 	 * buffer is its parent's, not its to write. */
 	if (out.open && getpid() == out.owner) {
-		stop_flusher();
+		stop_flusher(0);
 		pt_out_flush();
 	}
+}
+
+void pt_out_flush_owned(void)
+{
+	if (out.open && getpid() == out.owner)
+		pt_out_flush();
 }
 
 __attribute__((destructor)) static void pt_out_fini(void)

@@ -106,4 +106,12 @@ void pt_out_flush(void);
  */
 void pt_out_flush_before_exit(void);
 
+/*
+ * pt_out_flush_owned - write what is buffered now, if this process owns
+ * the buffer (not in a vfork() child); the flusher goes on.  For the start
+ * of interpreter finalisation, after which a signal may end the process
+ * without its exit path.
+ */
+void pt_out_flush_owned(void);
+
 #endif

@@ -21,7 +21,7 @@ struct pt_pyapi pt_py;
 struct pt_sym {
 	void **slot;
 	const char *name;	/* Python 3 name */
-	const char *name2;	/* Python 2 name, if different */
+	const char *name2;	/* the name to try next (Python 2's, an older one) */
 	int required;
 };
 
@@ -48,6 +48,8 @@ static const struct pt_sym pt_syms[] = {
 	  NULL, 1 },
 	{ SLOT(ThreadStateNext), "PyThreadState_Next", NULL, 1 },
 	{ SLOT(IsInitialized), "Py_IsInitialized", NULL, 1 },
+	{ SLOT(IsFinalizing), "Py_IsFinalizing", "_Py_IsFinalizing", 0 },
+	{ SLOT(Finalizing), "_Py_Finalizing", NULL, 0 },
 	{ SLOT(EvalGetGlobals), "PyEval_GetGlobals", NULL, 1 },
 	{ SLOT(SysGetObject), "PySys_GetObject", NULL, 1 },
 	{ SLOT(CallFunction), "PyObject_CallFunction", NULL, 1 },

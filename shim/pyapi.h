@@ -75,6 +75,8 @@ struct pt_pyapi {
 	void *(*InterpreterStateThreadHead)(void *interp);
 	void *(*ThreadStateNext)(void *tstate);
 	int (*IsInitialized)(void);
+	int (*IsFinalizing)(void);	/* Py_IsFinalizing (3.13+), 3.7-3.12 _Py_ */
+	void **Finalizing;	/* _Py_Finalizing, 3.6 (data) */
 	PyObject *(*EvalGetGlobals)(void);
 	PyObject *(*SysGetObject)(const char *name);
 	PyObject *(*CallFunction)(PyObject *callable, const char *fmt, ...);
