@@ -3,7 +3,8 @@
  * unit.c - tests of the parts of pytrace that need no Python: path
  * arithmetic, settings, ignore rules, the output pattern, source splitting,
  * and record mode: the wire format, and records written through output.c
- * read back (rotation, forgotten definitions, a truncated file, garbage).
+ * read back (rotation, forgotten definitions, a truncated file, garbage);
+ * notices (log.c): waiting for the trace, never on stderr.
  * Prints one line per failed check and "unit: N passed, N failed".
  */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "output.h"
 #include "path.h"
 #include "program.h"
+#include "pytrace.h"
 #include "record.h"
 #include "recread.h"
 #include "rules.h"
@@ -502,6 +504,60 @@ static void test_record_roundtrip(void)
 	pt_settings_free(&s);
 }
 
+/* What test_notice's sink was given. */
+static char noticed[4096];
+static size_t noticed_len;
+
+static void notice_sink(long pid, const char *msg, size_t len)
+{
+	int n = snprintf(noticed + noticed_len, sizeof(noticed) - noticed_len,
+			 "%ld %.*s\n", pid, (int)len, msg);
+
+	if (n > 0 && (size_t)n < sizeof(noticed) - noticed_len)
+		noticed_len += (size_t)n;
+}
+
+/* Notices never touch stderr; said before there is a sink, they wait for
+ * it, in order; after, they reach it at once; each is one line. */
+static void test_notice(void)
+{
+	char path[] = "/tmp/pytrace-unit-stderr.XXXXXX", want[256];
+	int fd = mkstemp(path), saved = dup(2);
+	long pid = (long)getpid();
+	struct stat st;
+
+	if (fd < 0 || saved < 0) {
+		CHECK(!"mkstemp, dup");
+		return;
+	}
+	pt_log_syslog = 0;
+	dup2(fd, 2);
+	pt_notice("first %d", 1);
+	pt_notice("second");
+	CHECK(noticed_len == 0);
+	pt_notice_sink(notice_sink);
+	snprintf(want, sizeof(want), "%ld first 1\n%ld second\n", pid, pid);
+	CHECK(strcmp(noticed, want) == 0);
+	noticed_len = 0;
+	pt_notice("a\nforged\033[2Jline");
+	snprintf(want, sizeof(want), "%ld a?forged?[2Jline\n", pid);
+	CHECK(noticed_len == strlen(want) && strcmp(noticed, want) == 0);
+	pt_notice_sink(NULL);
+	noticed_len = 0;
+	for (int i = 0; i < 10; i++)
+		pt_notice("kept %d", i);
+	pt_notice_sink(notice_sink);
+	/* only the first few wait: syslog has the others */
+	CHECK(strstr(noticed, " kept 0\n") && !strstr(noticed, " kept 9\n"));
+	pt_notice_sink(NULL);
+	dup2(saved, 2);
+	close(saved);
+	CHECK(fstat(fd, &st) == 0 && st.st_size == 0);
+	close(fd);
+	unlink(path);
+	pt_log_syslog = 1;
+}
+
 int main(void)
 {
 	test_normalize();
@@ -514,6 +570,7 @@ int main(void)
 	test_format();
 	test_record_format();
 	test_record_roundtrip();
+	test_notice();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
