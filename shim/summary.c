@@ -255,7 +255,8 @@ static void count(const char *path, size_t plen, long lineno)
 	run_len++;
 }
 
-/* A record of a record file: its lines count, its calls do not. */
+/* A record of a record file: its lines count, its calls and notices do
+ * not. */
 static void count_event(const struct pt_rd_event *ev, void *arg)
 {
 	(void)arg;
