@@ -40,6 +40,12 @@ count_lines() {
 	wc -l <"$1" | tr -d ' '
 }
 
+# notices FILE: the lines of pytrace's notices in trace FILE
+# ("# pytrace[PID]: message"), with each PID shown as PID.
+notices() {
+	sed -n 's/^# pytrace\[[0-9][0-9]*\]: /# pytrace[PID]: /p' "$1"
+}
+
 # syslog_listen: a private /dev in $BATS_TEST_TMPDIR/dev, for a process run
 # with `in_private_dev CMD`, whose log socket a listener reads: the first
 # message it gets goes to $BATS_TEST_TMPDIR/syslog.  Wait for it with
