@@ -123,7 +123,7 @@ pyver() {
 	fi
 }
 
-@test "3.12+: with every sys.monitoring tool id taken, one message and PyEval_SetTrace instead" {
+@test "3.12+: with every sys.monitoring tool id taken, one notice and PyEval_SetTrace instead" {
 	[ "$(pyver)" -ge 312 ] || skip "sys.monitoring is 3.12+"
 	local D=$BATS_TEST_TMPDIR
 	mkdir "$D/site"
@@ -132,7 +132,10 @@ pyver() {
 	run --separate-stderr env PYTHONPATH="$D/site" LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT=$D/out "$PYTHON" "$D/p.py"
 	assert_success
 	assert_output "done"
-	assert_regex "$stderr" "^pytrace\[[0-9]+\]: every sys.monitoring tool id is in use; tracing with PyEval_SetTrace instead$"
+	assert_equal "$stderr" ""
+	# said before the output opened: the trace's first line
+	assert_equal "$(notices "$D/out")" "# pytrace[PID]: every sys.monitoring tool id is in use; tracing with PyEval_SetTrace instead"
+	assert_equal "$(head -n 1 "$D/out" | cut -c1-10)" "# pytrace["
 	assert_file_contains "$D/out" "^$D/p.py(2):     return 1\$"
 }
 
