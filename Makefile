@@ -130,7 +130,8 @@ bench: $(LIB) $(SUMMARY)
 # Fuzz the parsers of the environment, the configuration file, the output
 # pattern, the format, paths and record files (libFuzzer, with ASan and
 # UBSan) for FUZZ_SECONDS; a crash, a leak or undefined behaviour fails it.
-# The record files of the corpus are traces of the fixture program.
+# The record files of the corpus are traces of the fixture program and of
+# one that sets its own trace function (a notice).
 FUZZ_SECONDS ?= 60
 FUZZ_SRCS = tests/fuzz/fuzz.c shim/settings.c shim/conf.c shim/format.c \
             shim/output.c shim/path.c shim/rules.c shim/log.c \
@@ -149,6 +150,14 @@ fuzz: $(LIB)
 	    tests/fixtures/app/main.py >/dev/null 2>&1; \
 	    (printf '\004'; cat tests/.fuzz/rec) >"tests/.fuzz/corpus/rec.$${#fmt}"; \
 	done
+	@# notices: a program that sets its own trace function (a NOTE record
+	@# on 3.8-3.11, a file without one elsewhere)
+	@rm -f tests/.fuzz/rec; \
+	    printf 'def f():\n    return 1\nf()\nimport sys\nsys.settrace(lambda *a: None)\n' \
+	    >tests/.fuzz/own.py; \
+	    LD_PRELOAD=$(CURDIR)/$(LIB) PYTRACE_OUTPUT_MODE=record \
+	    PYTRACE_OUTPUT=tests/.fuzz/rec python3 tests/.fuzz/own.py >/dev/null 2>&1; \
+	    (printf '\004'; cat tests/.fuzz/rec) >tests/.fuzz/corpus/rec.notice
 	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
 	    tests/.fuzz/fuzz -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 \
 	    -max_len=4096 -artifact_prefix=tests/.fuzz/ tests/.fuzz/corpus

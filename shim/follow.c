@@ -171,8 +171,8 @@ static __attribute__((noinline)) void stop_following(void *tstate)
 	if (!tls_on)
 		set_trace(tstate, 1);
 	pt_settrace_everywhere();
-	pt_log("deep recursion: pytrace now sets its trace function for "
-	       "every frame, ignored ones too (slower, same output)");
+	pt_notice("deep recursion: pytrace now sets its trace function for "
+	          "every frame, ignored ones too (slower, same output)");
 }
 
 /* Run `frame` with the trace function set as its code wants, then set it

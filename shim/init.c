@@ -64,7 +64,8 @@ static int python_is_static(void)
 }
 
 /* Builds pytrace cannot trace; 0 when this one is fine, else -1 after one
- * message. */
+ * message.  A version newer than tested is traced: a notice, not an
+ * error; said before the trace is open, it becomes its first line. */
 static int refuse_build(void)
 {
 	int major = pt_py.major, minor = pt_py.minor;
@@ -91,9 +92,9 @@ static int refuse_build(void)
 	}
 	if (major > PT_TESTED_MAJOR ||
 	    (major == PT_TESTED_MAJOR && minor > PT_TESTED_MINOR))
-		pt_log("Python %d.%d is newer than any pytrace was tested with "
-		       "(%d.%d); tracing with its public API only", major, minor,
-		       PT_TESTED_MAJOR, PT_TESTED_MINOR);
+		pt_notice("Python %d.%d is newer than any pytrace was tested with "
+		          "(%d.%d); tracing with its public API only", major, minor,
+		          PT_TESTED_MAJOR, PT_TESTED_MINOR);
 	return 0;
 }
 

@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log.c - the one way pytrace speaks to the user: a single line
- * "pytrace[PID]: message" written to standard error with write(2), so it
- * neither uses nor disturbs the host's stdio buffers, and sent to syslog,
- * where a service's stderr may not be looked at.
+ * log.c - the two ways pytrace speaks to the user, each a single line
+ * "pytrace[PID]: message":
+ *
+ *  - pt_log, for what stops pytrace doing what it was asked (a bad
+ *    setting, an output it cannot open, a build it cannot trace, a write
+ *    error): on standard error with write(2), so it neither uses nor
+ *    disturbs the host's stdio buffers, and to syslog, where a service's
+ *    stderr may not be looked at;
+ *  - pt_notice, for what pytrace tells about the program while it goes
+ *    on tracing (the program's own trace function, a deep recursion, an
+ *    untested version): to syslog and into the trace itself, never on
+ *    standard error, which is the program's own output.  The trace gets
+ *    it through a sink set once the output is open; what is said before
+ *    waits for it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,8 +26,24 @@
 
 #include "pytrace.h"
 
+enum {
+	PT_LOG_MAX = 1024,	/* bytes of a message line, prefix included */
+	PT_NOTICE_PENDING = 4,	/* notices kept until there is a sink */
+};
+
 const char *pt_log_consequence = "; not tracing";
 int pt_log_syslog = 1;
+
+/* Where notices go besides syslog, and those said before it was set. */
+static struct {
+	pt_notice_fn sink;
+	int npending;
+	struct {
+		long pid;
+		size_t len;
+		char msg[PT_LOG_MAX];
+	} pending[PT_NOTICE_PENDING];
+} nt;
 
 /* Send "<12>pytrace[pid]: message" (user.warning) to the local syslog
  * socket, if there is one.  Not openlog()/syslog(): those would change the
@@ -26,7 +52,7 @@ static void to_syslog(const char *msg, size_t len)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX,
 				    .sun_path = "/dev/log" };
-	char buf[1100];
+	char buf[PT_LOG_MAX + 8];
 	int fd, n;
 
 	n = snprintf(buf, sizeof(buf), "<12>%.*s", (int)len, msg);
@@ -38,42 +64,57 @@ static void to_syslog(const char *msg, size_t len)
 	if (sendto(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1,
 		   MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr,
 		   sizeof(addr)) < 0) {
-		/* no syslog here: stderr has it */
+		/* no syslog here: stderr or the trace has it */
 	}
 	close(fd);
 }
 
-void pt_log(const char *fmt, ...)
+/*
+ * format_line - "pytrace[pid]: message" into buf[PT_LOG_MAX], without a
+ * line ending: a long message keeps its start and its end (which says
+ * what happens next), and control characters become '?', so that a value
+ * with a newline or an escape sequence in it can neither forge other lines
+ * nor drive a terminal.  Returns the length; *at is where the message
+ * starts, after the prefix.
+ */
+static size_t format_line(char *buf, size_t *at, const char *fmt, va_list ap)
 {
-	char buf[1024], *big = NULL;
-	int saved = errno;
-	int n = snprintf(buf, sizeof(buf), "pytrace[%ld]: ", (long)getpid());
-	va_list ap, ap2;
+	char *big = NULL;
+	int n = snprintf(buf, PT_LOG_MAX, "pytrace[%ld]: ", (long)getpid());
+	va_list ap2;
 
-	va_start(ap, fmt);
 	va_copy(ap2, ap);
-	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
+	int m = vsnprintf(buf + n, PT_LOG_MAX - (size_t)n - 1, fmt, ap);
 	if (m < 0)
 		m = 0;
 	size_t len = (size_t)n + (size_t)m;
-	if (len > sizeof(buf) - 2 && (big = malloc((size_t)m + 1))) {
-		/* A long value in the message: keep its start and its end,
-		 * which says what happens next. */
+	if (len > PT_LOG_MAX - 2 && (big = malloc((size_t)m + 1))) {
 		vsnprintf(big, (size_t)m + 1, fmt, ap2);
-		snprintf(buf + n, sizeof(buf) - (size_t)n, "%.600s ... %s", big,
+		snprintf(buf + n, PT_LOG_MAX - (size_t)n, "%.600s ... %s", big,
 			 big + m - 300);
 		len = strlen(buf);
 		free(big);
 	}
 	va_end(ap2);
-	if (len > sizeof(buf) - 2)
-		len = sizeof(buf) - 2;
-	/* One message is one line: a value with a newline or an escape
-	 * sequence in it must not forge others or drive a terminal. */
+	if (len > PT_LOG_MAX - 2)
+		len = PT_LOG_MAX - 2;
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
 			buf[i] = '?';
+	*at = (size_t)n;
+	return len;
+}
+
+void pt_log(const char *fmt, ...)
+{
+	char buf[PT_LOG_MAX];
+	int saved = errno;
+	size_t at;
+	va_list ap;
+
+	va_start(ap, fmt);
+	size_t len = format_line(buf, &at, fmt, ap);
+	va_end(ap);
 	if (pt_log_syslog)
 		to_syslog(buf, len);
 	buf[len++] = '\n';
@@ -81,4 +122,37 @@ void pt_log(const char *fmt, ...)
 	ssize_t r = write(2, buf, len);
 	(void)r;
 	errno = saved;
+}
+
+void pt_notice(const char *fmt, ...)
+{
+	char buf[PT_LOG_MAX];
+	int saved = errno;
+	size_t at;
+	va_list ap;
+
+	va_start(ap, fmt);
+	size_t len = format_line(buf, &at, fmt, ap);
+	va_end(ap);
+	if (pt_log_syslog)
+		to_syslog(buf, len);
+	if (nt.sink) {
+		nt.sink((long)getpid(), buf + at, len - at);
+	} else if (nt.npending < PT_NOTICE_PENDING) {
+		/* more than that before the output opens: syslog has them */
+		nt.pending[nt.npending].pid = (long)getpid();
+		nt.pending[nt.npending].len = len - at;
+		memcpy(nt.pending[nt.npending].msg, buf + at, len - at);
+		nt.npending++;
+	}
+	errno = saved;
+}
+
+void pt_notice_sink(pt_notice_fn sink)
+{
+	nt.sink = sink;
+	for (int i = 0; sink && i < nt.npending; i++)
+		sink(nt.pending[i].pid, nt.pending[i].msg, nt.pending[i].len);
+	if (sink)
+		nt.npending = 0;
 }

@@ -186,8 +186,8 @@ int pt_monitor_start(void)
 
 	int id = claim_tool(m);
 	if (id < 0) {
-		pt_log("every sys.monitoring tool id is in use; tracing with "
-		       "PyEval_SetTrace instead");
+		pt_notice("every sys.monitoring tool id is in use; tracing with "
+		          "PyEval_SetTrace instead");
 		return -1;
 	}
 	long set = line;
@@ -205,8 +205,8 @@ int pt_monitor_start(void)
 		rc = CALL(m, "set_events", "il", id, set);
 	if (rc < 0) {
 		pt_py.ErrClear();
-		pt_log("cannot use sys.monitoring; tracing with PyEval_SetTrace "
-		       "instead");
+		pt_notice("cannot use sys.monitoring; tracing with PyEval_SetTrace "
+		          "instead");
 		CALL(m, "free_tool_id", "i", id);
 		pt_py.ErrClear();
 		return -1;

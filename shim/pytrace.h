@@ -20,8 +20,29 @@
 
 #define PT_EXPORT __attribute__((visibility("default")))
 
-/* log.c: one line "pytrace[pid]: message" on standard error. */
+/* log.c: one line "pytrace[pid]: message" on standard error and to
+ * syslog, for what keeps pytrace from doing what it was asked: a bad
+ * setting, an output it cannot open or write, a build it cannot trace. */
 void pt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * pt_notice - one line "pytrace[pid]: message" to syslog and into the
+ * trace, for what pytrace tells about the program while it goes on
+ * tracing (its own trace function, a deep recursion, an untested
+ * version): never on standard error, which is the program's.  Passed to
+ * the sink of pt_notice_sink; said before there is one, it waits for it
+ * (the first few only).  With the GIL held once tracing has started (the
+ * sink appends to the trace).
+ */
+void pt_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* What writes a notice into the trace: `msg` (len bytes, one line, no
+ * line ending) said by process `pid`. */
+typedef void (*pt_notice_fn)(long pid, const char *msg, size_t len);
+
+/* pt_notice_sink - send notices to `sink` from now on, those waiting
+ * first; NULL: keep them waiting again. */
+void pt_notice_sink(pt_notice_fn sink);
 
 /* What follows a bad setting, appended to its message: "; not tracing" in
  * a traced process, nothing in pytrace-check. */

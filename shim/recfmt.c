@@ -143,6 +143,9 @@ ssize_t pt_rec_parse(const unsigned char *p, size_t n, unsigned fields,
 		r->s1 = str(&c, &r->n1);
 		r->s2 = str(&c, &r->n2);
 		break;
+	case PT_REC_NOTE:
+		r->s1 = str(&c, &r->n1);
+		break;
 	case PT_REC_PROC:
 		r->proc.flags = (unsigned)r->id;
 		r->proc.fields = (unsigned)varint(&c);

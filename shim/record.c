@@ -21,7 +21,8 @@
  * output.c writes each buffer as chunks framed here (frame): a header
  * with the pid, and in a file new to the process first its PROC record
  * and the definitions that the chunk's records use but the chunk does not
- * define (found by reading the chunk back; a rare event).  Everything here
+ * define (found by reading the chunk back; a rare event).  A notice
+ * (log.c) is a NOTE record in a chunk of its own.  Everything here
  * runs with the output buffer locked: by the thread that traces (holding
  * the GIL) or by output.c's flusher.
  */
@@ -351,6 +352,24 @@ int pt_rec_call(struct pt_code *c)
 		return -1;
 	p = pt_rec_put_varint(p, (uint64_t)c->rec.id << 3 | PT_REC_CALL);
 	pt_out_end((char *)p);
+	return 0;
+}
+
+int pt_rec_notice(long pid, const char *msg, size_t len)
+{
+	size_t need = len + 24;
+	unsigned char *p = (unsigned char *)pt_out_begin(need);
+
+	if (!p)
+		return -1;
+	/* alone in its chunk (record.h): what is buffered goes out first,
+	 * the note right after it */
+	if (!(p = (unsigned char *)pt_out_room((char *)p, need, 1)))
+		return -1;
+	p = pt_rec_put_varint(p, (uint64_t)pid << 3 | PT_REC_NOTE);
+	p = pt_rec_put_str(p, msg, len);
+	pt_out_end((char *)p);
+	pt_out_flush();
 	return 0;
 }
 

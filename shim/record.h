@@ -24,6 +24,8 @@
  *   PROC  flags         fields, call_lines, str format, zigzag mono start
  *                       s, ns, zigzag wall start s, us, zigzag UTC
  *                       offset (s), str TZ
+ *   NOTE  pid           str message: a notice of pytrace (log.c), the
+ *                       text line "# pytrace[pid]: message" at its place
  *
  * varint: unsigned LEB128; zigzag: a signed value as a varint; str: a
  * varint length, then the bytes.
@@ -44,6 +46,12 @@
  * that uses it in that file.  Chunks of processes sharing a file
  * interleave only whole (O_APPEND, one write each); records of a
  * process's threads, only whole.
+ *
+ * NOTE came after version 1 was first written, and the version stays 1:
+ * files without notices are the same bytes as before, and every file
+ * before is read as it was.  The writer puts a NOTE record in a chunk of
+ * its own, so that a reader which predates it (and skips the rest of a
+ * chunk at a kind it does not know) loses only the notice.
  */
 #ifndef PYTRACE_RECORD_H
 #define PYTRACE_RECORD_H
@@ -68,6 +76,7 @@ enum pt_rec_kind {
 	PT_REC_FILE = 3,
 	PT_REC_CODE = 4,
 	PT_REC_PROC = 5,
+	PT_REC_NOTE = 6,
 };
 
 /* PROC fields: what a LINE record carries after its line number. */
@@ -105,11 +114,12 @@ struct pt_rec_proc {
 /* One record, decoded; strings point into the bytes parsed. */
 struct pt_rec {
 	enum pt_rec_kind kind;
-	uint64_t id;		/* head >> 3 */
+	uint64_t id;		/* head >> 3; NOTE: the pid */
 	int32_t line;		/* LINE */
 	int64_t depth, wall, mono;	/* LINE, as the fields say; else 0 */
 	uint64_t file;		/* CODE: the file's id */
-	const char *s1, *s2;	/* FILE: path; CODE: module, function */
+	const char *s1, *s2;	/* FILE: path; CODE: module, function;
+				 * NOTE: the message (s1) */
 	size_t n1, n2;
 	uint64_t size;		/* FILE: size and mtime when defined */
 	int64_t mtime_sec;
@@ -190,5 +200,13 @@ int pt_rec_line(struct pt_code *c, int lineno, long depth);
 
 /* pt_rec_call - append the CALL record of `c` (call_lines); as above. */
 int pt_rec_call(struct pt_code *c);
+
+/*
+ * pt_rec_notice - append the NOTE record of message msg[0, len) of
+ * process `pid`, alone in its chunk: what is buffered is written first,
+ * the note right after it.  With the GIL held; 0, or -1 when the output
+ * is closed.  Two write(2) calls: for the rare notice, not for lines.
+ */
+int pt_rec_notice(long pid, const char *msg, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * recread.c - read a record file (record.h) as line and call events.
+ * recread.c - read a record file (record.h) as line, call and notice
+ * events.
  *
  * One pass, chunk by chunk, in bounded memory besides the definitions:
  * each chunk header is checked (magic, check, version, a sane length), its
@@ -255,6 +256,14 @@ static void decode(struct state *st, const struct pt_rec_hdr *h,
 		case PT_REC_TID:
 			ev.tid = (long)r.id;
 			break;
+		case PT_REC_NOTE: {
+			struct pt_rd_event note = { .kind = PT_REC_NOTE, .proc = p,
+						    .tid = ev.tid,
+						    .note_pid = (long)r.id,
+						    .note = r.s1, .notelen = r.n1 };
+			st->rd->event(&note, st->rd->arg);
+			break;
+		}
 		case PT_REC_LINE:
 		case PT_REC_CALL:
 			if (!(ev.code = lookup(p, 1, r.id))) {

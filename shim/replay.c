@@ -8,9 +8,11 @@
  * lines read now, from the files, with source.c's own reading and line
  * splitting; pid, thread, depth and clocks from the records.  A source
  * file whose size or modification time is not what it was when traced is
- * named once on stderr: its lines may not be those that ran.  Whatever
- * cannot be decoded is reported (recread.c) and the rest still printed;
- * the exit status is then 1.  "-" reads standard input.
+ * named once on stderr: its lines may not be those that ran.  A notice
+ * of pytrace is the line "# pytrace[PID]: message" at its place, as text
+ * mode writes it.  Whatever cannot be decoded is reported (recread.c) and
+ * the rest still printed; the exit status is then 1.  "-" reads standard
+ * input.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -313,11 +315,31 @@ static void line(struct proc *p, const struct pt_rd_event *ev)
 	out_bytes("\n", 1);
 }
 
+/* A notice: "# pytrace[PID]: message", one line whatever the file holds
+ * (control characters shown as '?', as the writer does). */
+static void note(const struct pt_rd_event *ev)
+{
+	char *q = out_room(40 + ev->notelen);
+
+	o.len += (size_t)sprintf(q, "# pytrace[%ld]: ", ev->note_pid);
+	q = o.buf + o.len;
+	for (size_t i = 0; i < ev->notelen; i++) {
+		unsigned char c = (unsigned char)ev->note[i];
+		q[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	o.len += ev->notelen;
+	out_bytes("\n", 1);
+}
+
 static void event(const struct pt_rd_event *ev, void *arg)
 {
 	struct proc *p = proc_of(ev->proc);
 
 	(void)arg;
+	if (ev->kind == PT_REC_NOTE) {
+		note(ev);
+		return;
+	}
 	if (!p->ok)
 		return;
 	if (ev->kind == PT_REC_CALL) {

@@ -230,6 +230,6 @@ tell:
 	if (st.told_replaced)
 		return;
 	st.told_replaced = 1;
-	pt_log("the program set its own trace function (sys.settrace: a "
-	       "debugger, coverage?); pytrace no longer traces that thread");
+	pt_notice("the program set its own trace function (sys.settrace: a "
+	          "debugger, coverage?); pytrace no longer traces that thread");
 }

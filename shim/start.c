@@ -69,8 +69,8 @@ void pt_start(enum pt_trace_from from, const char *name,
 	if (!load_settings())
 		return;
 	if (settings.start_init && from == PT_FROM_MAIN && !pt_py.AddAuditHook)
-		pt_log("start = \"init\" needs Python 3.8 or newer (audit "
-		       "hooks); tracing from the main program");
+		pt_notice("start = \"init\" needs Python 3.8 or newer (audit "
+		          "hooks); tracing from the main program");
 	/* 2. is this a program to trace? */
 	if (!prog && pt_program_from_proc(&found) == 0)
 		prog = &found;

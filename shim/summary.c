@@ -8,7 +8,8 @@
  * function, most first.  The function of a line is found in its source
  * file, by indentation: the innermost def or class above it ("<module>" at
  * top level).  Reads the default format, path(line): source; " --- "
- * call lines and lines of another shape are skipped.  "-" reads stdin.
+ * call lines, "#" lines (pytrace's notices, "# pytrace[PID]: ...") and
+ * lines of another shape are skipped.  "-" reads stdin.
  * A record file (output_mode = "record", recognised by its first bytes)
  * is read directly, its lines' paths and numbers taken from the records:
  * the result is the one of the text trace it stands for.
@@ -255,7 +256,8 @@ static void count(const char *path, size_t plen, long lineno)
 	run_len++;
 }
 
-/* A record of a record file: its lines count, its calls do not. */
+/* A record of a record file: its lines count, its calls and notices do
+ * not. */
 static void count_event(const struct pt_rd_event *ev, void *arg)
 {
 	(void)arg;
@@ -324,7 +326,9 @@ int main(int argc, char **argv)
 			size_t plen;
 			long lineno;
 
-			if (parse(line, (size_t)len, &plen, &lineno))
+			/* a traced line starts with its path, never "#" */
+			if (line[0] != '#' &&
+			    parse(line, (size_t)len, &plen, &lineno))
 				count(line, plen, lineno);
 		}
 		if (in != stdin)

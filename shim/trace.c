@@ -38,6 +38,7 @@ static struct {
 	const struct pt_format *fmt;
 	struct timespec start;	/* for {elapsed} */
 	int record;		/* output_mode = "record": record.c writes */
+	int to_file;		/* the output is a file, not standard error */
 } tr;
 
 int pt_trace_call_lines;
@@ -187,6 +188,45 @@ static int is_main(PyObject *globals)
 	       strcmp(name, "__main__") == 0;
 }
 
+/*
+ * notice - the sink of log.c's notices: the line "# pytrace[PID]: message"
+ * in the trace (a NOTE record in record mode, replayed as that line).  A
+ * traced line starts with a path, "<" or the format's own text, never
+ * with "# pytrace[" in the default format.
+ */
+static void notice(long pid, const char *msg, size_t len)
+{
+	if (pt_trace_stopped)
+		return;
+	if (tr.record) {
+		if (pt_rec_notice(pid, msg, len) < 0)
+			pt_trace_stopped = 1;
+		return;
+	}
+	char *p = pt_out_begin(len + 40);
+	if (!p) {
+		pt_trace_stopped = 1;
+		return;
+	}
+	p += sprintf(p, "# pytrace[%ld]: ", pid);
+	memcpy(p, msg, len);
+	p += len;
+	*p++ = '\n';
+	pt_out_end(p);
+}
+
+/* Open the output; notices go into it from now on, those said before
+ * first.  Not when the trace is standard error: that is the program's
+ * own output, and syslog has them.  0 or -1 (reported). */
+static int open_output(void)
+{
+	if (pt_start_output() < 0)
+		return -1;
+	if (tr.to_file)
+		pt_notice_sink(notice);
+	return 0;
+}
+
 int pt_trace_ready(PyObject *globals)
 {
 	if (!pt_trace_waiting)
@@ -194,7 +234,7 @@ int pt_trace_ready(PyObject *globals)
 	if (!is_main(globals))
 		return 0;
 	pt_trace_waiting = 0;
-	if (pt_start_output() < 0)
+	if (open_output() < 0)
 		pt_trace_stopped = 1;
 	return !pt_trace_stopped;
 }
@@ -423,13 +463,14 @@ int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,
 	tr.fmt = s->fmt;
 	clock_gettime(CLOCK_MONOTONIC, &tr.start);
 	tr.record = s->output_mode == PT_MODE_RECORD;
+	tr.to_file = s->output != NULL;
 	if (tr.record && pt_rec_start(s, &tr.start) < 0)
 		return -1;
 	pt_trace_call_lines = s->call_lines;
 	pt_trace_needs_depth = s->fmt->needs_depth;
 	pthread_atfork(NULL, NULL, after_fork_child);
 	pt_trace_waiting = from == PT_FROM_MAIN;
-	if (!pt_trace_waiting && pt_start_output() < 0)
+	if (!pt_trace_waiting && open_output() < 0)
 		return -1;
 	if (pt_monitor_start() == 0)
 		return 0;

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Builds pytrace does not trace get one clear message, and the program runs
-# untouched; a version newer than tested gets a one-time notice.  A fake
+# untouched; a version newer than tested gets a one-time notice, which is
+# not an error: to syslog (and the trace), never on stderr.  A fake
 # interpreter (tests/fixtures/fakepy.c) answers Py_GetVersion() with the
 # version under test.
 
@@ -22,9 +23,15 @@ fake() {
 	assert_regex "$stderr" "^pytrace\[[0-9]+\]: Python 3.13 is a free-threaded build, which pytrace does not support; not tracing$"
 }
 
-@test "a version newer than tested gets a one-time notice" {
-	fake "3.14.0 (main, Oct  7 2025)"
-	assert_regex "$stderr" "^pytrace\[[0-9]+\]: Python 3.14 is newer than any pytrace was tested with \(3.13\); tracing with its public API only$"
+@test "a version newer than tested gets a one-time notice, in syslog, not on stderr" {
+	syslog_listen
+	run --separate-stderr in_private_dev "LD_PRELOAD='$PT_LIB' FAKEPY_VERSION='3.14.0 (main, Oct  7 2025)' '$FAKE'"
+	assert_success
+	assert_output "fake interpreter ran"
+	assert_equal "$stderr" ""
+	wait "$SYSLOG_PID"
+	run cat "$BATS_TEST_TMPDIR/syslog"
+	assert_output --regexp "^<12>pytrace\[[0-9]+\]: Python 3.14 is newer than any pytrace was tested with \(3.13\); tracing with its public API only$"
 }
 
 @test "a Python older than 2.7 is refused with one message" {

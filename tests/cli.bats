@@ -227,6 +227,21 @@ restart nova-compute.service"
 	assert_failure
 }
 
+@test "summary: notice lines (# pytrace[PID]: ...) are not counted, whatever they hold" {
+	printf '%s\n' "$D/prog.py(2): def f(x):" \
+		"# pytrace[12]: $D/prog.py(3):     return x + 1" \
+		"# pytrace[12]: deep recursion: pytrace now sets its trace function for every frame" \
+		"$D/prog.py(4): print(f(1))" >"$D/t"
+	run "$PT" summary "$D/t"
+	assert_success
+	assert_output "# runs of consecutive lines per file, in order
+      2 $D/prog.py
+# lines per file
+      2 $D/prog.py
+# lines per function
+      2 $D/prog.py:<module>"
+}
+
 @test "pytrace --start and --programs reach the traced process" {
 	mkdir "$D/site"
 	printf 'def custom():\n    return 1\ncustom()\n' >"$D/site/sitecustomize.py"

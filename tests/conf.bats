@@ -153,24 +153,13 @@ $D/prog.py(3):     return x + 1"
 }
 
 @test "messages also go to syslog" {
-	[ "$(id -u)" = 0 ] && command -v unshare >/dev/null || skip "needs root and unshare"
 	# a private /dev for the traced process, whose log socket the test reads
-	mkdir -p "$D/dev"
-	mknod "$D/dev/null" c 1 3
-	"$PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1] + "/dev/log")
-open(sys.argv[1] + "/ready", "w").close()
-s.settimeout(20)
-sys.stdout.write(s.recv(4096).decode())' "$D" >"$D/syslog" &
-	local listener=$!
-	while [ ! -e "$D/ready" ]; do sleep 0.1; done
+	syslog_listen
 	conf 'ignore_dir = [];'
-	run unshare -m sh -c "mount --bind '$D/dev' /dev && LD_PRELOAD='$PT_LIB' PYTRACE_CONF='$D/c.conf' '$PY' '$D/prog.py'"
+	run in_private_dev "LD_PRELOAD='$PT_LIB' PYTRACE_CONF='$D/c.conf' '$PY' '$D/prog.py'"
 	assert_success
 	assert_output --partial "2"
-	wait "$listener"
+	wait "$SYSLOG_PID"
 	run cat "$D/syslog"
 	assert_output --regexp "^<12>pytrace\[[0-9]+\]: $D/c.conf:1: unknown setting 'ignore_dir' \(did you mean 'ignore_dirs'\?\); not tracing$"
 }

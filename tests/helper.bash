@@ -39,3 +39,36 @@ expected() {
 count_lines() {
 	wc -l <"$1" | tr -d ' '
 }
+
+# notices FILE: the lines of pytrace's notices in trace FILE
+# ("# pytrace[PID]: message"), with each PID shown as PID.
+notices() {
+	sed -n 's/^# pytrace\[[0-9][0-9]*\]: /# pytrace[PID]: /p' "$1"
+}
+
+# syslog_listen: a private /dev in $BATS_TEST_TMPDIR/dev, for a process run
+# with `in_private_dev CMD`, whose log socket a listener reads: the first
+# message it gets goes to $BATS_TEST_TMPDIR/syslog.  Wait for it with
+# `wait "$SYSLOG_PID"`.  Needs root and unshare (skips otherwise).
+syslog_listen() {
+	[ "$(id -u)" = 0 ] && command -v unshare >/dev/null || skip "needs root and unshare"
+	local d=$BATS_TEST_TMPDIR py=/usr/bin/python3
+	[ -x "$py" ] || py=$(command -v python3)
+	mkdir -p "$d/dev"
+	mknod "$d/dev/null" c 1 3
+	"$py" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1] + "/dev/log")
+open(sys.argv[1] + "/ready", "w").close()
+s.settimeout(20)
+sys.stdout.write(s.recv(4096).decode())' "$d" >"$d/syslog" &
+	SYSLOG_PID=$!
+	while [ ! -e "$d/ready" ]; do sleep 0.1; done
+}
+
+# in_private_dev COMMANDLINE: run the shell command line with
+# syslog_listen's /dev as /dev.
+in_private_dev() {
+	unshare -m sh -c "mount --bind '$BATS_TEST_TMPDIR/dev' /dev && $1"
+}

@@ -2,8 +2,9 @@
 # Record mode (output_mode = "record") and `pytrace replay`: what replay
 # prints is what text mode writes, for the fixture program, the bench
 # workloads, every format token, call lines; through fork, rotation, a
-# moved or truncated file, os._exit and threads; `pytrace summary` reads
-# records; a damaged file is reported and read as far as it goes.
+# moved or truncated file, os._exit and threads; notices at their place;
+# `pytrace summary` reads records; a damaged file is reported and read as
+# far as it goes.
 
 load ../helper
 
@@ -407,4 +408,51 @@ marks() {
 	assert_success
 	assert_regex "$stderr" "^pytrace\[[0-9]+\]: PYTRACE_OUTPUT_MODE: 'binary' is not an output mode \(use \"text\" or \"record\"\); not tracing$"
 	assert_file_not_exists "$D/t"
+}
+
+@test "notices: replay prints each at its place, as text mode writes it; summary skips them" {
+	local v own tools init
+	v=$("$PYTHON" -c 'import sys; print("%d%02d" % sys.version_info[:2])')
+	own="# pytrace[PID]: the program set its own trace function (sys.settrace: a debugger, coverage?); pytrace no longer traces that thread"
+	tools="# pytrace[PID]: every sys.monitoring tool id is in use; tracing with PyEval_SetTrace instead"
+	init="# pytrace[PID]: start = \"init\" needs Python 3.8 or newer (audit hooks); tracing from the main program"
+	printf 'import sys\ndef f():\n    return 1\nf()\nsys.settrace(lambda *a: None)\nf()\n' >"$D/p.py"
+	# A notice on every version: before 3.8 start = "init", said before
+	# the output opens; on 3.8-3.11 the program's own trace function,
+	# where it sets it; on 3.12+ the sys.monitoring tool ids all taken
+	# (before the output opens), then the program's own trace function.
+	mkdir "$D/site"
+	local start=main want
+	if [ "$v" -lt 308 ]; then
+		start=init want=$init
+	elif [ "$v" -le 311 ]; then
+		want=$own
+	else
+		printf 'import sys\nfor i in range(6):\n    sys.monitoring.use_tool_id(i, "other%%d" %% i)\n' >"$D/site/sitecustomize.py"
+		want="$tools
+$own"
+	fi
+	PYTHONPATH=$D/site PYTRACE_START=$start both n "$PYTHON" "$D/p.py" 2>"$D/both.err"
+	assert_equal "$(cat "$D/both.err")" ""
+	assert_equal "$(notices "$D/n.txt")" "$want"
+	if [ "$v" -lt 308 ] || [ "$v" -ge 312 ]; then
+		assert_equal "$(notices "$D/n.txt" | head -n 1)" "$(head -n 1 "$D/n.txt" | sed 's/^# pytrace\[[0-9]*\]/# pytrace[PID]/')"
+	fi
+	if [ "$v" -ge 308 ]; then
+		assert_equal "$(grep -A1 "^$D/p.py(5)" "$D/n.txt" | sed -n '2s/^# pytrace\[[0-9]*\]/# pytrace[PID]/p')" "$own"
+	fi
+	replays "$D/n.rec"
+	# replayed, each notice where text mode wrote it (the pids differ)
+	local pids='s/^# pytrace\[[0-9]*\]/# pytrace[PID]/'
+	assert_equal "$(sed "$pids" "$D/replayed")" "$(sed "$pids" "$D/n.txt")"
+	assert_equal "$(grep -c '^# pytrace\[' "$D/replayed")" "$(printf '%s\n' "$want" | wc -l)"
+	# summary: the same on both, with no notice counted
+	run "$PT_ROOT/pytrace" summary "$D/n.txt"
+	assert_success
+	local text=$output
+	refute_output --partial "pytrace["
+	run "$PT_ROOT/pytrace" summary "$D/n.rec"
+	assert_success
+	assert_equal "$output" "$text"
+	assert_line --regexp "^ +[0-9]+ $D/p.py\$"
 }

@@ -3,7 +3,8 @@
  * unit.c - tests of the parts of pytrace that need no Python: path
  * arithmetic, settings, ignore rules, the output pattern, source splitting,
  * and record mode: the wire format, and records written through output.c
- * read back (rotation, forgotten definitions, a truncated file, garbage).
+ * read back (rotation, forgotten definitions, a truncated file, garbage,
+ * notices); notices (log.c): waiting for the trace, never on stderr.
  * Prints one line per failed check and "unit: N passed, N failed".
  */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "output.h"
 #include "path.h"
 #include "program.h"
+#include "pytrace.h"
 #include "record.h"
 #include "recread.h"
 #include "rules.h"
@@ -310,8 +312,14 @@ static void test_record_format(void)
 	/* a string longer than what is left: not whole */
 	b[2] = 100;
 	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == 0);
-	b[0] = 6;	/* no such kind */
+	b[0] = 7;	/* no such kind */
 	CHECK(pt_rec_parse(b, 8, 0, &r) == -1);
+	p = pt_rec_put_varint(b, (uint64_t)4242 << 3 | PT_REC_NOTE);
+	p = pt_rec_put_str(p, "deep recursion", 14);
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == p - b &&
+	      r.kind == PT_REC_NOTE && r.id == 4242 && r.n1 == 14 &&
+	      memcmp(r.s1, "deep recursion", 14) == 0);
+	CHECK(pt_rec_parse(b, (size_t)(p - b) - 1, 0, &r) == 0);
 	memset(b, 0xff, 11);	/* a varint of 11 bytes */
 	CHECK(pt_rec_parse(b, 20, 0, &r) == -1);
 	CHECK(pt_rec_unzigzag(pt_rec_zigzag(INT64_MIN)) == INT64_MIN &&
@@ -336,6 +344,9 @@ static void collect(const struct pt_rd_event *ev, void *arg)
 	if (ev->kind == PT_REC_CALL)
 		n = snprintf(line, sizeof(line), "call %s %s\n", ev->code->module,
 			     ev->code->function);
+	else if (ev->kind == PT_REC_NOTE)
+		n = snprintf(line, sizeof(line), "note %ld %.*s\n", ev->note_pid,
+			     (int)ev->notelen, ev->note);
 	else
 		n = snprintf(line, sizeof(line), "%s:%d %s.%s tid=%d depth=%ld\n",
 			     ev->code->file->path, ev->line, ev->code->module,
@@ -383,6 +394,46 @@ static char *slurp(const char *path, size_t *n)
 	return b;
 }
 
+/*
+ * notes_alone - whether every chunk of the record file `path` that holds
+ * a NOTE record holds nothing else but its process's PROC record (a
+ * reader that predates NOTE then loses only the note); the notes counted
+ * into *notes.
+ */
+static int notes_alone(const char *path, unsigned fields, int *notes)
+{
+	size_t n = 0, off = 0;
+	char *all = slurp(path, &n);
+	int ok = all != NULL;
+
+	while (ok && off + PT_REC_HDR <= n) {
+		struct pt_rec_hdr h;
+		int note = 0, other = 0;
+		if (pt_rec_hdr_get((unsigned char *)all + off, &h) < 0 ||
+		    off + PT_REC_HDR + h.len > n) {
+			ok = 0;
+			break;
+		}
+		const unsigned char *b = (unsigned char *)all + off + PT_REC_HDR;
+		for (size_t i = 0; i < h.len;) {
+			struct pt_rec r;
+			ssize_t k = pt_rec_parse(b + i, h.len - i, fields, &r);
+			if (k <= 0) {
+				ok = 0;
+				break;
+			}
+			note += r.kind == PT_REC_NOTE;
+			other += r.kind != PT_REC_NOTE && r.kind != PT_REC_PROC;
+			i += (size_t)k;
+		}
+		ok &= note <= 1 && !(note && other);
+		*notes += note;
+		off += PT_REC_HDR + h.len;
+	}
+	free(all);
+	return ok && off == n;
+}
+
 static void test_record_roundtrip(void)
 {
 	char dir[] = "/tmp/pytrace-unit.XXXXXX", path[256];
@@ -426,10 +477,16 @@ static void test_record_roundtrip(void)
 		wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "%s:%d %s.%s tid=1 depth=%ld\n",
 				       c->file->path, k, c->module, c->function,
 				       depth < 0 ? 0 : depth > 500 ? 500 : depth);
+		/* notices among the lines, at their place */
+		if (k % 701 == 0) {
+			CHECK(pt_rec_notice(77 + k, "said", 4) == 0);
+			wn += (size_t)snprintf(want + wn, sizeof(want) - wn,
+					       "note %d said\n", 77 + k);
+		}
 	}
 	pt_out_flush();
 	/* each file alone, oldest first, then all of them in order */
-	int files = 0, problems = 0;
+	int files = 0, problems = 0, notes = 0;
 	gotlen = 0;
 	for (int i = 100; i >= 0; i--) {
 		char f[300];
@@ -440,9 +497,10 @@ static void test_record_roundtrip(void)
 		files++;
 		CHECK(st.st_size <= 4096);
 		problems += read_back(f, NULL, 0);
+		CHECK(notes_alone(f, pt_rec_fields(s.fmt), &notes));
 		unlink(f);
 	}
-	CHECK(files >= 3 && problems == 0);
+	CHECK(files >= 3 && problems == 0 && notes == 5);
 	CHECK(gotlen == wn && got && memcmp(got, want, wn) == 0);
 
 	/* more definitions than are kept: forgotten, then defined again */
@@ -502,6 +560,60 @@ static void test_record_roundtrip(void)
 	pt_settings_free(&s);
 }
 
+/* What test_notice's sink was given. */
+static char noticed[4096];
+static size_t noticed_len;
+
+static void notice_sink(long pid, const char *msg, size_t len)
+{
+	int n = snprintf(noticed + noticed_len, sizeof(noticed) - noticed_len,
+			 "%ld %.*s\n", pid, (int)len, msg);
+
+	if (n > 0 && (size_t)n < sizeof(noticed) - noticed_len)
+		noticed_len += (size_t)n;
+}
+
+/* Notices never touch stderr; said before there is a sink, they wait for
+ * it, in order; after, they reach it at once; each is one line. */
+static void test_notice(void)
+{
+	char path[] = "/tmp/pytrace-unit-stderr.XXXXXX", want[256];
+	int fd = mkstemp(path), saved = dup(2);
+	long pid = (long)getpid();
+	struct stat st;
+
+	if (fd < 0 || saved < 0) {
+		CHECK(!"mkstemp, dup");
+		return;
+	}
+	pt_log_syslog = 0;
+	dup2(fd, 2);
+	pt_notice("first %d", 1);
+	pt_notice("second");
+	CHECK(noticed_len == 0);
+	pt_notice_sink(notice_sink);
+	snprintf(want, sizeof(want), "%ld first 1\n%ld second\n", pid, pid);
+	CHECK(strcmp(noticed, want) == 0);
+	noticed_len = 0;
+	pt_notice("a\nforged\033[2Jline");
+	snprintf(want, sizeof(want), "%ld a?forged?[2Jline\n", pid);
+	CHECK(noticed_len == strlen(want) && strcmp(noticed, want) == 0);
+	pt_notice_sink(NULL);
+	noticed_len = 0;
+	for (int i = 0; i < 10; i++)
+		pt_notice("kept %d", i);
+	pt_notice_sink(notice_sink);
+	/* only the first few wait: syslog has the others */
+	CHECK(strstr(noticed, " kept 0\n") && !strstr(noticed, " kept 9\n"));
+	pt_notice_sink(NULL);
+	dup2(saved, 2);
+	close(saved);
+	CHECK(fstat(fd, &st) == 0 && st.st_size == 0);
+	close(fd);
+	unlink(path);
+	pt_log_syslog = 1;
+}
+
 int main(void)
 {
 	test_normalize();
@@ -514,6 +626,7 @@ int main(void)
 	test_format();
 	test_record_format();
 	test_record_roundtrip();
+	test_notice();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
