@@ -25,16 +25,30 @@ CHECK   = pytrace-check
 SUMMARY = pytrace-summary
 REPLAY  = pytrace-replay
 CLI     = pytrace
-# The programs' own files; every other shim/*.c is the library's.
-TOOL_SRCS = shim/check.c shim/summary.c shim/replay.c shim/recread.c
-SRCS    = $(filter-out $(TOOL_SRCS),$(wildcard shim/*.c))
-OBJS  = $(SRCS:.c=.o)
-# Objects that need no Python: linked into the unit tests and pytrace-check.
-PURE_OBJS = shim/path.o shim/settings.o shim/rules.o shim/output.o \
-            shim/source.o shim/log.o shim/conf.o shim/program.o \
-            shim/format.o
-# Reading record files back (pytrace replay, pytrace summary).
-READ_OBJS = shim/recread.o shim/recfmt.o
+
+# Sources by where they run (README.md, "Source layout").  A file is built
+# into a target only when it is listed here.
+#  shim/common: plain C, no Python, no threads: one static archive, linked
+#  into the library, the tools, the unit tests and the fuzzer.
+COMMON_SRCS = shim/common/conf.c shim/common/format.c shim/common/log.c \
+              shim/common/path.c shim/common/pattern.c shim/common/program.c \
+              shim/common/recfmt.c shim/common/rules.c shim/common/settings.c \
+              shim/common/source.c
+COMMON  = shim/common/libpytrace-common.a
+#  shim/lib: only in libpytrace.so, inside the traced process.
+LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/follow.c \
+           shim/lib/init.c shim/lib/interpose.c shim/lib/monitor.c \
+           shim/lib/output.c shim/lib/pyapi.c shim/lib/record.c \
+           shim/lib/settrace.c shim/lib/start.c shim/lib/trace.c
+#  shim/tools: the command-line programs.
+CHECK_SRCS   = shim/tools/check.c
+SUMMARY_SRCS = shim/tools/summary.c shim/tools/recread.c
+REPLAY_SRCS  = shim/tools/replay.c shim/tools/recread.c
+
+COMMON_OBJS = $(COMMON_SRCS:.c=.o)
+LIB_OBJS    = $(LIB_SRCS:.c=.o)
+# The library's writer, tested without a Python process by the unit tests.
+UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/tools/recread.o
 
 .PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
 
@@ -42,19 +56,23 @@ all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CLI)
 
 # Linked aside, then renamed: processes that have the library mapped (a
 # traced service, a running test) keep the old file intact.
-$(LIB): $(OBJS)
-	$(CC) $(CFLAGS) $(PT_LDFLAGS) $(LDFLAGS) -o $@.tmp $(OBJS) $(PT_LDLIBS)
+$(LIB): $(LIB_OBJS) $(COMMON)
+	$(CC) $(CFLAGS) $(PT_LDFLAGS) $(LDFLAGS) -o $@.tmp $(LIB_OBJS) $(COMMON) \
+	    $(PT_LDLIBS)
 	mv -f $@.tmp $@
 
-$(CHECK): shim/check.o $(PURE_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ shim/check.o $(PURE_OBJS) $(PT_LDLIBS)
+$(COMMON): $(COMMON_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(COMMON_OBJS)
 
-$(SUMMARY): shim/summary.o $(READ_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ shim/summary.o $(READ_OBJS)
+$(CHECK): $(CHECK_SRCS:.c=.o) $(COMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PT_LDLIBS)
 
-$(REPLAY): shim/replay.o $(READ_OBJS) shim/format.o shim/source.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ shim/replay.o $(READ_OBJS) \
-	    shim/format.o shim/source.o
+$(SUMMARY): $(SUMMARY_SRCS:.c=.o) $(COMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(REPLAY): $(REPLAY_SRCS:.c=.o) $(COMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # The command, with the paths of this tree (make) or of the installation
 # (make install) filled in.
@@ -62,19 +80,27 @@ define make_cli
 	sed -e 's|@LIB@|$(1)/$(LIB)|' -e 's|@CHECK@|$(2)/$(CHECK)|' \
 	    -e 's|@SUMMARY@|$(2)/$(SUMMARY)|' -e 's|@REPLAY@|$(2)/$(REPLAY)|' \
 	    -e 's|@VERSION@|$(VERSION)|' \
-	    shim/pytrace.in >$(3) && chmod 0755 $(3)
+	    shim/tools/pytrace.in >$(3) && chmod 0755 $(3)
 endef
 
-$(CLI): shim/pytrace.in Makefile
+$(CLI): shim/tools/pytrace.in Makefile
 	$(call make_cli,$(CURDIR),$(CURDIR),$@)
 
-shim/%.o: shim/%.c shim/*.h Makefile
-	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+# Each folder sees its own headers and common's, nothing else: common
+# cannot include the library's or the tools' headers.
+shim/common/%.o: shim/common/%.c shim/common/*.h Makefile
+	$(CC) $(CFLAGS) $(PT_CFLAGS) -Ishim/common $(CPPFLAGS) -c -o $@ $<
 
-tests/unit/unit: tests/unit/unit.c $(PURE_OBJS) shim/record.o $(READ_OBJS) shim/*.h
+shim/lib/%.o: shim/lib/%.c shim/lib/*.h shim/common/*.h Makefile
+	$(CC) $(CFLAGS) $(PT_CFLAGS) -Ishim/common -Ishim/lib $(CPPFLAGS) -c -o $@ $<
+
+shim/tools/%.o: shim/tools/%.c shim/tools/*.h shim/common/*.h Makefile
+	$(CC) $(CFLAGS) $(PT_CFLAGS) -Ishim/common -Ishim/tools $(CPPFLAGS) -c -o $@ $<
+
+tests/unit/unit: tests/unit/unit.c $(UNIT_OBJS) $(COMMON) shim/*/*.h
 	$(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) \
-	    -Ishim -o $@ tests/unit/unit.c $(PURE_OBJS) shim/record.o \
-	    $(READ_OBJS) $(PT_LDLIBS)
+	    -Ishim/common -Ishim/lib -Ishim/tools -o $@ tests/unit/unit.c \
+	    $(UNIT_OBJS) $(COMMON) $(PT_LDLIBS)
 
 # The configuration files go to DOCDIR as examples: a file at
 # $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
@@ -99,7 +125,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(CLI) shim/*.o tests/unit/unit
+	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(CLI) $(COMMON) \
+	    shim/*/*.o tests/unit/unit
 	rm -rf tests/.fuzz tests/.asan
 
 # `make check` and `make demo` first install what is missing (apt-get as
@@ -133,12 +160,10 @@ bench: $(LIB) $(SUMMARY)
 # The record files of the corpus are traces of the fixture program and of
 # one that sets its own trace function (a notice).
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS = tests/fuzz/fuzz.c shim/settings.c shim/conf.c shim/format.c \
-            shim/output.c shim/path.c shim/rules.c shim/log.c \
-            shim/recread.c shim/recfmt.c
+FUZZ_SRCS = tests/fuzz/fuzz.c $(COMMON_SRCS) shim/tools/recread.c
 fuzz: $(LIB)
 	@mkdir -p tests/.fuzz/corpus
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ishim \
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ishim/common -Ishim/tools \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o tests/.fuzz/fuzz $(FUZZ_SRCS) -ldl -lpthread
 	@for f in conf/*.conf; do (printf '\001'; cat $$f) >tests/.fuzz/corpus/$$(basename $$f); done

@@ -51,7 +51,7 @@ sigaction"
 
 @test "the objects are built with -fvisibility=hidden" {
 	cd "$PT_ROOT"
-	run make -n -B shim/trace.o
+	run make -n -B shim/lib/trace.o
 	assert_output --partial "-fvisibility=hidden"
 }
 
@@ -81,4 +81,21 @@ REPLAY=${PYTRACE_REPLAY:-/usr/bin/pytrace-replay}'
 	assert_success
 	run bash -c "cd '$root' && find . -type f"
 	assert_output ""
+}
+
+@test "the source folders keep their direction: common includes nothing of lib or tools" {
+	run "$PT_ROOT/tests/layout"
+	assert_success
+	assert_output ""
+	# and the check sees a break: a copy of the tree where common includes
+	# a header of the library, and a stray file
+	local t=$BATS_TEST_TMPDIR/tree
+	mkdir -p "$t"
+	cp -r "$PT_ROOT/shim" "$t/"
+	sed -i '1a #include "trace.h"' "$t/shim/common/path.c"
+	touch "$t/shim/stray.c"
+	run "$PT_ROOT/tests/layout" "$t"
+	assert_failure
+	assert_line 'layout: shim/common/path.c includes "trace.h" (lib/trace.h), outside common'
+	assert_line 'layout: shim/stray.c is in no folder (shim/common, shim/lib or shim/tools)'
 }

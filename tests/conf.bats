@@ -70,8 +70,9 @@ $D/prog.py(3):     return x + 1"
 
 @test "without PYTRACE_CONF, SYSCONFDIR/pytrace.conf is read when it exists" {
 	mkdir "$D/etc"
-	cc -std=c11 -D_GNU_SOURCE -I"$PT_ROOT/shim" -DPYTRACE_SYSCONFDIR="\"$D/etc\"" \
-		-o "$D/check" "$PT_ROOT"/shim/{check,conf,settings,rules,path,output,source,log,format,program}.c -ldl -lpthread
+	cc -std=c11 -D_GNU_SOURCE -I"$PT_ROOT/shim/common" -DPYTRACE_SYSCONFDIR="\"$D/etc\"" \
+		-o "$D/check" "$PT_ROOT"/shim/tools/check.c \
+		"$PT_ROOT"/shim/common/{conf,settings,rules,path,pattern,source,log,format,program}.c -ldl -lpthread
 	run "$D/check"
 	assert_success
 	assert_line "# configuration file: none"

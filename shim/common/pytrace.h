@@ -1,14 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pytrace.h - declarations shared by the files of libpytrace.so.
- *
- * The library is split by concern: init.c (constructor and start-up order),
- * start.c (the interpreter-start hook), pyapi.c (libpython entry points found
- * at run time), trace.c (the C trace function), codemap.c (per-code-object
- * cache), source.c (file records and cached source lines), rules.c (ignore
- * rules), path.c (path arithmetic), settings.c (settings from the
- * environment), output.c (buffered writer), record.c and recfmt.c (record
- * mode's binary records) and log.c (messages).
+ * pytrace.h - what every file of pytrace shares: the export macro and
+ * the two ways of speaking to the user (log.c).  Where each file belongs
+ * is said in README.md, "Source layout".
  *
  * Everything is built with -fvisibility=hidden: only symbols marked
  * PT_EXPORT appear in the dynamic symbol table.

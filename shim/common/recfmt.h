@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * record.h - record mode (output_mode = "record"): the trace as compact
+ * recfmt.h - record mode's wire format (output_mode = "record"): the trace as compact
  * binary records, turned back into the text lines by `pytrace replay`.
  *
  * A record file is a sequence of chunks, one per write(2):
@@ -53,8 +53,8 @@
  * its own, so that a reader which predates it (and skips the rest of a
  * chunk at a kind it does not know) loses only the notice.
  */
-#ifndef PYTRACE_RECORD_H
-#define PYTRACE_RECORD_H
+#ifndef PYTRACE_RECFMT_H
+#define PYTRACE_RECFMT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -175,38 +175,5 @@ ssize_t pt_rec_parse(const unsigned char *p, size_t n, unsigned fields,
 /* pt_rec_fields - the LINE fields a format needs. */
 struct pt_format;
 unsigned pt_rec_fields(const struct pt_format *f);
-
-/* The writer (record.c), in the traced process. */
-struct pt_code;
-struct pt_settings;
-
-/*
- * pt_rec_start - switch this process's output to records, before the
- * output is opened: remember what replay needs of the settings and of the
- * start of tracing (`mono_start`, the CLOCK_MONOTONIC start {elapsed}
- * counts from), and frame every write of output.c as a chunk.
- * Returns 0.
- */
-int pt_rec_start(const struct pt_settings *s, const struct timespec *mono_start);
-
-/*
- * pt_rec_line - append the record of line `lineno` of `c` (call depth
- * `depth`, for {indent}); with the GIL held.  The first use of a code in
- * each output file first appends its definition.  Returns 0, or -1 when
- * the output is closed (tracing is then to stop).  O(1): a few bytes into
- * the buffer; a hash lookup on a code's first use per file.
- */
-int pt_rec_line(struct pt_code *c, int lineno, long depth);
-
-/* pt_rec_call - append the CALL record of `c` (call_lines); as above. */
-int pt_rec_call(struct pt_code *c);
-
-/*
- * pt_rec_notice - append the NOTE record of message msg[0, len) of
- * process `pid`, alone in its chunk: what is buffered is written first,
- * the note right after it.  With the GIL held; 0, or -1 when the output
- * is closed.  Two write(2) calls: for the rare notice, not for lines.
- */
-int pt_rec_notice(long pid, const char *msg, size_t len);
 
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "output.h"
+#include "pattern.h"
 #include "pytrace.h"
 #include "settings.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "format.h"
-#include "record.h"
+#include "recfmt.h"
 
 unsigned char *pt_rec_put_str(unsigned char *p, const char *s, size_t n)
 {

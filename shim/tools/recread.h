@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "record.h"
+#include "recfmt.h"
 
 /* A source file as defined by the traced process. */
 struct pt_rd_file {

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.h - record mode's writer (record.c), in the traced process; the
+ * format it writes is recfmt.h's.
+ */
+#ifndef PYTRACE_RECORD_H
+#define PYTRACE_RECORD_H
+
+#include <time.h>
+
+#include "recfmt.h"
+
+/* The writer (record.c), in the traced process. */
+struct pt_code;
+struct pt_settings;
+
+/*
+ * pt_rec_start - switch this process's output to records, before the
+ * output is opened: remember what replay needs of the settings and of the
+ * start of tracing (`mono_start`, the CLOCK_MONOTONIC start {elapsed}
+ * counts from), and frame every write of output.c as a chunk.
+ * Returns 0.
+ */
+int pt_rec_start(const struct pt_settings *s, const struct timespec *mono_start);
+
+/*
+ * pt_rec_line - append the record of line `lineno` of `c` (call depth
+ * `depth`, for {indent}); with the GIL held.  The first use of a code in
+ * each output file first appends its definition.  Returns 0, or -1 when
+ * the output is closed (tracing is then to stop).  O(1): a few bytes into
+ * the buffer; a hash lookup on a code's first use per file.
+ */
+int pt_rec_line(struct pt_code *c, int lineno, long depth);
+
+/* pt_rec_call - append the CALL record of `c` (call_lines); as above. */
+int pt_rec_call(struct pt_code *c);
+
+/*
+ * pt_rec_notice - append the NOTE record of message msg[0, len) of
+ * process `pid`, alone in its chunk: what is buffered is written first,
+ * the note right after it.  With the GIL held; 0, or -1 when the output
+ * is closed.  Two write(2) calls: for the rare notice, not for lines.
+ */
+int pt_rec_notice(long pid, const char *msg, size_t len);
+
+#endif
