@@ -71,10 +71,11 @@ $(CLI): shim/pytrace.in Makefile
 shim/%.o: shim/%.c shim/*.h Makefile
 	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-tests/unit/unit: tests/unit/unit.c $(PURE_OBJS) shim/record.o $(READ_OBJS) shim/*.h
+# codemap.o and pyapi.o run there with stand-ins for libpython.
+UNIT_OBJS = $(PURE_OBJS) shim/record.o shim/codemap.o shim/pyapi.o $(READ_OBJS)
+tests/unit/unit: tests/unit/unit.c $(UNIT_OBJS) shim/*.h
 	$(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) \
-	    -Ishim -o $@ tests/unit/unit.c $(PURE_OBJS) shim/record.o \
-	    $(READ_OBJS) $(PT_LDLIBS)
+	    -Ishim -o $@ tests/unit/unit.c $(UNIT_OBJS) $(PT_LDLIBS)
 
 # The configuration files go to DOCDIR as examples: a file at
 # $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
