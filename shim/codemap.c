@@ -8,7 +8,7 @@
  * deletion by shifting the entries after a hole back (no tombstones).
  *
  * An entry must go when its code object is freed: another object may then
- * be given the same address.  On 3.6+ each code object added is marked in
+ * be given the same address.  On 3.7+ each code object added is marked in
  * pytrace's extra slot (PEP 523, co_extra) with its own address; when the
  * interpreter frees the code object it calls code_freed() with that
  * address, which removes the entry and frees its struct pt_code.  The map
@@ -19,9 +19,9 @@
  * Extra indexes are numbered per interpreter: pytrace marks code only from
  * a thread of the interpreter that gave it its index (another's index of
  * that number would belong to somebody else).  Where code cannot be marked
- * (2.7, no index, another interpreter, out of memory) the map holds a
- * reference to it instead, and pt_trace_decide empties the map when
- * PT_CODEMAP_MAX such references are held.
+ * (2.7, 3.6: see pyapi.c; no index, another interpreter, out of memory)
+ * the map holds a reference to it instead, and pt_trace_decide empties
+ * the map when PT_CODEMAP_MAX such references are held.
  */
 #include <errno.h>
 #include <stdint.h>

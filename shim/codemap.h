@@ -4,12 +4,13 @@
  * needs of it, or NULL when the code is ignored.  Touched only with the
  * GIL held.
  *
- * On 3.6+ the map keeps no code object alive: each code object it knows
+ * On 3.7+ the map keeps no code object alive: each code object it knows
  * carries a mark in pytrace's extra slot (PEP 523), and its entry goes
  * when the interpreter frees it.  Where no extra slot can be had (2.7;
- * every extra index taken; a thread of another interpreter than the one
- * that gave pytrace its index) the map holds a reference to the code
- * object instead, and is emptied when PT_CODEMAP_MAX of those are held.
+ * 3.6, see pyapi.c; every extra index taken; a thread of another
+ * interpreter than the one that gave pytrace its index) the map holds a
+ * reference to the code object instead, and is emptied when
+ * PT_CODEMAP_MAX of those are held.
  */
 #ifndef PYTRACE_CODEMAP_H
 #define PYTRACE_CODEMAP_H
@@ -30,9 +31,9 @@ struct pt_code {
 
 /*
  * pt_codemap_start - ask the interpreter for an extra slot in code
- * objects (3.6+), so that the map need not keep them alive.  Once, with
- * the GIL held, before the first pt_codemap_add.  Without one (2.7, or
- * every index taken) the map holds references.
+ * objects (3.7+), so that the map need not keep them alive.  Once, with
+ * the GIL held, before the first pt_codemap_add.  Without one (2.7, 3.6,
+ * or every index taken) the map holds references.
  */
 void pt_codemap_start(void);
 

@@ -134,6 +134,14 @@ int pt_py_load(void *handle)
 	pt_py.code_in_iframe = pt_py.major == 3 && pt_py.minor == 11; /* 2: checked */
 	pt_py.lineno_offset = lineno_offset(pt_py.major, pt_py.minor);
 	pt_py.lineno_checks = PT_LINENO_CHECKS;
+	/* 3.6's code_dealloc takes the interpreter list's lock for a code
+	 * object with extra slots, and PyInterpreterState_Clear holds that
+	 * lock while it clears thread states (at exit, Py_EndInterpreter):
+	 * a marked code object freed there (the program's sys.settrace
+	 * function, a frame of an exception a thread state keeps) would
+	 * hang the process.  3.7 reads the interpreter without a lock. */
+	if (pt_py.major == 3 && pt_py.minor < 7)
+		pt_py.RequestCodeExtraIndex = NULL;
 	return 0;
 }
 

@@ -60,7 +60,7 @@ struct pt_pyapi {
 			      PyObject *obj);			/* 3.9-3.12 */
 	void (*SetTraceAllThreads)(pt_tracefunc func, PyObject *obj); /* 3.12+ */
 	void *(*ThreadStateGet)(void);
-	/* PEP 523 extra slots of code objects, 3.6+ */
+	/* PEP 523 extra slots of code objects (3.6+; used from 3.7 on) */
 	Py_ssize_t (*RequestCodeExtraIndex)(pt_freefunc free);
 	int (*CodeSetExtra)(PyObject *code, Py_ssize_t index, void *extra);
 	void *(*InterpreterStateHead)(void);
