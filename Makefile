@@ -47,8 +47,10 @@ REPLAY_SRCS  = shim/tools/replay.c shim/tools/recread.c
 
 COMMON_OBJS = $(COMMON_SRCS:.c=.o)
 LIB_OBJS    = $(LIB_SRCS:.c=.o)
-# The library's writer, tested without a Python process by the unit tests.
-UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/tools/recread.o
+# What the unit tests take of the library and the tools: the writer, and
+# the per-code cache with stand-ins for libpython.
+UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/lib/codemap.o \
+              shim/lib/pyapi.o shim/tools/recread.o
 
 .PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
 

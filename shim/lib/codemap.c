@@ -3,16 +3,32 @@
  * codemap.c - open-addressing hash table keyed by code object address.
  *
  * The trace function looks up every line event here, so a hit is a multiply,
- * a mask and usually one comparison.  The table doubles at half load.  It
- * is emptied (pt_codemap_clear) when it holds PT_CODEMAP_MAX code objects,
- * so a program that keeps generating code (templates, exec) does not keep
- * them all alive.
+ * a mask and usually one comparison, and the last code object found is
+ * compared first.  The table doubles at half load; linear probing, and
+ * deletion by shifting the entries after a hole back (no tombstones).
+ *
+ * An entry must go when its code object is freed: another object may then
+ * be given the same address.  On 3.7+ each code object added is marked in
+ * pytrace's extra slot (PEP 523, co_extra) with its own address; when the
+ * interpreter frees the code object it calls code_freed() with that
+ * address, which removes the entry and frees its struct pt_code.  The map
+ * holds no reference, so code objects live and die as they would untraced,
+ * and the hot path is unchanged.  code_freed() uses its argument only as a
+ * key, never dereferenced.
+ *
+ * Extra indexes are numbered per interpreter: pytrace marks code only from
+ * a thread of the interpreter that gave it its index (another's index of
+ * that number would belong to somebody else).  Where code cannot be marked
+ * (2.7, 3.6: see pyapi.c; no index, another interpreter, out of memory)
+ * the map holds a reference to it instead, and pt_trace_decide empties
+ * the map when PT_CODEMAP_MAX such references are held.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "codemap.h"
+#include "pytrace.h"
 
 struct pt_slot {
 	const PyObject *code;	/* NULL: empty slot */
@@ -23,7 +39,11 @@ static struct {
 	struct pt_slot *slots;
 	size_t mask;		/* capacity - 1; capacity is a power of two */
 	size_t used;
-} map;
+	Py_ssize_t index;	/* pytrace's extra slot; -1: none */
+	void *interp;		/* the interpreter that gave it */
+	PyObject **held;	/* code objects the map holds references to */
+	size_t nheld, capheld;
+} map = { .index = -1 };
 
 /* The last code object found: consecutive lines are mostly in the same
  * code object.  Touched with the GIL held, like the map. */
@@ -55,6 +75,74 @@ int pt_codemap_find(const PyObject *code, struct pt_code **c)
 	}
 }
 
+static void free_code(struct pt_code *c)
+{
+	if (!c)
+		return;
+	free(c->module);
+	free(c->function);
+	free(c);
+}
+
+/*
+ * remove_at - empty slot i, then move back every entry of the run after it
+ * that its probe would otherwise no longer reach: an entry at j whose home
+ * is h may fill a hole at i when i lies on its probe path, h..j.
+ */
+static void remove_at(size_t i)
+{
+	size_t mask = map.mask;
+
+	for (size_t j = (i + 1) & mask; map.slots[j].code; j = (j + 1) & mask) {
+		size_t h = slot_of(map.slots[j].code, mask);
+		if (((j - h) & mask) >= ((j - i) & mask)) {
+			map.slots[i] = map.slots[j];
+			i = j;
+		}
+	}
+	map.slots[i].code = NULL;
+	map.slots[i].c = NULL;
+	map.used--;
+}
+
+/*
+ * code_freed - the extra slot's free function: the interpreter frees the
+ * code object at `extra` (from code_dealloc, with the GIL held; also
+ * called with NULL for code objects pytrace never marked, and by
+ * SetExtra with the mark it replaces).  Forget it.  O(1).
+ */
+static void code_freed(void *extra)
+{
+	const PyObject *code = extra;
+
+	if (code && code == last.code) {
+		last.code = NULL;
+		last.c = NULL;
+	}
+	if (!code || !map.slots)
+		return;
+	for (size_t i = slot_of(code, map.mask); map.slots[i].code;
+	     i = (i + 1) & map.mask) {
+		if (map.slots[i].code == code) {
+			struct pt_code *c = map.slots[i].c;
+			remove_at(i);
+			free_code(c);
+			return;
+		}
+	}
+}
+
+void pt_codemap_start(void)
+{
+	if (!pt_py.RequestCodeExtraIndex || !pt_py.CodeSetExtra ||
+	    !(map.interp = pt_py_thread_interp()))
+		return;
+	map.index = pt_py.RequestCodeExtraIndex(code_freed);
+	if (map.index < 0)
+		pt_log("no free extra slot in code objects: pytrace keeps "
+		       "up to %d of them alive", PT_CODEMAP_MAX);
+}
+
 static void put(struct pt_slot *slots, size_t mask, const PyObject *code,
 		struct pt_code *c)
 {
@@ -82,11 +170,42 @@ static int grow(void)
 	return 0;
 }
 
+/* Mark `code` with its address in pytrace's extra slot: 1 done, 0 not
+ * possible here. */
+static int mark(PyObject *code)
+{
+	if (map.index < 0 || pt_py_thread_interp() != map.interp)
+		return 0;
+	if (pt_py.CodeSetExtra(code, map.index, code) == 0)
+		return 1;
+	pt_py.ErrClear();	/* MemoryError */
+	return 0;
+}
+
+/* Hold a reference to `code`; 0 or -ENOMEM. */
+static int hold(PyObject *code)
+{
+	if (map.nheld == map.capheld) {
+		size_t cap = map.capheld ? map.capheld * 2 : 256;
+		PyObject **h = realloc(map.held, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		map.held = h;
+		map.capheld = cap;
+	}
+	pt_py.IncRef(code);
+	map.held[map.nheld++] = code;
+	return 0;
+}
+
 int pt_codemap_add(PyObject *code, struct pt_code *c)
 {
 	if ((!map.slots || (map.used + 1) * 2 > map.mask + 1) && grow() < 0)
 		return -ENOMEM;
-	pt_py.IncRef(code);
+	/* Marked before it is put: a mark left from before a clear is
+	 * replaced, and code_freed is called with it and finds nothing. */
+	if (!mark(code) && hold(code) < 0)
+		return -ENOMEM;
 	put(map.slots, map.mask, code, c);
 	map.used++;
 	return 0;
@@ -97,22 +216,28 @@ size_t pt_codemap_size(void)
 	return map.used;
 }
 
+size_t pt_codemap_held(void)
+{
+	return map.nheld;
+}
+
 void pt_codemap_clear(void)
 {
+	PyObject **held = map.held;
+	size_t nheld = map.nheld;
+
 	last.code = NULL;
 	last.c = NULL;
 	for (size_t i = 0; map.slots && i <= map.mask; i++) {
-		struct pt_slot *sl = &map.slots[i];
-		if (!sl->code)
-			continue;
-		if (sl->c) {
-			free(sl->c->module);
-			free(sl->c->function);
-			free(sl->c);
-		}
-		pt_py.DecRef((PyObject *)sl->code);
-		sl->code = NULL;
-		sl->c = NULL;
+		free_code(map.slots[i].c);
+		map.slots[i].code = NULL;
+		map.slots[i].c = NULL;
 	}
 	map.used = 0;
+	/* Marks stay: code_freed will not find those code objects. */
+	map.held = NULL;
+	map.nheld = map.capheld = 0;
+	for (size_t i = 0; i < nheld; i++)
+		pt_py.DecRef(held[i]);
+	free(held);
 }

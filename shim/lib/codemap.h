@@ -3,6 +3,14 @@
  * codemap.h - the per-code-object cache: code object -> what a trace line
  * needs of it, or NULL when the code is ignored.  Touched only with the
  * GIL held.
+ *
+ * On 3.7+ the map keeps no code object alive: each code object it knows
+ * carries a mark in pytrace's extra slot (PEP 523), and its entry goes
+ * when the interpreter frees it.  Where no extra slot can be had (2.7;
+ * 3.6, see pyapi.c; every extra index taken; a thread of another
+ * interpreter than the one that gave pytrace its index) the map holds a
+ * reference to the code object instead, and is emptied when
+ * PT_CODEMAP_MAX of those are held.
  */
 #ifndef PYTRACE_CODEMAP_H
 #define PYTRACE_CODEMAP_H
@@ -10,7 +18,8 @@
 #include "pyapi.h"
 #include "source.h"
 
-/* A traced code object. */
+/* A traced code object.  Freed with its code object (or by
+ * pt_codemap_clear): valid while that code object runs, not after. */
 struct pt_code {
 	struct pt_file *file;
 	char *module;		/* dotted __name__ of its module, or "" */
@@ -21,28 +30,46 @@ struct pt_code {
 };
 
 /*
+ * pt_codemap_start - ask the interpreter for an extra slot in code
+ * objects (3.7+), so that the map need not keep them alive.  Once, with
+ * the GIL held, before the first pt_codemap_add.  Without one (2.7, 3.6,
+ * or every index taken) the map holds references.
+ */
+void pt_codemap_start(void);
+
+/*
  * pt_codemap_find - 1 and *c (NULL: ignored) when `code` was decided, 0
  * when it is new.  O(1): one multiplicative hash and a short probe.
  */
 int pt_codemap_find(const PyObject *code, struct pt_code **c);
 
 /*
- * pt_codemap_add - remember the decision for `code`.  The map holds a
- * reference to `code`, so its address is never reused by another object.
- * Returns 0 or -ENOMEM (the decision is then simply not cached).
+ * pt_codemap_add - remember the decision for `code`, which the map owns
+ * from now on (NULL: ignored).  So that its address is never taken for
+ * another object's, the map forgets `code` when the interpreter frees it
+ * (marked in its extra slot), or, where it cannot be marked, holds a
+ * reference to it.  Call with no Python exception set: a failed mark
+ * sets one, which is cleared.  Returns 0 or -ENOMEM (the decision is
+ * then simply not cached, and `c` stays the caller's).
  */
 int pt_codemap_add(PyObject *code, struct pt_code *c);
 
-/* How many code objects the map holds at most before it is emptied. */
+/* How many references to code objects the map holds at most before it is
+ * emptied (only code objects it could not mark are held). */
 enum { PT_CODEMAP_MAX = 65536 };
 
-/* pt_codemap_size - how many code objects the map holds. */
+/* pt_codemap_size - how many code objects the map knows. */
 size_t pt_codemap_size(void);
 
+/* pt_codemap_held - how many of them the map holds a reference to. */
+size_t pt_codemap_held(void);
+
 /*
- * pt_codemap_clear - forget every decision: release the code objects and
- * free their records.  Decisions are made again as code runs.  With the
- * GIL held, and no struct pt_code pointer kept across it.
+ * pt_codemap_clear - forget every decision: free the records and release
+ * the code objects held.  Decisions are made again as code runs.  With
+ * the GIL held, and no struct pt_code pointer kept across it.  Releasing a
+ * code object may run Python code (weak reference callbacks): the map is
+ * empty and usable by then.
  */
 void pt_codemap_clear(void);
 

@@ -20,8 +20,8 @@ struct pt_pyapi pt_py;
 /* One table entry: where to store the address, which names to try. */
 struct pt_sym {
 	void **slot;
-	const char *name;	/* Python 3 name */
-	const char *name2;	/* the name to try next (Python 2's, an older one) */
+	const char *name;	/* tried first: the Python 3 (or newest) name */
+	const char *name2;	/* else this one: the Python 2 or an older name */
 	int required;
 };
 
@@ -42,6 +42,10 @@ static const struct pt_sym pt_syms[] = {
 	{ SLOT(SetTraceTstate), "_PyEval_SetTrace", NULL, 0 },
 	{ SLOT(SetTraceAllThreads), "PyEval_SetTraceAllThreads", NULL, 0 },
 	{ SLOT(ThreadStateGet), "PyThreadState_Get", NULL, 1 },
+	/* 3.12+ export only the PyUnstable_ names (the others are macros) */
+	{ SLOT(RequestCodeExtraIndex), "PyUnstable_Eval_RequestCodeExtraIndex",
+	  "_PyEval_RequestCodeExtraIndex", 0 },
+	{ SLOT(CodeSetExtra), "PyUnstable_Code_SetExtra", "_PyCode_SetExtra", 0 },
 	{ SLOT(InterpreterStateHead), "PyInterpreterState_Head", NULL, 1 },
 	{ SLOT(InterpreterStateNext), "PyInterpreterState_Next", NULL, 1 },
 	{ SLOT(InterpreterStateThreadHead), "PyInterpreterState_ThreadHead",
@@ -79,6 +83,10 @@ static const struct pt_sym pt_syms[] = {
  * _PyInterpreterFrame, whose f_code is at the same offset.  3.12+ use
  * PyFrame_GetCode. */
 enum { PT_FRAME_CODE_OFFSET = 32, PT_FRAME_IFRAME_OFFSET_311 = 24 };
+
+/* Where a thread state keeps its interpreter on 3.6-3.13: `interp`, after
+ * the `prev` and `next` links. */
+enum { PT_TSTATE_INTERP_OFFSET = 16 };
 
 /* Byte offset of f_lineno in PyFrameObject, by minor version (2.7, then
  * 3.6-3.11); 0 where not known.  During a line event it holds the line
@@ -132,6 +140,14 @@ int pt_py_load(void *handle)
 	pt_py.code_in_iframe = pt_py.major == 3 && pt_py.minor == 11; /* 2: checked */
 	pt_py.lineno_offset = lineno_offset(pt_py.major, pt_py.minor);
 	pt_py.lineno_checks = PT_LINENO_CHECKS;
+	/* 3.6's code_dealloc takes the interpreter list's lock for a code
+	 * object with extra slots, and PyInterpreterState_Clear holds that
+	 * lock while it clears thread states (at exit, Py_EndInterpreter):
+	 * a marked code object freed there (the program's sys.settrace
+	 * function, a frame of an exception a thread state keeps) would
+	 * hang the process.  3.7 reads the interpreter without a lock. */
+	if (pt_py.major == 3 && pt_py.minor < 7)
+		pt_py.RequestCodeExtraIndex = NULL;
 	return 0;
 }
 
@@ -154,6 +170,22 @@ PyObject *pt_py_frame_code(PyFrameObject *frame)
 	PyObject *code = pt_py.FrameGetCode(frame);
 	pt_py.DecRef(code);
 	return code;
+}
+
+void *pt_py_thread_interp(void)
+{
+	void *ts = pt_py.ThreadStateGet();
+	void *interp = *(void **)((char *)ts + PT_TSTATE_INTERP_OFFSET);
+
+	if (pt_py.interp_in_tstate == 0) {
+		/* First time: it must be one of the interpreters. */
+		pt_py.interp_in_tstate = -1;
+		for (void *i = pt_py.InterpreterStateHead(); i;
+		     i = pt_py.InterpreterStateNext(i))
+			if (i == interp)
+				pt_py.interp_in_tstate = 1;
+	}
+	return pt_py.interp_in_tstate > 0 ? interp : NULL;
 }
 
 int pt_py_line_event_lineno(PyFrameObject *frame)

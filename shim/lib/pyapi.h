@@ -47,6 +47,9 @@ enum { PT_MEM_DOMAIN_RAW = 0 };
 typedef PyObject *(*pt_fastcfunction)(PyObject *self, PyObject *const *args,
 				      Py_ssize_t nargs);
 
+/* A code object extra slot's free function (PEP 523). */
+typedef void (*pt_freefunc)(void *extra);
+
 /* Run-time view of the host interpreter.  Optional entries may be NULL. */
 struct pt_pyapi {
 	int major, minor;	/* from Py_GetVersion() */
@@ -54,6 +57,7 @@ struct pt_pyapi {
 	int code_in_iframe;	/* 3.11: read it from the frame's f_frame */
 	size_t lineno_offset;	/* f_lineno in the frame, 2.7-3.11; 0: use the API */
 	int lineno_checks;	/* line events left to check it on */
+	int interp_in_tstate;	/* tstate->interp read: 0 unchecked, 1 yes, -1 no */
 
 	const char *(*GetVersion)(void);
 	int (*AddAuditHook)(pt_audithook hook, void *data); /* 3.8+ */
@@ -70,6 +74,9 @@ struct pt_pyapi {
 			      PyObject *obj);			/* 3.9-3.12 */
 	void (*SetTraceAllThreads)(pt_tracefunc func, PyObject *obj); /* 3.12+ */
 	void *(*ThreadStateGet)(void);
+	/* PEP 523 extra slots of code objects (3.6+; used from 3.7 on) */
+	Py_ssize_t (*RequestCodeExtraIndex)(pt_freefunc free);
+	int (*CodeSetExtra)(PyObject *code, Py_ssize_t index, void *extra);
 	void *(*InterpreterStateHead)(void);
 	void *(*InterpreterStateNext)(void *interp);
 	void *(*InterpreterStateThreadHead)(void *interp);
@@ -123,6 +130,13 @@ int pt_py_line_event_lineno(PyFrameObject *frame);
 
 /* pt_py_frame_code - borrowed code object of a frame; hot path. */
 PyObject *pt_py_frame_code(PyFrameObject *frame);
+
+/*
+ * pt_py_thread_interp - the interpreter of the calling thread (3.6+, with
+ * the GIL held), read from its thread state; NULL when the layout did not
+ * check out against the interpreter list on the first call.
+ */
+void *pt_py_thread_interp(void);
 
 /*
  * pt_py_cstr - copy a str (or 2.x byte string) into buf as a NUL-terminated

@@ -158,8 +158,10 @@ struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code)
 	if (pt_codemap_find(code, &c))
 		return c;
 	/* Bounded memory: past the limits, forget everything and learn again
-	 * (code objects released, source files read again when needed). */
-	if (pt_codemap_size() >= PT_CODEMAP_MAX ||
+	 * (code objects held released, source files read again when needed).
+	 * Code objects the map could mark are forgotten when freed and do not
+	 * count. */
+	if (pt_codemap_held() >= PT_CODEMAP_MAX ||
 	    pt_source_bytes() >= PT_SOURCE_MAX_BYTES) {
 		pt_codemap_clear();
 		pt_source_clear();
@@ -168,8 +170,8 @@ struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code)
 	pt_py.ErrFetch(&et, &ev, &etb);
 	c = learn(globals, code);
 	pt_py.ErrClear();
-	pt_py.ErrRestore(et, ev, etb);
 	pt_codemap_add(code, c);
+	pt_py.ErrRestore(et, ev, etb);
 	return c;
 }
 
@@ -466,6 +468,7 @@ int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,
 	tr.to_file = s->output != NULL;
 	if (tr.record && pt_rec_start(s, &tr.start) < 0)
 		return -1;
+	pt_codemap_start();
 	pt_trace_call_lines = s->call_lines;
 	pt_trace_needs_depth = s->fmt->needs_depth;
 	pthread_atfork(NULL, NULL, after_fork_child);

@@ -4,7 +4,9 @@
  * arithmetic, settings, ignore rules, the output pattern, source splitting,
  * and record mode: the wire format, and records written through output.c
  * read back (rotation, forgotten definitions, a truncated file, garbage,
- * notices); notices (log.c): waiting for the trace, never on stderr.
+ * notices); notices (log.c): waiting for the trace, never on stderr; and
+ * the per-code cache against a model, with stand-ins for the few
+ * libpython calls it makes.
  * Prints one line per failed check and "unit: N passed, N failed".
  */
 #include <errno.h>
@@ -614,6 +616,153 @@ static void test_notice(void)
 	pt_log_syslog = 1;
 }
 
+/* --- the per-code cache (codemap.c), with libpython stood in for --- */
+
+/* A stand-in code object: a reference count and pytrace's extra slot.
+ * A "new" code object at the same address is the old one after kill(). */
+struct fake_code {
+	long refcnt;
+	void *extra;
+	int unmarkable;		/* SetExtra fails for it */
+};
+
+static struct {
+	pt_freefunc free;	/* what codemap.c registered */
+	void *interp[1];
+	void *tstate[3];	/* prev, next, interp */
+	int set_calls;
+} fk;
+
+static Py_ssize_t fk_request(pt_freefunc f)
+{
+	fk.free = f;
+	return 0;
+}
+
+/* As CPython's: the free function gets a mark it replaces. */
+static int fk_set_extra(PyObject *code, Py_ssize_t index, void *extra)
+{
+	struct fake_code *o = (struct fake_code *)code;
+
+	(void)index;
+	fk.set_calls++;
+	if (o->unmarkable)
+		return -1;
+	if (o->extra)
+		fk.free(o->extra);
+	o->extra = extra;
+	return 0;
+}
+
+static void *fk_tstate(void) { return fk.tstate; }
+static void *fk_interp_head(void) { return fk.interp; }
+static void *fk_interp_next(void *i) { (void)i; return NULL; }
+static void fk_incref(PyObject *o) { ((struct fake_code *)o)->refcnt++; }
+static void fk_decref(PyObject *o) { ((struct fake_code *)o)->refcnt--; }
+static void fk_err_clear(void) { }
+
+/* The interpreter frees o, as code_dealloc does (the free function is
+ * called with whatever the slot holds, NULL too). */
+static void kill(struct fake_code *o)
+{
+	fk.free(o->extra);
+	o->extra = NULL;
+}
+
+static struct pt_code *new_code(void)
+{
+	struct pt_code *c = calloc(1, sizeof(*c));
+
+	c->module = strdup("m");
+	c->function = strdup("f");
+	return c;
+}
+
+static void test_codemap(void)
+{
+	enum { N = 3000, OPS = 300000 };
+	static struct fake_code objs[N];
+	static struct pt_code *want[N];
+	static char known[N];
+	struct pt_code *c;
+	unsigned long long rnd = 88172645463325252ull;
+	size_t nknown = 0, nheld = 0;
+	int bad = 0;
+
+	pt_py.RequestCodeExtraIndex = fk_request;
+	pt_py.CodeSetExtra = fk_set_extra;
+	pt_py.ThreadStateGet = fk_tstate;
+	pt_py.InterpreterStateHead = fk_interp_head;
+	pt_py.InterpreterStateNext = fk_interp_next;
+	pt_py.IncRef = fk_incref;
+	pt_py.DecRef = fk_decref;
+	pt_py.ErrClear = fk_err_clear;
+	fk.tstate[2] = fk.interp;
+	pt_codemap_start();
+	CHECK(fk.free != NULL);
+
+	/* the last-found cache forgets a freed code object */
+	c = new_code();
+	CHECK(pt_codemap_add((PyObject *)&objs[0], c) == 0);
+	CHECK(pt_codemap_find((PyObject *)&objs[0], &c) == 1);
+	CHECK(objs[0].extra == &objs[0] && objs[0].refcnt == 0);
+	kill(&objs[0]);
+	CHECK(pt_codemap_find((PyObject *)&objs[0], &c) == 0);
+	CHECK(pt_codemap_size() == 0);
+
+	/* random adds, finds and deaths (runs that wrap around, removals in
+	 * their middle), code objects that cannot be marked, and clears */
+	for (long op = 1; op <= OPS && !bad; op++) {
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		size_t i = (size_t)(rnd % N);
+		struct fake_code *o = &objs[i];
+		if (!known[i]) {
+			want[i] = rnd >> 40 & 3 ? new_code() : NULL;
+			o->unmarkable = (rnd >> 50) % 40 == 0;
+			if (pt_codemap_add((PyObject *)o, want[i]) < 0) {
+				bad = 1;
+				break;
+			}
+			known[i] = 1;
+			nknown++;
+			nheld += o->unmarkable;
+		} else if (rnd >> 45 & 1 && !o->refcnt) {
+			kill(o);
+			known[i] = 0;
+			nknown--;
+		} else if (!pt_codemap_find((PyObject *)o, &c) || c != want[i]) {
+			bad = 1;
+		}
+		if (op % 100000 == 0) {
+			pt_codemap_clear();
+			for (size_t k = 0; k < N; k++) {
+				bad |= objs[k].refcnt != 0;
+				known[k] = 0;
+			}
+			nknown = nheld = 0;
+		}
+		if (op % 5000 && op % 100000 != 1)
+			continue;
+		for (size_t k = 0; k < N; k++) {
+			int f = pt_codemap_find((PyObject *)&objs[k], &c);
+			if (f != known[k] || (f && c != want[k]) ||
+			    objs[k].refcnt != (known[k] && objs[k].unmarkable)) {
+				printf("FAIL codemap: op %ld, object %zu: found %d "
+				       "(want %d)\n", op, k, f, known[k]);
+				bad = 1;
+				break;
+			}
+		}
+		if (pt_codemap_size() != nknown || pt_codemap_held() != nheld)
+			bad = 1;
+	}
+	CHECK(!bad);
+	pt_codemap_clear();
+	CHECK(pt_codemap_size() == 0 && pt_codemap_held() == 0);
+}
+
 int main(void)
 {
 	test_normalize();
@@ -627,6 +776,7 @@ int main(void)
 	test_record_format();
 	test_record_roundtrip();
 	test_notice();
+	test_codemap();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
