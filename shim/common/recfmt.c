@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "hash.h"
 #include "recfmt.h"
 
 unsigned char *pt_rec_put_str(unsigned char *p, const char *s, size_t n)
@@ -32,15 +33,6 @@ static uint32_t get32(const unsigned char *p)
 	       (uint32_t)p[3] << 24;
 }
 
-static uint32_t fnv32(const unsigned char *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
-}
-
 void pt_rec_hdr_put(unsigned char *out, const struct pt_rec_hdr *h)
 {
 	memcpy(out, PT_REC_MAGIC, 4);
@@ -50,12 +42,13 @@ void pt_rec_hdr_put(unsigned char *out, const struct pt_rec_hdr *h)
 	put32(out + 16, h->seq);
 	put32(out + 20, h->len);
 	put32(out + 24, 0);
-	put32(out + 28, fnv32(out, 28));
+	put32(out + 28, pt_hash32(out, 28, PT_HASH32_INIT));
 }
 
 int pt_rec_hdr_get(const unsigned char *in, struct pt_rec_hdr *h)
 {
-	if (memcmp(in, PT_REC_MAGIC, 4) != 0 || get32(in + 28) != fnv32(in, 28))
+	if (memcmp(in, PT_REC_MAGIC, 4) != 0 ||
+	    get32(in + 28) != pt_hash32(in, 28, PT_HASH32_INIT))
 		return -1;
 	h->version = get32(in + 4);
 	h->pid = get32(in + 8);

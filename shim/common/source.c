@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "source.h"
 
 /* Files larger than this are shown without source. */
@@ -30,11 +31,7 @@ static struct {
 
 static size_t hash_str(const char *s)
 {
-	size_t h = 14695981039346656037ull;	/* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
+	return (size_t)pt_hash64(s, strlen(s), PT_HASH64_INIT);
 }
 
 static int grow(void)

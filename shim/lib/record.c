@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "codemap.h"
+#include "hash.h"
 #include "output.h"
 #include "pytrace.h"
 #include "record.h"
@@ -98,12 +99,6 @@ static struct {
 /* The kernel's id of this thread, cached (reset in a forked child). */
 static __thread long tls_tid __attribute__((tls_model("initial-exec")));
 
-static uint32_t hash(const char *s, size_t n, uint32_t h)
-{
-	while (n--)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
 
 /* The id of d in t. */
 static uint32_t id_of(const struct table *t, const struct def *d)
@@ -151,7 +146,7 @@ static int grow(struct table *t)
 static struct def *intern(struct table *t, const char *a, size_t na,
 			  const char *b, size_t nb, uint32_t file)
 {
-	uint32_t h = hash(b, nb, hash(a, na, 2166136261u) ^ file);
+	uint32_t h = pt_hash32(b, nb, pt_hash32(a, na, PT_HASH32_INIT) ^ file);
 	size_t j;
 
 	if (grow(t) < 0)

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "recread.h"
 
 /* A file seen in the trace, with its lines' functions once read. */
@@ -60,10 +61,7 @@ static void *xrealloc(void *p, size_t n)
 
 static size_t hash(const char *s, size_t n)
 {
-	size_t h = 14695981039346656037ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
+	return (size_t)pt_hash64(s, n, PT_HASH64_INIT);
 }
 
 /* The index of file `path` (n bytes), added on first sight. */
