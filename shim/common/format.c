@@ -20,6 +20,19 @@ static const struct {
 	{ "time", PT_TOK_TIME },	 { "indent", PT_TOK_INDENT },
 };
 
+/* The PT_NEED_* bit of a token, or 0. */
+static int need_of(enum pt_tok t)
+{
+	switch (t) {
+	case PT_TOK_SOURCE: return PT_NEED_SOURCE;
+	case PT_TOK_PID: return PT_NEED_PID;
+	case PT_TOK_TID: return PT_NEED_TID;
+	case PT_TOK_TIME: return PT_NEED_TIME;
+	case PT_TOK_ELAPSED: return PT_NEED_ELAPSED;
+	default: return 0;
+	}
+}
+
 int pt_format_compile(const char *spec, struct pt_format *f, char *err,
 		      size_t errsize)
 {
@@ -54,6 +67,7 @@ int pt_format_compile(const char *spec, struct pt_format *f, char *err,
 			}
 			op->tok = pt_tokens[i].tok;
 			f->needs_depth |= op->tok == PT_TOK_INDENT;
+			f->needs |= need_of(op->tok);
 			f->nops++;
 			p = close + 1;
 			continue;
@@ -80,4 +94,108 @@ int pt_format_compile(const char *spec, struct pt_format *f, char *err,
 		f->nops++;
 	}
 	return 0;
+}
+
+/* Decimal digits of v at p; returns the end. */
+static char *put_long(char *p, long v)
+{
+	char tmp[24];
+	int n = 0;
+	unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+
+	if (v < 0)
+		*p++ = '-';
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+size_t pt_format_size(const struct pt_format *f, const struct pt_line *l)
+{
+	size_t need = f->text_len + 2;
+
+	for (int i = 0; i < f->nops; i++) {
+		switch (f->ops[i].tok) {
+		case PT_TOK_TEXT: break;
+		case PT_TOK_PATH: need += l->pathlen; break;
+		case PT_TOK_SOURCE: need += l->sourcelen; break;
+		case PT_TOK_MODULE: need += strlen(l->module); break;
+		case PT_TOK_FUNCTION: need += strlen(l->function); break;
+		case PT_TOK_INDENT:
+			need += 2 * (size_t)pt_format_depth(l->depth);
+			break;
+		case PT_TOK_TIME: need += strlen(l->date) + 8; break;
+		default: need += 48; break;	/* a number */
+		}
+	}
+	return need;
+}
+
+char *pt_format_render(const struct pt_format *f, const struct pt_line *l,
+		       char *p)
+{
+	for (int i = 0; i < f->nops; i++) {
+		const struct pt_format_op *op = &f->ops[i];
+		switch (op->tok) {
+		case PT_TOK_TEXT:
+			memcpy(p, op->text, op->len);
+			p += op->len;
+			break;
+		case PT_TOK_PATH:
+			memcpy(p, l->path, l->pathlen);
+			p += l->pathlen;
+			break;
+		case PT_TOK_LINE:
+			p = put_long(p, l->lineno);
+			break;
+		case PT_TOK_SOURCE:
+			memcpy(p, l->source, l->sourcelen);
+			p += l->sourcelen;
+			break;
+		case PT_TOK_MODULE:
+			p = stpcpy(p, l->module);
+			break;
+		case PT_TOK_FUNCTION:
+			p = stpcpy(p, l->function);
+			break;
+		case PT_TOK_PID:
+			p = put_long(p, l->pid);
+			break;
+		case PT_TOK_TID:
+			p = put_long(p, l->tid);
+			break;
+		case PT_TOK_ELAPSED:
+			p += snprintf(p, 48, "%.2f", l->elapsed);
+			break;
+		case PT_TOK_TIME:
+			p += sprintf(p, "%s.%06ld", l->date, l->usec);
+			break;
+		case PT_TOK_INDENT: {
+			size_t k = 2 * (size_t)pt_format_depth(l->depth);
+			memset(p, ' ', k);
+			p += k;
+			break;
+		}
+		}
+	}
+	*p++ = '\n';
+	return p;
+}
+
+size_t pt_format_call_size(const char *module, const char *function)
+{
+	return strlen(module) + strlen(function) + 32;
+}
+
+char *pt_format_call(char *p, const char *module, const char *function)
+{
+	p = stpcpy(p, " --- modulename: ");
+	p = stpcpy(p, module);
+	p = stpcpy(p, ", funcname: ");
+	p = stpcpy(p, function);
+	*p++ = '\n';
+	return p;
 }

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "codemap.h"
+#include "format.h"
 #include "hash.h"
 #include "output.h"
 #include "pytrace.h"
@@ -282,8 +283,7 @@ static __attribute__((noinline)) unsigned char *define(struct pt_code *c,
 static unsigned char *put_fields(unsigned char *p, long depth)
 {
 	if (rec.fields & PT_REC_F_DEPTH)
-		p = pt_rec_put_varint(p, (uint64_t)(depth < 0 ? 0 :
-						    depth > 500 ? 500 : depth));
+		p = pt_rec_put_varint(p, (uint64_t)pt_format_depth(depth));
 	if (rec.fields & PT_REC_F_WALL) {
 		struct timeval tv;
 		gettimeofday(&tv, NULL);

@@ -241,69 +241,6 @@ int pt_trace_ready(PyObject *globals)
 	return !pt_trace_stopped;
 }
 
-/* Decimal digits of v at p; returns the end. */
-static char *put_int(char *p, int v)
-{
-	char tmp[12];
-	int n = 0;
-	unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
-
-	if (v < 0)
-		*p++ = '-';
-	do
-		tmp[n++] = (char)('0' + u % 10);
-	while ((u /= 10));
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
-/* The default format, path(line): source, without interpretation.  (The
- * emit_* functions are not inlined: pt_trace_emit stays a dispatcher.) */
-static __attribute__((noinline)) void emit_slow(struct pt_file *f, int lineno);
-
-/* The default format: the line as made once by source.c, copied. */
-static __attribute__((noinline)) void emit_default(struct pt_file *f, int lineno)
-{
-	const struct pt_fline *l = pt_file_fline(f, lineno);
-
-	if (!l) {
-		emit_slow(f, lineno);	/* no source for that line */
-		return;
-	}
-	char *p = pt_out_begin(l->len);
-	if (!p) {
-		pt_trace_stopped = 1;
-		return;
-	}
-	memcpy(p, l->text, l->len);
-	pt_out_end(p + l->len);
-}
-
-/* The default format, put together: lines pt_file_fline cannot make. */
-static __attribute__((noinline)) void emit_slow(struct pt_file *f, int lineno)
-{
-	const char *src;
-	size_t n;
-
-	pt_file_line(f, lineno, &src, &n);
-	char *p = pt_out_begin(f->pathlen + n + 20);
-	if (!p) {
-		pt_trace_stopped = 1;
-		return;
-	}
-	memcpy(p, f->path, f->pathlen);
-	p += f->pathlen;
-	*p++ = '(';
-	p = put_int(p, lineno);
-	memcpy(p, "): ", 3);
-	p += 3;
-	memcpy(p, src, n);
-	p += n;
-	*p++ = '\n';
-	pt_out_end(p);
-}
-
 /* The kernel's id of this thread, cached (reset in a forked child). */
 static __thread long tls_tid __attribute__((tls_model("initial-exec")));
 static long cached_pid;
@@ -325,97 +262,67 @@ static void now(struct timeval *wall, double *elapsed)
 		   (double)(ts.tv_nsec - tr.start.tv_nsec) / 1e9;
 }
 
-/* A line in any other format; `depth` for {indent}. */
+/* A line in any other format, and in the default one when source.c has
+ * no made line for it; `depth` for {indent}.  Rendered by format.c, as
+ * pytrace replay renders it. */
 static __attribute__((noinline)) void emit_format(const struct pt_code *c,
 						  int lineno, long depth)
 {
 	const struct pt_format *fmt = tr.fmt;
-	const char *src = "";
-	size_t n = 0, need = fmt->text_len + 2;
-	struct timeval wall = { 0, 0 };
-	double elapsed = 0;
-	int have_time = 0;
+	struct pt_line l = {
+		.path = c->file->path, .pathlen = c->file->pathlen,
+		.lineno = lineno, .source = "", .module = c->module,
+		.function = c->function, .depth = depth, .date = "",
+	};
+	char date[32];
 
-	if (depth < 0)
-		depth = 0;
-	if (depth > 500)
-		depth = 500;
-	for (int i = 0; i < fmt->nops; i++) {
-		switch (fmt->ops[i].tok) {
-		case PT_TOK_PATH: need += c->file->pathlen; break;
-		case PT_TOK_SOURCE:
-			pt_file_line(c->file, lineno, &src, &n);
-			need += n;
-			break;
-		case PT_TOK_MODULE: need += strlen(c->module); break;
-		case PT_TOK_FUNCTION: need += strlen(c->function); break;
-		case PT_TOK_INDENT: need += 2 * (size_t)depth; break;
-		default: need += 40; break;
-		}
+	if (fmt->needs & PT_NEED_SOURCE)
+		pt_file_line(c->file, lineno, &l.source, &l.sourcelen);
+	if (fmt->needs & PT_NEED_PID) {
+		if (!cached_pid)
+			cached_pid = (long)getpid();
+		l.pid = cached_pid;
 	}
-	char *p = pt_out_begin(need);
+	if (fmt->needs & PT_NEED_TID) {
+		if (!tls_tid)
+			tls_tid = (long)syscall(SYS_gettid);
+		l.tid = tls_tid;
+	}
+	if (fmt->needs & (PT_NEED_TIME | PT_NEED_ELAPSED)) {
+		struct timeval wall;
+		struct tm tm;
+		now(&wall, &l.elapsed);
+		time_t t = wall.tv_sec;
+		if (localtime_r(&t, &tm) &&
+		    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm))
+			l.date = date;
+		l.usec = (long)wall.tv_usec;
+	}
+	char *p = pt_out_begin(pt_format_size(fmt, &l));
 	if (!p) {
 		pt_trace_stopped = 1;
 		return;
 	}
-	for (int i = 0; i < fmt->nops; i++) {
-		const struct pt_format_op *op = &fmt->ops[i];
-		switch (op->tok) {
-		case PT_TOK_TEXT:
-			memcpy(p, op->text, op->len);
-			p += op->len;
-			break;
-		case PT_TOK_PATH:
-			memcpy(p, c->file->path, c->file->pathlen);
-			p += c->file->pathlen;
-			break;
-		case PT_TOK_LINE:
-			p = put_int(p, lineno);
-			break;
-		case PT_TOK_SOURCE:
-			memcpy(p, src, n);
-			p += n;
-			break;
-		case PT_TOK_MODULE:
-			p = stpcpy(p, c->module);
-			break;
-		case PT_TOK_FUNCTION:
-			p = stpcpy(p, c->function);
-			break;
-		case PT_TOK_PID:
-			if (!cached_pid)
-				cached_pid = (long)getpid();
-			p += sprintf(p, "%ld", cached_pid);
-			break;
-		case PT_TOK_TID:
-			if (!tls_tid)
-				tls_tid = (long)syscall(SYS_gettid);
-			p += sprintf(p, "%ld", tls_tid);
-			break;
-		case PT_TOK_ELAPSED:
-		case PT_TOK_TIME:
-			if (!have_time) {
-				now(&wall, &elapsed);
-				have_time = 1;
-			}
-			if (op->tok == PT_TOK_ELAPSED) {
-				p += sprintf(p, "%.2f", elapsed);
-			} else {
-				struct tm tm;
-				time_t t = wall.tv_sec;
-				localtime_r(&t, &tm);
-				p += strftime(p, 24, "%Y-%m-%dT%H:%M:%S", &tm);
-				p += sprintf(p, ".%06ld", (long)wall.tv_usec);
-			}
-			break;
-		case PT_TOK_INDENT:
-			memset(p, ' ', 2 * (size_t)depth);
-			p += 2 * depth;
-			break;
-		}
+	pt_out_end(pt_format_render(fmt, &l, p));
+}
+
+/* The default format: the line as made once by source.c, copied. */
+static __attribute__((noinline)) void emit_default(const struct pt_code *c,
+						   int lineno)
+{
+	const struct pt_fline *l = pt_file_fline(c->file, lineno);
+
+	if (!l) {
+		emit_format(c, lineno, 0);	/* no made line: put together */
+		return;
 	}
-	*p++ = '\n';
-	pt_out_end(p);
+	char *p = pt_out_begin(l->len);
+	if (!p) {
+		pt_trace_stopped = 1;
+		return;
+	}
+	memcpy(p, l->text, l->len);
+	pt_out_end(p + l->len);
 }
 
 /* The record fields of a struct pt_code are a cache record.c fills in;
@@ -428,7 +335,7 @@ void pt_trace_emit(const struct pt_code *c, int lineno, long depth)
 		return;
 	}
 	if (tr.fmt->is_default)
-		emit_default(c->file, lineno);
+		emit_default(c, lineno);
 	else
 		emit_format(c, lineno, depth);
 }
@@ -440,21 +347,13 @@ void pt_trace_call(const struct pt_code *c)
 			pt_trace_stopped = 1;
 		return;
 	}
-	size_t lm = strlen(c->module), lf = strlen(c->function);
-	char *p = pt_out_begin(lm + lf + 40);
+	char *p = pt_out_begin(pt_format_call_size(c->module, c->function));
 
 	if (!p) {
 		pt_trace_stopped = 1;
 		return;
 	}
-	p = stpcpy(p, " --- modulename: ");
-	memcpy(p, c->module, lm);
-	p += lm;
-	p = stpcpy(p, ", funcname: ");
-	memcpy(p, c->function, lf);
-	p += lf;
-	*p++ = '\n';
-	pt_out_end(p);
+	pt_out_end(pt_format_call(p, c->module, c->function));
 }
 
 int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,

@@ -197,14 +197,6 @@ static struct pt_file *source_of(const struct pt_rd_file *cf)
 	return sf;
 }
 
-/* Decimal digits of v. */
-static void out_long(long v)
-{
-	char *p = out_room(24);
-
-	o.len += (size_t)sprintf(p, "%ld", v);
-}
-
 /* An offset from the file, kept where sums with it cannot overflow (the
  * writer's are far smaller; a damaged file's may not be). */
 static int64_t sane(int64_t v)
@@ -214,8 +206,10 @@ static int64_t sane(int64_t v)
 	return v > lim ? lim : v < -lim ? -lim : v;
 }
 
-/* {time}: the wall clock of ev, as the traced process printed it. */
-static void out_time(struct proc *p, const struct pt_rd_event *ev)
+/* {time}: the wall clock of ev, as the traced process printed it, into
+ * l's date and usec. */
+static void when(struct proc *p, const struct pt_rd_event *ev,
+		 struct pt_line *l)
 {
 	const struct pt_rd_proc *rp = ev->proc;
 	int64_t us = (int64_t)rp->set.wall_usec + sane(ev->wall);
@@ -239,13 +233,13 @@ static void out_time(struct proc *p, const struct pt_rd_event *ev)
 			p->last[0] = '\0';
 		p->last_sec = (time_t)sec;
 	}
-	char *q = out_room(40);
-	o.len += (size_t)sprintf(q, "%s.%06ld", p->last, usec);
+	l->date = p->last;
+	l->usec = usec;
 }
 
 /* {elapsed}: seconds since tracing began, computed as the traced process
  * did from the same two CLOCK_MONOTONIC readings. */
-static void out_elapsed(const struct pt_rd_event *ev)
+static double elapsed(const struct pt_rd_event *ev)
 {
 	const struct pt_rd_proc *rp = ev->proc;
 	int64_t ns = (int64_t)rp->set.mono_nsec + sane(ev->mono);
@@ -256,63 +250,29 @@ static void out_elapsed(const struct pt_rd_event *ev)
 		nsec += 1000000000;
 		sec--;
 	}
-	double elapsed = (double)(sec - sane(rp->set.mono_sec)) +
-			 (double)(nsec - (long)rp->set.mono_nsec) / 1e9;
-	char *q = out_room(48);
-	o.len += (size_t)snprintf(q, 48, "%.2f", elapsed);
+	return (double)(sec - sane(rp->set.mono_sec)) +
+	       (double)(nsec - (long)rp->set.mono_nsec) / 1e9;
 }
 
 static void line(struct proc *p, const struct pt_rd_event *ev)
 {
 	const struct pt_rd_code *c = ev->code;
-	const char *src = "";
-	size_t n = 0;
+	struct pt_line l = {
+		.path = c->file->path, .pathlen = c->file->pathlen,
+		.lineno = (int)ev->line, .source = "", .module = c->module,
+		.function = c->function, .pid = (long)ev->proc->pid,
+		.tid = (long)ev->tid, .depth = (long)ev->depth, .date = "",
+	};
 
-	for (int i = 0; i < p->fmt.nops; i++) {
-		const struct pt_format_op *op = &p->fmt.ops[i];
-		switch (op->tok) {
-		case PT_TOK_TEXT:
-			out_bytes(op->text, op->len);
-			break;
-		case PT_TOK_PATH:
-			out_bytes(c->file->path, c->file->pathlen);
-			break;
-		case PT_TOK_LINE:
-			out_long(ev->line);
-			break;
-		case PT_TOK_SOURCE:
-			pt_file_line(source_of(c->file), ev->line, &src, &n);
-			out_bytes(src, n);
-			break;
-		case PT_TOK_MODULE:
-			out_bytes(c->module, strlen(c->module));
-			break;
-		case PT_TOK_FUNCTION:
-			out_bytes(c->function, strlen(c->function));
-			break;
-		case PT_TOK_PID:
-			out_long(ev->proc->pid);
-			break;
-		case PT_TOK_TID:
-			out_long(ev->tid);
-			break;
-		case PT_TOK_ELAPSED:
-			out_elapsed(ev);
-			break;
-		case PT_TOK_TIME:
-			out_time(p, ev);
-			break;
-		case PT_TOK_INDENT: {
-			/* clamped as the writer does */
-			long d = ev->depth < 0 ? 0 : ev->depth > 500 ? 500 : ev->depth;
-			size_t k = 2 * (size_t)d;
-			memset(out_room(k), ' ', k);
-			o.len += k;
-			break;
-		}
-		}
-	}
-	out_bytes("\n", 1);
+	if (p->fmt.needs & PT_NEED_SOURCE)
+		pt_file_line(source_of(c->file), ev->line, &l.source,
+			     &l.sourcelen);
+	if (p->fmt.needs & PT_NEED_TIME)
+		when(p, ev, &l);
+	if (p->fmt.needs & PT_NEED_ELAPSED)
+		l.elapsed = elapsed(ev);
+	char *q = out_room(pt_format_size(&p->fmt, &l));
+	o.len += (size_t)(pt_format_render(&p->fmt, &l, q) - q);
 }
 
 /* A notice: "# pytrace[PID]: message", one line whatever the file holds
@@ -343,11 +303,9 @@ static void event(const struct pt_rd_event *ev, void *arg)
 	if (!p->ok)
 		return;
 	if (ev->kind == PT_REC_CALL) {
-		out_bytes(" --- modulename: ", 17);
-		out_bytes(ev->code->module, strlen(ev->code->module));
-		out_bytes(", funcname: ", 12);
-		out_bytes(ev->code->function, strlen(ev->code->function));
-		out_bytes("\n", 1);
+		const char *m = ev->code->module, *f = ev->code->function;
+		char *q = out_room(pt_format_call_size(m, f));
+		o.len += (size_t)(pt_format_call(q, m, f) - q);
 		return;
 	}
 	line(p, ev);
