@@ -21,7 +21,7 @@ struct pt_pyapi pt_py;
 struct pt_sym {
 	void **slot;
 	const char *name;	/* Python 3 name */
-	const char *name2;	/* Python 2 name, if different */
+	const char *name2;	/* another name (Python 2, or newer) */
 	int required;
 };
 
@@ -43,6 +43,17 @@ static const struct pt_sym pt_syms[] = {
 	{ SLOT(InterpreterStateThreadHead), "PyInterpreterState_ThreadHead",
 	  NULL, 1 },
 	{ SLOT(ThreadStateNext), "PyThreadState_Next", NULL, 1 },
+	{ SLOT(ThreadStateUnchecked), "_PyThreadState_UncheckedGet",
+	  "PyThreadState_GetUnchecked", 0 },
+	{ SLOT(ThreadStateCurrent), "_PyThreadState_Current", NULL, 0 },
+	{ SLOT(ThreadStateGetInterpreter), "PyThreadState_GetInterpreter", NULL, 0 },
+	{ SLOT(InterpreterStateMain), "PyInterpreterState_Main", NULL, 0 },
+	{ SLOT(InterpreterStateGetID), "PyInterpreterState_GetID", NULL, 0 },
+	{ SLOT(InterpreterConfigFromState), "_PyInterpreterConfig_InitFromState",
+	  NULL, 0 },
+	{ SLOT(GetRecursionLimit), "Py_GetRecursionLimit", NULL, 0 },
+	{ SLOT(EvalGetBuiltins), "PyEval_GetBuiltins", NULL, 0 },
+	{ SLOT(ObjectIsTrue), "PyObject_IsTrue", NULL, 0 },
 	{ SLOT(IsInitialized), "Py_IsInitialized", NULL, 1 },
 	{ SLOT(EvalGetGlobals), "PyEval_GetGlobals", NULL, 1 },
 	{ SLOT(SysGetObject), "PySys_GetObject", NULL, 1 },
