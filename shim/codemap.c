@@ -17,6 +17,7 @@
 struct pt_slot {
 	const PyObject *code;	/* NULL: empty slot */
 	struct pt_code *c;
+	const void *owner;	/* the interpreter of `code` */
 };
 
 static struct {
@@ -55,15 +56,13 @@ int pt_codemap_find(const PyObject *code, struct pt_code **c)
 	}
 }
 
-static void put(struct pt_slot *slots, size_t mask, const PyObject *code,
-		struct pt_code *c)
+static void put(struct pt_slot *slots, size_t mask, struct pt_slot s)
 {
-	size_t i = slot_of(code, mask);
+	size_t i = slot_of(s.code, mask);
 
 	while (slots[i].code)
 		i = (i + 1) & mask;
-	slots[i].code = code;
-	slots[i].c = c;
+	slots[i] = s;
 }
 
 static int grow(void)
@@ -75,21 +74,83 @@ static int grow(void)
 		return -ENOMEM;
 	for (size_t i = 0; map.slots && i <= map.mask; i++)
 		if (map.slots[i].code)
-			put(s, cap - 1, map.slots[i].code, map.slots[i].c);
+			put(s, cap - 1, map.slots[i]);
 	free(map.slots);
 	map.slots = s;
 	map.mask = cap - 1;
 	return 0;
 }
 
-int pt_codemap_add(PyObject *code, struct pt_code *c)
+int pt_codemap_add(PyObject *code, struct pt_code *c, const void *owner)
 {
 	if ((!map.slots || (map.used + 1) * 2 > map.mask + 1) && grow() < 0)
 		return -ENOMEM;
 	pt_py.IncRef(code);
-	put(map.slots, map.mask, code, c);
+	put(map.slots, map.mask, (struct pt_slot){ code, c, owner });
 	map.used++;
 	return 0;
+}
+
+static void free_code(struct pt_code *c)
+{
+	if (c) {
+		free(c->module);
+		free(c->function);
+		free(c);
+	}
+}
+
+/* Empty slot i, moving back the entries after it that would no longer
+ * be found (linear probing has no tombstones). */
+static void remove_at(size_t i)
+{
+	for (size_t j = i;;) {
+		map.slots[i].code = NULL;
+		j = (j + 1) & map.mask;
+		if (!map.slots[j].code)
+			return;
+		size_t k = slot_of(map.slots[j].code, map.mask);
+		/* the entry at j stays when its home k lies in (i, j] */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		map.slots[i] = map.slots[j];
+		i = j;
+	}
+}
+
+void pt_codemap_forget(const void *owner, int release)
+{
+	PyObject **codes = NULL;
+	size_t n = 0, cap = 0;
+
+	last.code = NULL;
+	last.c = NULL;
+	for (size_t i = 0; map.slots && i <= map.mask;) {
+		struct pt_slot *sl = &map.slots[i];
+		if (!sl->code || sl->owner != owner) {
+			i++;
+			continue;
+		}
+		if (release && n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			PyObject **p = realloc(codes, ncap * sizeof(*p));
+			if (p) {
+				codes = p;
+				cap = ncap;
+			}
+		}
+		/* without memory the reference is kept: safe, if wasteful */
+		if (release && n < cap)
+			codes[n++] = (PyObject *)sl->code;
+		free_code(sl->c);
+		remove_at(i);	/* slot i is looked at again: it may refill */
+		map.used--;
+	}
+	/* Released once the map is whole again: deallocation may run code
+	 * (weak reference callbacks) that looks code objects up. */
+	for (size_t i = 0; i < n; i++)
+		pt_py.DecRef(codes[i]);
+	free(codes);
 }
 
 size_t pt_codemap_size(void)
@@ -105,11 +166,7 @@ void pt_codemap_clear(void)
 		struct pt_slot *sl = &map.slots[i];
 		if (!sl->code)
 			continue;
-		if (sl->c) {
-			free(sl->c->module);
-			free(sl->c->function);
-			free(sl->c);
-		}
+		free_code(sl->c);
 		pt_py.DecRef((PyObject *)sl->code);
 		sl->code = NULL;
 		sl->c = NULL;

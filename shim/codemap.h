@@ -27,11 +27,21 @@ struct pt_code {
 int pt_codemap_find(const PyObject *code, struct pt_code **c);
 
 /*
- * pt_codemap_add - remember the decision for `code`.  The map holds a
- * reference to `code`, so its address is never reused by another object.
- * Returns 0 or -ENOMEM (the decision is then simply not cached).
+ * pt_codemap_add - remember the decision for `code`, a code object of the
+ * interpreter `owner`.  The map holds a reference to `code`, so its
+ * address is never reused by another object.  Returns 0 or -ENOMEM (the
+ * decision is then simply not cached).
  */
-int pt_codemap_add(PyObject *code, struct pt_code *c);
+int pt_codemap_add(PyObject *code, struct pt_code *c, const void *owner);
+
+/*
+ * pt_codemap_forget - forget the code objects of interpreter `owner`,
+ * which ends: with `release`, release the references (in that
+ * interpreter, the calling thread's); without, drop them untouched (it is
+ * gone).  O(capacity).  With the GIL, and no struct pt_code pointer of
+ * `owner` kept across it.
+ */
+void pt_codemap_forget(const void *owner, int release);
 
 /* How many code objects the map holds at most before it is emptied. */
 enum { PT_CODEMAP_MAX = 65536 };
@@ -41,8 +51,9 @@ size_t pt_codemap_size(void);
 
 /*
  * pt_codemap_clear - forget every decision: release the code objects and
- * free their records.  Decisions are made again as code runs.  With the
- * GIL held, and no struct pt_code pointer kept across it.
+ * free their records.
+ * Decisions are made again as code runs.  With the GIL held, and no
+ * struct pt_code pointer kept across it.
  */
 void pt_codemap_clear(void);
 

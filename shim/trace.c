@@ -162,7 +162,7 @@ struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code)
 	c = learn(globals, code);
 	pt_py.ErrClear();
 	pt_py.ErrRestore(et, ev, etb);
-	pt_codemap_add(code, c);
+	pt_codemap_add(code, c, NULL);
 	return c;
 }
 
