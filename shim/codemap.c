@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "codemap.h"
+#include "subinterp.h"
 
 struct pt_slot {
 	const PyObject *code;	/* NULL: empty slot */
@@ -167,7 +168,7 @@ void pt_codemap_clear(void)
 		if (!sl->code)
 			continue;
 		free_code(sl->c);
-		pt_py.DecRef((PyObject *)sl->code);
+		pt_interp_release((PyObject *)sl->code, sl->owner);
 		sl->code = NULL;
 		sl->c = NULL;
 	}

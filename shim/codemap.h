@@ -50,8 +50,8 @@ enum { PT_CODEMAP_MAX = 65536 };
 size_t pt_codemap_size(void);
 
 /*
- * pt_codemap_clear - forget every decision: release the code objects and
- * free their records.
+ * pt_codemap_clear - forget every decision: release the code objects (each
+ * in its own interpreter, see pt_interp_release) and free their records.
  * Decisions are made again as code runs.  With the GIL held, and no
  * struct pt_code pointer kept across it.
  */

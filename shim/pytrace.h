@@ -4,7 +4,8 @@
  *
  * The library is split by concern: init.c (constructor and start-up order),
  * start.c (the interpreter-start hook), pyapi.c (libpython entry points found
- * at run time), trace.c (the C trace function), codemap.c (per-code-object
+ * at run time), trace.c (the C trace function), subinterp.c (every
+ * interpreter of the process traced), codemap.c (per-code-object
  * cache), source.c (file records and cached source lines), rules.c (ignore
  * rules), path.c (path arithmetic), settings.c (settings from the
  * environment), output.c (buffered writer), record.c and recfmt.c (record

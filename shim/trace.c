@@ -27,6 +27,7 @@
 #include "pytrace.h"
 #include "record.h"
 #include "start.h"
+#include "subinterp.h"
 #include "trace.h"
 
 volatile int pt_trace_stopped;
@@ -150,6 +151,11 @@ struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code)
 
 	if (pt_codemap_find(code, &c))
 		return c;
+	/* An interpreter not traced (yet), or ending: nothing is cached,
+	 * nothing written. */
+	void *owner = pt_interp_owner();
+	if (!owner)
+		return NULL;
 	/* Bounded memory: past the limits, forget everything and learn again
 	 * (code objects released, source files read again when needed). */
 	if (pt_codemap_size() >= PT_CODEMAP_MAX ||
@@ -162,7 +168,7 @@ struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code)
 	c = learn(globals, code);
 	pt_py.ErrClear();
 	pt_py.ErrRestore(et, ev, etb);
-	pt_codemap_add(code, c, NULL);
+	pt_codemap_add(code, c, owner);
 	return c;
 }
 
@@ -425,7 +431,16 @@ int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,
 	pt_trace_waiting = from == PT_FROM_MAIN;
 	if (!pt_trace_waiting && pt_start_output() < 0)
 		return -1;
+	pt_interp_start();
+	if (pt_monitor_start() != 0 && pt_settrace_start() != 0)
+		return -1;
+	pt_interp_watch();
+	return 0;
+}
+
+int pt_trace_interp(void)
+{
 	if (pt_monitor_start() == 0)
 		return 0;
-	return pt_settrace_start();
+	return pt_settrace_interp();
 }

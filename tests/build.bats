@@ -27,16 +27,19 @@ load helper
 
 @test "the dynamic symbol table exports nothing but the hooks" {
 	# The libpython entry points wrapped to find the start of 2.7-3.7 and
-	# of embedding hosts, and the libc calls that end a process image
-	# without its exit path (shim/interpose.c).  Any new export is listed
-	# here.
+	# of embedding hosts and the subinterpreters they create, and the libc
+	# calls that end a process image without its exit path
+	# (shim/interpose.c).  Any new export is listed here.
 	run bash -c "nm -D --defined-only '$PT_LIB' | awk '{ print \$3 }' | sort"
 	assert_success
 	assert_output "Py_BytesMain
+Py_EndInterpreter
 Py_Initialize
 Py_InitializeEx
 Py_InitializeFromConfig
 Py_Main
+Py_NewInterpreter
+Py_NewInterpreterFromConfig
 _Py_InitializeMainInterpreter
 _Py_UnixMain
 _exit
