@@ -39,7 +39,8 @@ COMMON  = shim/common/libpytrace-common.a
 LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/follow.c \
            shim/lib/init.c shim/lib/interpose.c shim/lib/monitor.c \
            shim/lib/output.c shim/lib/pyapi.c shim/lib/record.c \
-           shim/lib/settrace.c shim/lib/start.c shim/lib/trace.c
+           shim/lib/settrace.c shim/lib/start.c shim/lib/subinterp.c \
+           shim/lib/trace.c
 #  shim/tools: the command-line programs.
 CHECK_SRCS   = shim/tools/check.c
 SUMMARY_SRCS = shim/tools/summary.c shim/tools/recread.c

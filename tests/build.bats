@@ -27,19 +27,23 @@ load helper
 
 @test "the dynamic symbol table exports nothing but the hooks" {
 	# The libpython entry points wrapped to find the start of 2.7-3.7 and
-	# of embedding hosts and the start of their finalisation, the libc
-	# calls that end a process image without its exit path, and sigaction,
-	# which a finalising interpreter calls before a signal can end it
+	# of embedding hosts, the subinterpreters they create and the start of
+	# their finalisation, the libc calls that end a process image without
+	# its exit path, and sigaction, which a finalising interpreter calls
+	# before a signal can end it
 	# (shim/interpose.c).  Any new export is listed here.
 	run bash -c "nm -D --defined-only '$PT_LIB' | awk '{ print \$3 }' | sort"
 	assert_success
 	assert_output "Py_BytesMain
+Py_EndInterpreter
 Py_Finalize
 Py_FinalizeEx
 Py_Initialize
 Py_InitializeEx
 Py_InitializeFromConfig
 Py_Main
+Py_NewInterpreter
+Py_NewInterpreterFromConfig
 _Py_InitializeMainInterpreter
 _Py_UnixMain
 _exit

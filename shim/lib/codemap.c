@@ -22,6 +22,11 @@
  * (2.7, 3.6: see pyapi.c; no index, another interpreter, out of memory)
  * the map holds a reference to it instead, and pt_trace_decide empties
  * the map when PT_CODEMAP_MAX such references are held.
+ *
+ * Each entry knows the interpreter its code object belongs to (its
+ * owner): an interpreter that ends has its entries forgotten, and the
+ * references held for it released in it (pt_codemap_forget); emptying
+ * the map releases each in its own interpreter (pt_interp_release).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -29,10 +34,18 @@
 
 #include "codemap.h"
 #include "pytrace.h"
+#include "subinterp.h"
 
 struct pt_slot {
 	const PyObject *code;	/* NULL: empty slot */
 	struct pt_code *c;
+	const void *owner;	/* the interpreter of `code` */
+};
+
+/* A reference the map holds, and the interpreter it belongs to. */
+struct pt_held {
+	PyObject *code;
+	const void *owner;
 };
 
 static struct {
@@ -41,7 +54,7 @@ static struct {
 	size_t used;
 	Py_ssize_t index;	/* pytrace's extra slot; -1: none */
 	void *interp;		/* the interpreter that gave it */
-	PyObject **held;	/* code objects the map holds references to */
+	struct pt_held *held;	/* code objects the map holds references to */
 	size_t nheld, capheld;
 } map = { .index = -1 };
 
@@ -143,15 +156,13 @@ void pt_codemap_start(void)
 		       "up to %d of them alive", PT_CODEMAP_MAX);
 }
 
-static void put(struct pt_slot *slots, size_t mask, const PyObject *code,
-		struct pt_code *c)
+static void put(struct pt_slot *slots, size_t mask, struct pt_slot s)
 {
-	size_t i = slot_of(code, mask);
+	size_t i = slot_of(s.code, mask);
 
 	while (slots[i].code)
 		i = (i + 1) & mask;
-	slots[i].code = code;
-	slots[i].c = c;
+	slots[i] = s;
 }
 
 static int grow(void)
@@ -163,18 +174,19 @@ static int grow(void)
 		return -ENOMEM;
 	for (size_t i = 0; map.slots && i <= map.mask; i++)
 		if (map.slots[i].code)
-			put(s, cap - 1, map.slots[i].code, map.slots[i].c);
+			put(s, cap - 1, map.slots[i]);
 	free(map.slots);
 	map.slots = s;
 	map.mask = cap - 1;
 	return 0;
 }
 
-/* Mark `code` with its address in pytrace's extra slot: 1 done, 0 not
- * possible here. */
-static int mark(PyObject *code)
+/* Mark `code` (of interpreter `owner`) with its address in pytrace's
+ * extra slot: 1 done, 0 not possible here. */
+static int mark(PyObject *code, const void *owner)
 {
-	if (map.index < 0 || pt_py_thread_interp() != map.interp)
+	if (map.index < 0 || owner != map.interp ||
+	    pt_py_thread_interp() != map.interp)
 		return 0;
 	if (pt_py.CodeSetExtra(code, map.index, code) == 0)
 		return 1;
@@ -182,31 +194,31 @@ static int mark(PyObject *code)
 	return 0;
 }
 
-/* Hold a reference to `code`; 0 or -ENOMEM. */
-static int hold(PyObject *code)
+/* Hold a reference to `code`, of interpreter `owner`; 0 or -ENOMEM. */
+static int hold(PyObject *code, const void *owner)
 {
 	if (map.nheld == map.capheld) {
 		size_t cap = map.capheld ? map.capheld * 2 : 256;
-		PyObject **h = realloc(map.held, cap * sizeof(*h));
+		struct pt_held *h = realloc(map.held, cap * sizeof(*h));
 		if (!h)
 			return -ENOMEM;
 		map.held = h;
 		map.capheld = cap;
 	}
 	pt_py.IncRef(code);
-	map.held[map.nheld++] = code;
+	map.held[map.nheld++] = (struct pt_held){ code, owner };
 	return 0;
 }
 
-int pt_codemap_add(PyObject *code, struct pt_code *c)
+int pt_codemap_add(PyObject *code, struct pt_code *c, const void *owner)
 {
 	if ((!map.slots || (map.used + 1) * 2 > map.mask + 1) && grow() < 0)
 		return -ENOMEM;
 	/* Marked before it is put: a mark left from before a clear is
 	 * replaced, and code_freed is called with it and finds nothing. */
-	if (!mark(code) && hold(code) < 0)
+	if (!mark(code, owner) && hold(code, owner) < 0)
 		return -ENOMEM;
-	put(map.slots, map.mask, code, c);
+	put(map.slots, map.mask, (struct pt_slot){ code, c, owner });
 	map.used++;
 	return 0;
 }
@@ -221,9 +233,44 @@ size_t pt_codemap_held(void)
 	return map.nheld;
 }
 
+void pt_codemap_forget(const void *owner, int release)
+{
+	last.code = NULL;
+	last.c = NULL;
+	for (size_t i = 0; map.slots && i <= map.mask;) {
+		struct pt_slot *sl = &map.slots[i];
+		if (!sl->code || sl->owner != owner) {
+			i++;
+			continue;
+		}
+		struct pt_code *c = sl->c;
+		remove_at(i);	/* slot i is looked at again: it may refill */
+		free_code(c);
+	}
+	/* The references of `owner`, out of the list, then released once the
+	 * map is whole again: deallocation may run code (weak reference
+	 * callbacks) that looks code objects up. */
+	size_t n = 0, keep = 0;
+	PyObject **gone = malloc((map.nheld ? map.nheld : 1) * sizeof(*gone));
+	for (size_t i = 0; i < map.nheld; i++) {
+		if (map.held[i].owner != owner) {
+			map.held[keep++] = map.held[i];
+			continue;
+		}
+		if (release && gone)
+			gone[n++] = map.held[i].code;
+		else if (release)
+			map.held[keep++] = map.held[i];	/* kept: safe, if wasteful */
+	}
+	map.nheld = keep;
+	for (size_t i = 0; i < n; i++)
+		pt_py.DecRef(gone[i]);
+	free(gone);
+}
+
 void pt_codemap_clear(void)
 {
-	PyObject **held = map.held;
+	struct pt_held *held = map.held;
 	size_t nheld = map.nheld;
 
 	last.code = NULL;
@@ -238,6 +285,6 @@ void pt_codemap_clear(void)
 	map.held = NULL;
 	map.nheld = map.capheld = 0;
 	for (size_t i = 0; i < nheld; i++)
-		pt_py.DecRef(held[i]);
+		pt_interp_release(held[i].code, held[i].owner);
 	free(held);
 }

@@ -44,7 +44,8 @@ void pt_codemap_start(void);
 int pt_codemap_find(const PyObject *code, struct pt_code **c);
 
 /*
- * pt_codemap_add - remember the decision for `code`, which the map owns
+ * pt_codemap_add - remember the decision for `code`, a code object of the
+ * interpreter `owner` (pt_interp_owner), which the map owns
  * from now on (NULL: ignored).  So that its address is never taken for
  * another object's, the map forgets `code` when the interpreter frees it
  * (marked in its extra slot), or, where it cannot be marked, holds a
@@ -52,7 +53,16 @@ int pt_codemap_find(const PyObject *code, struct pt_code **c);
  * sets one, which is cleared.  Returns 0 or -ENOMEM (the decision is
  * then simply not cached, and `c` stays the caller's).
  */
-int pt_codemap_add(PyObject *code, struct pt_code *c);
+int pt_codemap_add(PyObject *code, struct pt_code *c, const void *owner);
+
+/*
+ * pt_codemap_forget - forget the code objects of interpreter `owner`,
+ * which ends: with `release`, release the references held for it (in
+ * that interpreter, the calling thread's); without, drop them untouched
+ * (it is gone).  O(capacity).  With the GIL, and no struct pt_code pointer
+ * of `owner` kept across it.
+ */
+void pt_codemap_forget(const void *owner, int release);
 
 /* How many references to code objects the map holds at most before it is
  * emptied (only code objects it could not mark are held). */
@@ -66,7 +76,7 @@ size_t pt_codemap_held(void);
 
 /*
  * pt_codemap_clear - forget every decision: free the records and release
- * the code objects held.  Decisions are made again as code runs.  With
+ * the code objects held, each in its own interpreter (pt_interp_release).  Decisions are made again as code runs.  With
  * the GIL held, and no struct pt_code pointer kept across it.  Releasing a
  * code object may run Python code (weak reference callbacks): the map is
  * empty and usable by then.

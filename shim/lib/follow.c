@@ -43,6 +43,7 @@
 
 #include "codemap.h"
 #include "pytrace.h"
+#include "subinterp.h"
 #include "trace.h"
 
 /* Where a version keeps what following needs (byte offsets). */
@@ -77,6 +78,7 @@ static struct {
 	const struct pt_layout *l;
 	pt_tracefunc trace;	/* pytrace's trace function */
 	void *inner;		/* the evaluation function pytrace wraps */
+	void *first;		/* the interpreter following started in */
 	volatile int only_on;	/* never clear the trace function again */
 } fl;
 
@@ -88,6 +90,11 @@ static __thread int tls_on __attribute__((tls_model("initial-exec")));
 static __thread int tls_foreign __attribute__((tls_model("initial-exec")));
 /* pytrace itself is setting the trace function (for the audit hook). */
 static __thread int tls_setting __attribute__((tls_model("initial-exec")));
+/* Once several interpreters are traced, a thread may run several thread
+ * states (one per interpreter), and tls_on and tls_foreign describe the
+ * one that ran last: this one, while pt_interp_gen was tls_gen. */
+static __thread void *tls_tstate __attribute__((tls_model("initial-exec")));
+static __thread unsigned tls_gen __attribute__((tls_model("initial-exec")));
 /* Lowest stack address this thread may reach in eval() (stack_floor);
  * 0: not known yet. */
 static __thread uintptr_t tls_stack_floor __attribute__((tls_model("initial-exec")));
@@ -133,6 +140,24 @@ static __attribute__((noinline)) void set_trace(void *tstate, int on)
 	tls_on = on;
 }
 
+/* With several interpreters: make tls_on and tls_foreign describe
+ * `tstate` (NULL: the running one), which is returned. */
+static __attribute__((noinline)) void *resync(void *tstate)
+{
+	unsigned gen = __atomic_load_n(&pt_interp_gen, __ATOMIC_ACQUIRE);
+
+	if (!tstate)
+		tstate = pt_py.ThreadStateGet();
+	if (tstate == tls_tstate && gen == tls_gen)
+		return tstate;
+	void *cur = AT(tstate, fl.l->tracefunc);
+	tls_tstate = tstate;
+	tls_gen = gen;
+	tls_on = cur == (void *)fl.trace;
+	tls_foreign = cur && !tls_on;
+	return tstate;
+}
+
 /* The lowest address eval() may run at in this thread, or 1 when the
  * stack is unknown (then not watched).  Up to 1.5 MiB of an 8 MiB stack
  * (an eighth of a larger one, half of a small one): more than a program
@@ -157,17 +182,23 @@ static __attribute__((noinline)) uintptr_t stack_floor(void)
 	return floor;
 }
 
-/* Deep recursion: frames run through the interpreter's own evaluation
- * function from now on, and the trace function is set in every thread. */
-static __attribute__((noinline)) void stop_following(void *tstate)
+/* Give `interp` back the evaluation function pytrace wrapped. */
+static void unwrap_eval_frame(void *interp)
 {
-	void *interp = pt_py.InterpreterStateHead();
-
-	pt_follow_mode = PT_FOLLOW_NONE;
 	if (fl.l->eval_frame)
 		AT(interp, fl.l->eval_frame) = fl.inner;
 	else
 		pt_py.SetEvalFrameFunc(interp, fl.inner);
+}
+
+/* Deep recursion: frames of every interpreter run through the
+ * interpreter's own evaluation function from now on, and the trace
+ * function is set in every thread. */
+static __attribute__((noinline)) void stop_following(void *tstate)
+{
+	pt_follow_mode = PT_FOLLOW_NONE;
+	unwrap_eval_frame(fl.first);
+	pt_interp_each(unwrap_eval_frame);	/* every other one */
 	if (!tls_on)
 		set_trace(tstate, 1);
 	pt_settrace_everywhere();
@@ -184,6 +215,8 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	PyObject *r;
 	int on;
 
+	if (pt_interp_many)
+		tstate = resync(tstate);
 	/* tls_setting: Python code (an audit hook) run by PyEval_SetTrace */
 	if (tls_foreign || tls_setting || pt_trace_stopped ||
 	    pt_follow_mode != PT_FOLLOW_EVAL)
@@ -205,6 +238,9 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 		((pt_eval2)fl.inner)(frame, exc) :
 		((pt_eval3)fl.inner)(tstate, frame, exc);
 	pt_trace_depth -= pt_trace_needs_depth;
+	/* the frame may have run code of another interpreter */
+	if (pt_interp_many)
+		resync(tstate);
 	if (tls_foreign || tls_setting || pt_trace_stopped)
 		return r;
 	if (pt_follow_mode != PT_FOLLOW_EVAL) {
@@ -239,6 +275,8 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what,
 
 	(void)obj;
 	(void)arg;
+	if (pt_interp_many)
+		resync(NULL);
 	if (tls_foreign || pt_trace_stopped)
 		return 0;
 	if (what == PT_TRACE_CALL) {
@@ -263,31 +301,35 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what,
 
 /* The interpreter's eval_frame slot on 3.6-3.8, or NULL when it does not
  * hold the default function where the layout says. */
-static void **eval_frame_slot(void)
+static void **eval_frame_slot(void *interp)
 {
-	void *interp = pt_py.InterpreterStateHead();
 	void **slot = interp ? &AT(interp, fl.l->eval_frame) : NULL;
 
 	return slot && *slot == pt_py.EvalFrameDefault ? slot : NULL;
 }
 
-/* Put eval2/eval in front of the interpreter's evaluation function. */
-static int wrap_eval_frame(void)
+/* Put eval2/eval in front of the evaluation function of `interp`, which
+ * must be fl.inner once that is known (an interpreter with somebody
+ * else's cannot be followed). */
+static int wrap_eval_frame(void *interp)
 {
+	void *cur;
+
 	if (fl.l->eval_frame) {
 		void **slot;
-		if (!pt_py.EvalFrameDefault || !(slot = eval_frame_slot()))
+		if (!pt_py.EvalFrameDefault || !(slot = eval_frame_slot(interp)) ||
+		    (fl.inner && *slot != fl.inner))
 			return -1;
 		fl.inner = *slot;
 		*slot = (void *)eval2;
 		return 0;
 	}
-	if (!pt_py.GetEvalFrameFunc || !pt_py.SetEvalFrameFunc)
+	if (!pt_py.GetEvalFrameFunc || !pt_py.SetEvalFrameFunc || !interp)
 		return -1;
-	void *interp = pt_py.InterpreterStateHead();
-	fl.inner = interp ? pt_py.GetEvalFrameFunc(interp) : NULL;
-	if (!fl.inner)
+	cur = pt_py.GetEvalFrameFunc(interp);
+	if (!cur || (fl.inner && cur != fl.inner))
 		return -1;
+	fl.inner = cur;
 	pt_py.SetEvalFrameFunc(interp, (void *)eval);
 	return 0;
 }
@@ -314,10 +356,26 @@ int pt_follow_start(pt_tracefunc trace)
 		pt_follow_mode = PT_FOLLOW_PROFILE;
 		return 0;
 	}
-	if (wrap_eval_frame() < 0)
+	fl.first = pt_interp_current();
+	if (!fl.first)
+		fl.first = pt_py.InterpreterStateHead();
+	if (wrap_eval_frame(fl.first) < 0)
 		return -1;
 	pt_follow_mode = PT_FOLLOW_EVAL;
 	return 0;
+}
+
+int pt_follow_interp(void)
+{
+	if (pt_follow_mode == PT_FOLLOW_PROFILE) {
+		pt_follow_thread();
+		return 0;
+	}
+	if (pt_follow_mode != PT_FOLLOW_EVAL)
+		return -1;
+	/* this thread's state now is the new interpreter's: no trace
+	 * function yet, which the next frame corrects as needed */
+	return wrap_eval_frame(pt_interp_current());
 }
 
 void pt_follow_thread(void)

@@ -21,6 +21,9 @@
  *
  *  - Py_FinalizeEx, Py_Finalize: finalisation begins; what is buffered is
  *    written (see below).
+ *  - Py_NewInterpreter, Py_NewInterpreterFromConfig (3.12+) and
+ *    Py_EndInterpreter: a subinterpreter is set up for tracing when it
+ *    has been created, and let go of when it ends (subinterp.c).
  *
  * And from libc: execve, execv, fexecve and _exit, which end the process
  * image without its exit path (os.execv, os._exit, a multiprocessing
@@ -55,6 +58,7 @@
 #include "pyapi.h"
 #include "pytrace.h"
 #include "start.h"
+#include "subinterp.h"
 
 /* PyStatus, 3.8-3.13. */
 struct pt_status {
@@ -197,6 +201,62 @@ PT_EXPORT struct pt_initerror _Py_InitializeMainInterpreter(void *interp,
 	if (!err.msg)
 		initialised();
 	return err;
+}
+
+PT_EXPORT void *Py_NewInterpreter(void)
+{
+	void *(*f)(void) = (void *(*)(void))real("Py_NewInterpreter");
+	void *ts;
+
+	if (!f)
+		return NULL;
+	pt_interp_creating(1);
+	ts = f();
+	pt_interp_creating(0);
+	if (ts)
+		pt_interp_created(PT_GIL_SHARED);
+	return ts;
+}
+
+/* PyInterpreterConfig.gil, 3.12 and 3.13: the last of seven ints.  For a
+ * newer version, whose layout is not known, the interpreter is asked. */
+enum { PT_CONFIG_GIL = 6, PT_OWN_GIL = 2 };
+
+static enum pt_gil config_gil(const int *config)
+{
+	if (pt_py.major != 3 || pt_py.minor > 13)
+		return PT_GIL_UNKNOWN;
+	return config[PT_CONFIG_GIL] == PT_OWN_GIL ? PT_GIL_OWN : PT_GIL_SHARED;
+}
+
+PT_EXPORT struct pt_status Py_NewInterpreterFromConfig(void **tstate_p,
+						       const int *config)
+{
+	struct pt_status (*f)(void **, const int *) =
+		(struct pt_status (*)(void **, const int *))real(
+			"Py_NewInterpreterFromConfig");
+	struct pt_status st = { 1, "Py_NewInterpreterFromConfig",
+				"pytrace: real function not found", 1 };
+
+	if (!f)
+		return st;
+	pt_interp_creating(1);
+	st = f(tstate_p, config);
+	pt_interp_creating(0);
+	if (st.type == 0 && tstate_p && *tstate_p)
+		pt_interp_created(config_gil(config));
+	return st;
+}
+
+PT_EXPORT void Py_EndInterpreter(void *tstate)
+{
+	void (*f)(void *) = (void (*)(void *))real("Py_EndInterpreter");
+
+	if (!f)
+		return;
+	pt_interp_end_wrapper(0);
+	f(tstate);
+	pt_interp_end_wrapper(1);
 }
 
 /* Py_Main takes char ** on 2.7 and wchar_t ** on 3.x: a pointer either way. */

@@ -12,6 +12,7 @@
 #ifndef PYTRACE_PYAPI_H
 #define PYTRACE_PYAPI_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct _object PyObject;
@@ -81,6 +82,16 @@ struct pt_pyapi {
 	void *(*InterpreterStateNext)(void *interp);
 	void *(*InterpreterStateThreadHead)(void *interp);
 	void *(*ThreadStateNext)(void *tstate);
+	/* subinterp.c: the interpreter of the running thread */
+	void *(*ThreadStateUnchecked)(void);	/* 3.6+; NULL when none */
+	void **ThreadStateCurrent;		/* 2.7: the variable */
+	void *(*ThreadStateGetInterpreter)(void *tstate);	/* 3.9+ */
+	void *(*InterpreterStateMain)(void);	/* 3.7+ */
+	int64_t (*InterpreterStateGetID)(void *interp);	/* 3.7+ */
+	int (*InterpreterConfigFromState)(void *config, void *interp); /* 3.13+ */
+	int (*GetRecursionLimit)(void);
+	PyObject *(*EvalGetBuiltins)(void);
+	int (*ObjectIsTrue)(PyObject *o);
 	int (*IsInitialized)(void);
 	int (*IsFinalizing)(void);	/* Py_IsFinalizing (3.13+), 3.7-3.12 _Py_ */
 	void **Finalizing;	/* _Py_Finalizing, 3.6 (data) */

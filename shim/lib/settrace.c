@@ -22,11 +22,13 @@
 
 #include "codemap.h"
 #include "pytrace.h"
+#include "subinterp.h"
 #include "trace.h"
 
 static struct {
-	PyObject *thread_hook;	/* the C function given to threading */
-	int threading_hooked;
+	/* the C function given to threading, in every interpreter (they
+	 * share one GIL; it has no module and no state) */
+	PyObject *thread_hook;
 	int told_replaced;	/* the "own trace function" message was given */
 } st;
 
@@ -110,12 +112,12 @@ static struct pt_methoddef thread_hook_def = {
 };
 
 /* Set _trace_hook in threading's module dict, unless the program set its
- * own there (threading.settrace). */
+ * own there (threading.settrace).  Once per interpreter. */
 static void hook_threading(PyObject *globals)
 {
 	PyObject *cur = pt_py.DictGetItemString(globals, "_trace_hook");
 
-	st.threading_hooked = 1;
+	pt_interp_threading_hooked(1);
 	if (cur && cur != pt_py.None)
 		return;
 	if (pt_py.DictSetItemString(globals, "_trace_hook", st.thread_hook) < 0)
@@ -126,9 +128,9 @@ void pt_settrace_threading(PyObject *globals)
 {
 	/* Only once the module body has run `_trace_hook = None`: class
 	 * bodies before that line (2.7) must not have their hook reset. */
-	if (st.threading_hooked || !st.thread_hook ||
-	    pt_follow_mode == PT_FOLLOW_EVAL ||
-	    !pt_py.DictGetItemString(globals, "_trace_hook"))
+	if (!st.thread_hook || pt_follow_mode == PT_FOLLOW_EVAL ||
+	    !pt_py.DictGetItemString(globals, "_trace_hook") ||
+	    pt_interp_threading_hooked(0))
 		return;
 	hook_threading(globals);
 }
@@ -172,11 +174,21 @@ static int trace_other_threads(void)
 	return n;
 }
 
-int pt_settrace_start(void)
+/* The thread hook, made once; 0 or -1. */
+static int make_thread_hook(void)
 {
-	st.thread_hook = pt_py.CFunctionNewEx(&thread_hook_def, NULL, NULL);
+	if (!st.thread_hook)
+		st.thread_hook = pt_py.CFunctionNewEx(&thread_hook_def, NULL, NULL);
 	if (!st.thread_hook) {
 		pt_py.ErrClear();
+		return -1;
+	}
+	return 0;
+}
+
+int pt_settrace_start(void)
+{
+	if (make_thread_hook() < 0) {
 		pt_log("cannot create the thread hook; not tracing");
 		return -1;
 	}
@@ -189,6 +201,25 @@ int pt_settrace_start(void)
 		PyObject *td = threading_dict();
 		if (td)
 			hook_threading(td);
+		return 0;
+	}
+	pt_settrace_everywhere();
+	return 0;
+}
+
+int pt_settrace_interp(void)
+{
+	if (make_thread_hook() < 0)
+		return -1;
+	if (pt_follow_mode != PT_FOLLOW_NONE) {
+		if (pt_follow_interp() < 0)
+			return -1;
+		tls_traced = 1;
+		if (pt_follow_mode == PT_FOLLOW_PROFILE) {
+			PyObject *td = threading_dict();
+			if (td)
+				hook_threading(td);
+		}
 		return 0;
 	}
 	pt_settrace_everywhere();

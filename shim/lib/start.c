@@ -35,6 +35,7 @@
 #include "rules.h"
 #include "settings.h"
 #include "start.h"
+#include "subinterp.h"
 
 static int started;		/* tracing was started, or tried once */
 static int loaded;		/* settings: 0 not read, 1 usable, -1 not */
@@ -125,6 +126,7 @@ static int pt_audit(const char *event, PyObject *args, void *data)
 	if (event[0] == 's' && strcmp(event, "sys.addaudithook") == 0)
 		pt_follow_audit_hook_added();
 	if (started) {
+		pt_interp_audit(event, args);	/* subinterpreters */
 		if (event[0] == 's' && strcmp(event, "sys.settrace") == 0)
 			pt_settrace_replaced();
 		return 0;

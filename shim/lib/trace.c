@@ -27,6 +27,7 @@
 #include "pytrace.h"
 #include "record.h"
 #include "start.h"
+#include "subinterp.h"
 #include "trace.h"
 
 volatile int pt_trace_stopped;
@@ -157,6 +158,11 @@ struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code)
 
 	if (pt_codemap_find(code, &c))
 		return c;
+	/* An interpreter not traced (yet), or ending: nothing is cached,
+	 * nothing written. */
+	void *owner = pt_interp_owner();
+	if (!owner)
+		return NULL;
 	/* Bounded memory: past the limits, forget everything and learn again
 	 * (code objects held released, source files read again when needed).
 	 * Code objects the map could mark are forgotten when freed and do not
@@ -170,7 +176,7 @@ struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code)
 	pt_py.ErrFetch(&et, &ev, &etb);
 	c = learn(globals, code);
 	pt_py.ErrClear();
-	pt_codemap_add(code, c);
+	pt_codemap_add(code, c, owner);
 	pt_py.ErrRestore(et, ev, etb);
 	return c;
 }
@@ -374,7 +380,16 @@ int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,
 	pt_trace_waiting = from == PT_FROM_MAIN;
 	if (!pt_trace_waiting && open_output() < 0)
 		return -1;
+	pt_interp_start();
+	if (pt_monitor_start() != 0 && pt_settrace_start() != 0)
+		return -1;
+	pt_interp_watch();
+	return 0;
+}
+
+int pt_trace_interp(void)
+{
 	if (pt_monitor_start() == 0)
 		return 0;
-	return pt_settrace_start();
+	return pt_settrace_interp();
 }

@@ -29,6 +29,14 @@ enum pt_trace_from { PT_FROM_MAIN, PT_FROM_NOW };
 int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,
 		   const char *cwd, enum pt_trace_from from);
 
+/*
+ * pt_trace_interp - start delivering line events in the calling thread's
+ * interpreter, a subinterpreter that appeared after pt_trace_start, with
+ * the same rules and output (subinterp.c).  With its GIL, shared with the
+ * first one.  Returns 0 or -1 (the interpreter then runs untraced).
+ */
+int pt_trace_interp(void);
+
 /* Set once output failed: back ends return at once. */
 extern volatile int pt_trace_stopped;
 
@@ -72,6 +80,10 @@ int pt_settrace_start(void);
  * 3.8+): say once that the calling thread is no longer traced. */
 void pt_settrace_replaced(void);
 void pt_settrace_threading(PyObject *globals);
+/* pt_settrace_interp - the settrace back end in a new interpreter (the
+ * calling thread's): following its frames where the first one's are
+ * followed, else the trace function in each of its threads. */
+int pt_settrace_interp(void);
 /* pt_settrace_everywhere - set the trace function in this thread, in the
  * other threads where the interpreter allows it, and in new threads. */
 void pt_settrace_everywhere(void);
@@ -92,6 +104,9 @@ extern int pt_follow_mode;
  * and the caller goes on as without following).
  */
 int pt_follow_start(pt_tracefunc trace);
+/* pt_follow_interp - follow the frames of a new interpreter (the calling
+ * thread's) as those of the first; 0, or -1 when it cannot be. */
+int pt_follow_interp(void);
 /* pt_follow_thread - in a new thread (2.7, from threading's hook). */
 void pt_follow_thread(void);
 /* pt_follow_settrace_event - a "sys.settrace" audit event: 1 when pytrace

@@ -30,6 +30,7 @@
 #include "rules.h"
 #include "settings.h"
 #include "source.h"
+#include "subinterp.h"
 
 static int passed, failed;
 
@@ -618,6 +619,13 @@ static void test_notice(void)
 
 /* --- the per-code cache (codemap.c), with libpython stood in for --- */
 
+/* subinterp.c's, for the one interpreter of these tests: release at once. */
+void pt_interp_release(PyObject *code, const void *owner)
+{
+	(void)owner;
+	pt_py.DecRef(code);
+}
+
 /* A stand-in code object: a reference count and pytrace's extra slot.
  * A "new" code object at the same address is the old one after kill(). */
 struct fake_code {
@@ -703,7 +711,7 @@ static void test_codemap(void)
 
 	/* the last-found cache forgets a freed code object */
 	c = new_code();
-	CHECK(pt_codemap_add((PyObject *)&objs[0], c) == 0);
+	CHECK(pt_codemap_add((PyObject *)&objs[0], c, pt_py_thread_interp()) == 0);
 	CHECK(pt_codemap_find((PyObject *)&objs[0], &c) == 1);
 	CHECK(objs[0].extra == &objs[0] && objs[0].refcnt == 0);
 	kill(&objs[0]);
@@ -721,7 +729,7 @@ static void test_codemap(void)
 		if (!known[i]) {
 			want[i] = rnd >> 40 & 3 ? new_code() : NULL;
 			o->unmarkable = (rnd >> 50) % 40 == 0;
-			if (pt_codemap_add((PyObject *)o, want[i]) < 0) {
+			if (pt_codemap_add((PyObject *)o, want[i], pt_py_thread_interp()) < 0) {
 				bad = 1;
 				break;
 			}
