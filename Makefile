@@ -37,7 +37,8 @@ COMMON_SRCS = shim/common/conf.c shim/common/format.c shim/common/log.c \
 COMMON  = shim/common/libpytrace-common.a
 #  shim/lib: only in libpytrace.so, inside the traced process.
 LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/follow.c \
-           shim/lib/init.c shim/lib/interpose.c shim/lib/monitor.c \
+           shim/lib/init.c shim/lib/interpose.c shim/lib/layout.c \
+           shim/lib/monitor.c \
            shim/lib/output.c shim/lib/pyapi.c shim/lib/record.c \
            shim/lib/settrace.c shim/lib/start.c shim/lib/subinterp.c \
            shim/lib/trace.c
@@ -51,7 +52,7 @@ LIB_OBJS    = $(LIB_SRCS:.c=.o)
 # What the unit tests take of the library and the tools: the writer, and
 # the per-code cache with stand-ins for libpython.
 UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/lib/codemap.o \
-              shim/lib/pyapi.o shim/tools/recread.o
+              shim/lib/pyapi.o shim/lib/layout.o shim/tools/recread.o
 
 .PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
 

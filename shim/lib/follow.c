@@ -32,9 +32,9 @@
  * following, for good, and sets the plain trace function everywhere.
  *
  * Where a frame's code object, globals and caller are, and where the
- * thread state keeps its trace function, are per-version data (layouts
- * below), checked against the running interpreter before use: a mismatch
- * leaves pytrace on the plain trace function.
+ * thread state keeps its trace function, are per-version data
+ * (layout.c), checked against the running interpreter before use: a
+ * mismatch leaves pytrace on the plain trace function.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -42,33 +42,10 @@
 #include <string.h>
 
 #include "codemap.h"
+#include "layout.h"
 #include "pytrace.h"
 #include "subinterp.h"
 #include "trace.h"
-
-/* Where a version keeps what following needs (byte offsets). */
-struct pt_layout {
-	int major, minor;
-	size_t tracefunc;	/* PyThreadState.c_tracefunc */
-	size_t eval_frame;	/* PyInterpreterState.eval_frame, 3.6-3.8 (no
-				 * accessor); 0: the 3.9+ accessors, or none */
-	size_t globals;		/* the frame's f_globals (borrowed) */
-	size_t back;		/* the frame's caller: f_back, or previous */
-	int iframe;		/* 3.11: frames are _PyInterpreterFrame */
-};
-
-/* From the CPython headers of each version; code is at offset 32 in all. */
-static const struct pt_layout layouts[] = {
-	{ 2, 7, 48, 0, 48, 24, 0 },
-	{ 3, 6, 56, 112, 48, 24, 0 },
-	{ 3, 7, 64, 464, 48, 24, 0 },
-	{ 3, 8, 64, 568, 48, 24, 0 },
-	{ 3, 9, 64, 0, 48, 24, 0 },
-	{ 3, 10, 64, 0, 48, 24, 0 },
-	{ 3, 11, 72, 0, 8, 48, 1 },
-};
-
-enum { PT_CODE_OFFSET = 32 };
 
 /* Frame evaluation functions: 3.6-3.8, and 3.9+ (with the thread state). */
 typedef PyObject *(*pt_eval2)(void *frame, int exc);
@@ -105,7 +82,7 @@ static __thread uintptr_t tls_stack_floor __attribute__((tls_model("initial-exec
  * frame of a code object decides from its globals. */
 static int frame_traced(void *frame)
 {
-	PyObject *code = AT(frame, PT_CODE_OFFSET);
+	PyObject *code = AT(frame, fl.l->code);
 	struct pt_code *c;
 
 	if (!pt_trace_waiting && pt_codemap_find(code, &c))
@@ -336,13 +313,10 @@ static int wrap_eval_frame(void *interp)
 
 int pt_follow_start(pt_tracefunc trace)
 {
-	const struct pt_layout *l = NULL;
+	const struct pt_layout *l = pt_py.layout;
 
-	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
-		if (layouts[i].major == pt_py.major && layouts[i].minor == pt_py.minor)
-			l = &layouts[i];
-	if (!l)
-		return -1;
+	if (!l->tracefunc || !l->code)
+		return -1;	/* a version following does not know */
 	fl.l = l;
 	fl.trace = trace;
 	/* The thread starting the trace keeps the trace function, for the

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layout.h"
 #include "pyapi.h"
 #include "pytrace.h"
 
@@ -89,34 +90,6 @@ static const struct pt_sym pt_syms[] = {
 	{ SLOT(None), "_Py_NoneStruct", NULL, 1 },
 };
 
-/* Where a frame object keeps its code object, byte offsets: f_code on
- * 2.7-3.10 (after the var-object header and f_back); on 3.11 f_frame, the
- * _PyInterpreterFrame, whose f_code is at the same offset.  3.12+ use
- * PyFrame_GetCode. */
-enum { PT_FRAME_CODE_OFFSET = 32, PT_FRAME_IFRAME_OFFSET_311 = 24 };
-
-/* Where a thread state keeps its interpreter on 3.6-3.13: `interp`, after
- * the `prev` and `next` links. */
-enum { PT_TSTATE_INTERP_OFFSET = 16 };
-
-/* Byte offset of f_lineno in PyFrameObject, by minor version (2.7, then
- * 3.6-3.11); 0 where not known.  During a line event it holds the line
- * on every one of these versions; PyFrame_GetLineNumber recomputes it
- * from the line table on 2.7-3.9 when the frame has no Python-level
- * trace function, which is slow in long functions. */
-static size_t lineno_offset(int major, int minor)
-{
-	if (major == 2)
-		return minor == 7 ? 124 : 0;
-	switch (minor) {
-	case 6: return 124;
-	case 7: case 8: case 9: return 108;
-	case 10: return 100;
-	case 11: return 40;
-	default: return 0;
-	}
-}
-
 /* Line events whose f_lineno must agree with PyFrame_GetLineNumber before
  * the field is trusted. */
 enum { PT_LINENO_CHECKS = 16 };
@@ -147,9 +120,18 @@ int pt_py_load(void *handle)
 	char *end;
 	pt_py.major = (int)strtol(v, &end, 10);
 	pt_py.minor = *end == '.' ? (int)strtol(end + 1, NULL, 10) : 0;
-	pt_py.code_in_frame = pt_py.major < 3 || (pt_py.major == 3 && pt_py.minor < 11);
-	pt_py.code_in_iframe = pt_py.major == 3 && pt_py.minor == 11; /* 2: checked */
-	pt_py.lineno_offset = lineno_offset(pt_py.major, pt_py.minor);
+	/* f_code read from the frame on 2.7-3.10, from its f_frame on 3.11
+	 * (checked against PyFrame_GetCode once), with the API on 3.12+ */
+	pt_py.layout = pt_layout(pt_py.major, pt_py.minor);
+	pt_py.code_offset = pt_py.layout->code;
+	pt_py.iframe_offset = pt_py.layout->iframe;
+	pt_py.code_in_frame = pt_py.code_offset && !pt_py.iframe_offset;
+	pt_py.code_in_iframe = pt_py.code_offset && pt_py.iframe_offset; /* 2: checked */
+	/* f_lineno holds the line during a line event on 2.7-3.11;
+	 * PyFrame_GetLineNumber recomputes it from the line table on
+	 * 2.7-3.9 when the frame has no Python-level trace function, which
+	 * is slow in long functions.  Checked before it is trusted. */
+	pt_py.lineno_offset = pt_py.layout->lineno;
 	pt_py.lineno_checks = PT_LINENO_CHECKS;
 	/* 3.6's code_dealloc takes the interpreter list's lock for a code
 	 * object with extra slots, and PyInterpreterState_Clear holds that
@@ -165,10 +147,10 @@ int pt_py_load(void *handle)
 PyObject *pt_py_frame_code(PyFrameObject *frame)
 {
 	if (pt_py.code_in_frame)
-		return *(PyObject **)((char *)frame + PT_FRAME_CODE_OFFSET);
+		return *(PyObject **)((char *)frame + pt_py.code_offset);
 	if (pt_py.code_in_iframe) {
-		char *iframe = *(char **)((char *)frame + PT_FRAME_IFRAME_OFFSET_311);
-		PyObject *code = *(PyObject **)(iframe + PT_FRAME_CODE_OFFSET);
+		char *iframe = *(char **)((char *)frame + pt_py.iframe_offset);
+		PyObject *code = *(PyObject **)(iframe + pt_py.code_offset);
 		if (pt_py.code_in_iframe == 2)
 			return code;
 		/* First time: check the layout against the API. */
@@ -186,7 +168,8 @@ PyObject *pt_py_frame_code(PyFrameObject *frame)
 void *pt_py_thread_interp(void)
 {
 	void *ts = pt_py.ThreadStateGet();
-	void *interp = *(void **)((char *)ts + PT_TSTATE_INTERP_OFFSET);
+	void *interp = pt_py.layout->interp ?
+		       *(void **)((char *)ts + pt_py.layout->interp) : NULL;
 
 	if (pt_py.interp_in_tstate == 0) {
 		/* First time: it must be one of the interpreters. */

@@ -52,8 +52,13 @@ typedef PyObject *(*pt_fastcfunction)(PyObject *self, PyObject *const *args,
 typedef void (*pt_freefunc)(void *extra);
 
 /* Run-time view of the host interpreter.  Optional entries may be NULL. */
+struct pt_layout;
+
 struct pt_pyapi {
 	int major, minor;	/* from Py_GetVersion() */
+	const struct pt_layout *layout;	/* this version's (layout.c) */
+	size_t code_offset;	/* where the frame keeps f_code (layout.c) */
+	size_t iframe_offset;	/* 3.11: where it keeps f_frame */
 	int code_in_frame;	/* the frame holds f_code (2.7-3.10): read it */
 	int code_in_iframe;	/* 3.11: read it from the frame's f_frame */
 	size_t lineno_offset;	/* f_lineno in the frame, 2.7-3.11; 0: use the API */

@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "codemap.h"
+#include "layout.h"
 #include "pytrace.h"
 #include "subinterp.h"
 #include "trace.h"
@@ -89,10 +90,6 @@ static __thread unsigned tls_seen_gen __attribute__((tls_model("initial-exec")))
 /* The interpreter Py_EndInterpreter's wrapper is ending. */
 static __thread void *tls_ending __attribute__((tls_model("initial-exec")));
 
-/* 3.12: where PyInterpreterState keeps builtins, ceval.recursion_limit
- * and ceval.gil (from the 3.12 headers; checked before use). */
-enum { PT_312_BUILTINS = 360, PT_312_RECURSION = 376, PT_312_GIL = 384 };
-
 #define AT(base, off) (*(void **)((char *)(base) + (off)))
 
 static void bump_gen(void)
@@ -118,8 +115,8 @@ void *pt_interp_current(void)
 		return NULL;
 	if (pt_py.ThreadStateGetInterpreter)
 		return pt_py.ThreadStateGetInterpreter(ts);
-	/* PyThreadState.interp, after next (2.7) or prev and next (3.x) */
-	return AT(ts, pt_py.major == 2 ? 8 : 16);
+	/* PyThreadState.interp (layout.c) */
+	return pt_py.layout->interp ? AT(ts, pt_py.layout->interp) : NULL;
 }
 
 static int64_t interp_id(void *interp)
@@ -226,8 +223,11 @@ static int layout_312_ok(void *interp)
 {
 	PyObject *b = pt_py.EvalGetBuiltins ? pt_py.EvalGetBuiltins() : NULL;
 
-	return b && pt_py.GetRecursionLimit && AT(interp, PT_312_BUILTINS) == (void *)b &&
-	       *(int *)((char *)interp + PT_312_RECURSION) ==
+	const struct pt_layout *l = pt_py.layout;
+
+	return b && pt_py.GetRecursionLimit && l->builtins && l->gil &&
+	       AT(interp, l->builtins) == (void *)b &&
+	       *(int *)((char *)interp + l->recursion) ==
 		       pt_py.GetRecursionLimit();
 }
 
@@ -247,8 +247,8 @@ static enum pt_gil gil_of(void *interp)
 	}
 	void *main = pt_py.InterpreterStateMain ? pt_py.InterpreterStateMain() : NULL;
 	if (pt_py.minor == 12 && main && layout_312_ok(interp) &&
-	    AT(main, PT_312_GIL))
-		return AT(interp, PT_312_GIL) == AT(main, PT_312_GIL) ?
+	    AT(main, pt_py.layout->gil))
+		return AT(interp, pt_py.layout->gil) == AT(main, pt_py.layout->gil) ?
 			       PT_GIL_SHARED : PT_GIL_OWN;
 	return PT_GIL_UNKNOWN;
 }

@@ -21,6 +21,7 @@
 
 #include "codemap.h"
 #include "format.h"
+#include "layout.h"
 #include "output.h"
 #include "path.h"
 #include "program.h"
@@ -705,6 +706,7 @@ static void test_codemap(void)
 	pt_py.IncRef = fk_incref;
 	pt_py.DecRef = fk_decref;
 	pt_py.ErrClear = fk_err_clear;
+	pt_py.layout = pt_layout(3, 13);	/* interp after prev and next */
 	fk.tstate[2] = fk.interp;
 	pt_codemap_start();
 	CHECK(fk.free != NULL);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * layout.c - the table of per-version layout facts (layout.h), from the
+ * CPython headers of each version:
+ *   2.7, 3.6-3.10  Include/frameobject.h (PyFrameObject), Include/pystate.h
+ *                  or Include/cpython/pystate.h (PyThreadState),
+ *                  Include/internal/pycore_pystate.h or
+ *                  pycore_interp.h (PyInterpreterState);
+ *   3.11           Include/internal/pycore_frame.h (_PyFrame_*,
+ *                  _PyInterpreterFrame), Include/cpython/pystate.h;
+ *   3.12           Include/internal/pycore_interp.h, pycore_ceval_state.h.
+ * The offsets are those of x86-64 (LP64) builds without Py_DEBUG or
+ * Py_TRACE_REFS; a build that differs is caught by the checks of each
+ * reader (layout.h).
+ */
+#include "layout.h"
+
+static const struct pt_layout layouts[] = {
+	/* major minor  code iframe lineno globals back eval_iframe
+	 *             tracefunc interp  eval_frame builtins recursion gil */
+	{ 2, 7,  32, 0, 124, 48, 24, 0,  48, 8,   0, 0, 0, 0 },
+	{ 3, 6,  32, 0, 124, 48, 24, 0,  56, 16, 112, 0, 0, 0 },
+	{ 3, 7,  32, 0, 108, 48, 24, 0,  64, 16, 464, 0, 0, 0 },
+	{ 3, 8,  32, 0, 108, 48, 24, 0,  64, 16, 568, 0, 0, 0 },
+	{ 3, 9,  32, 0, 108, 48, 24, 0,  64, 16,   0, 0, 0, 0 },
+	{ 3, 10, 32, 0, 100, 48, 24, 0,  64, 16,   0, 0, 0, 0 },
+	{ 3, 11, 32, 24, 40,  8, 48, 1,  72, 16,   0, 0, 0, 0 },
+	{ 3, 12,  0, 0,   0,  0,  0, 0,   0, 16,   0, 360, 376, 384 },
+	{ 3, 13,  0, 0,   0,  0,  0, 0,   0, 16,   0, 0, 0, 0 },
+};
+
+const struct pt_layout *pt_layout(int major, int minor)
+{
+	static const struct pt_layout unknown;
+
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
+		if (layouts[i].major == major && layouts[i].minor == minor)
+			return &layouts[i];
+	return &unknown;
+}
