@@ -19,8 +19,8 @@
 
 #include "conf.h"
 #include "format.h"
-#include "output.h"
 #include "path.h"
+#include "pattern.h"
 #include "pytrace.h"
 #include "recread.h"
 #include "settings.h"
