@@ -340,11 +340,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nfiles; i++)
 		if (files[i].lines)
 			order[n++] = &files[i];
-	qsort(order, n, sizeof(*order), by_lines);
+	if (n)	/* an empty trace: no array to sort */
+		qsort(order, n, sizeof(*order), by_lines);
 	puts("# lines per file");
 	for (size_t i = 0; i < n; i++)
 		printf("%7zu %s\n", order[i]->lines, order[i]->path);
-	qsort(fcs, nfcs, sizeof(*fcs), by_count);
+	if (nfcs)
+		qsort(fcs, nfcs, sizeof(*fcs), by_count);
 	puts("# lines per function");
 	for (size_t i = 0; i < nfcs; i++)
 		printf("%7zu %s:%s\n", fcs[i].n, files[fcs[i].file].path, fcs[i].func);
