@@ -150,6 +150,15 @@ static PyObject *threading_dict(void)
 	return d;
 }
 
+/* Hook threading now if this interpreter has loaded it already. */
+static void hook_loaded_threading(void)
+{
+	PyObject *td = threading_dict();
+
+	if (td)
+		hook_threading(td);
+}
+
 /* Give the trace function to every other thread of the interpreter, where
  * the interpreter exports a way to (3.9-3.11).  Returns how many. */
 static int trace_other_threads(void)
@@ -198,9 +207,7 @@ int pt_settrace_start(void)
 		tls_traced = 1;
 		if (pt_follow_mode == PT_FOLLOW_EVAL)
 			return 0;
-		PyObject *td = threading_dict();
-		if (td)
-			hook_threading(td);
+		hook_loaded_threading();
 		return 0;
 	}
 	pt_settrace_everywhere();
@@ -216,9 +223,7 @@ int pt_settrace_interp(void)
 			return -1;
 		tls_traced = 1;
 		if (pt_follow_mode == PT_FOLLOW_PROFILE) {
-			PyObject *td = threading_dict();
-			if (td)
-				hook_threading(td);
+			hook_loaded_threading();
 		}
 		return 0;
 	}
@@ -229,9 +234,7 @@ int pt_settrace_interp(void)
 void pt_settrace_everywhere(void)
 {
 	tls_traced = 0;		/* the audit events that follow are pytrace's */
-	PyObject *td = threading_dict();
-	if (td)
-		hook_threading(td);
+	hook_loaded_threading();
 	if (pt_py.SetTraceAllThreads) {
 		pt_py.SetTraceAllThreads(pt_trace, NULL);	/* 3.12+ */
 	} else {
