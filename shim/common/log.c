@@ -105,6 +105,16 @@ static size_t format_line(char *buf, size_t *at, const char *fmt, va_list ap)
 	return len;
 }
 
+/* The line of a message, already sent to syslog; its length. */
+static size_t say(char *buf, size_t *at, const char *fmt, va_list ap)
+{
+	size_t len = format_line(buf, at, fmt, ap);
+
+	if (pt_log_syslog)
+		to_syslog(buf, len);
+	return len;
+}
+
 void pt_log(const char *fmt, ...)
 {
 	char buf[PT_LOG_MAX];
@@ -113,10 +123,8 @@ void pt_log(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	size_t len = format_line(buf, &at, fmt, ap);
+	size_t len = say(buf, &at, fmt, ap);
 	va_end(ap);
-	if (pt_log_syslog)
-		to_syslog(buf, len);
 	buf[len++] = '\n';
 	/* Best effort: nothing useful can be done if stderr is gone. */
 	ssize_t r = write(2, buf, len);
@@ -132,10 +140,8 @@ void pt_notice(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	size_t len = format_line(buf, &at, fmt, ap);
+	size_t len = say(buf, &at, fmt, ap);
 	va_end(ap);
-	if (pt_log_syslog)
-		to_syslog(buf, len);
 	if (nt.sink) {
 		nt.sink((long)getpid(), buf + at, len - at);
 	} else if (nt.npending < PT_NOTICE_PENDING) {
