@@ -40,8 +40,8 @@ LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/follow.c \
            shim/lib/init.c shim/lib/interpose.c shim/lib/layout.c \
            shim/lib/monitor.c \
            shim/lib/output.c shim/lib/pyapi.c shim/lib/record.c \
-           shim/lib/settrace.c shim/lib/start.c shim/lib/subinterp.c \
-           shim/lib/trace.c
+           shim/lib/settrace.c shim/lib/start.c shim/lib/state.c \
+           shim/lib/subinterp.c shim/lib/trace.c
 #  shim/tools: the command-line programs.
 CHECK_SRCS   = shim/tools/check.c
 SUMMARY_SRCS = shim/tools/summary.c shim/tools/recread.c
@@ -52,7 +52,8 @@ LIB_OBJS    = $(LIB_SRCS:.c=.o)
 # What the unit tests take of the library and the tools: the writer, and
 # the per-code cache with stand-ins for libpython.
 UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/lib/codemap.o \
-              shim/lib/pyapi.o shim/lib/layout.o shim/tools/recread.o
+              shim/lib/pyapi.o shim/lib/layout.o shim/lib/state.o \
+              shim/tools/recread.o
 
 .PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
 

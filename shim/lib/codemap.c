@@ -26,7 +26,8 @@
  * Each entry knows the interpreter its code object belongs to (its
  * owner): an interpreter that ends has its entries forgotten, and the
  * references held for it released in it (pt_codemap_forget); emptying
- * the map releases each in its own interpreter (pt_interp_release).
+ * the map releases each in its own interpreter (through the function
+ * given to pt_codemap_start: subinterp.c's pt_interp_release).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -34,7 +35,6 @@
 
 #include "codemap.h"
 #include "pytrace.h"
-#include "subinterp.h"
 
 struct pt_slot {
 	const PyObject *code;	/* NULL: empty slot */
@@ -56,6 +56,8 @@ static struct {
 	void *interp;		/* the interpreter that gave it */
 	struct pt_held *held;	/* code objects the map holds references to */
 	size_t nheld, capheld;
+	/* gives a held reference back, in its owner (pt_codemap_start) */
+	void (*release)(PyObject *code, const void *owner);
 } map = { .index = -1 };
 
 /* The last code object found: consecutive lines are mostly in the same
@@ -145,8 +147,9 @@ static void code_freed(void *extra)
 	}
 }
 
-void pt_codemap_start(void)
+void pt_codemap_start(void (*release)(PyObject *code, const void *owner))
 {
+	map.release = release;
 	if (!pt_py.RequestCodeExtraIndex || !pt_py.CodeSetExtra ||
 	    !(map.interp = pt_py_thread_interp()))
 		return;
@@ -285,6 +288,6 @@ void pt_codemap_clear(void)
 	map.held = NULL;
 	map.nheld = map.capheld = 0;
 	for (size_t i = 0; i < nheld; i++)
-		pt_interp_release(held[i].code, held[i].owner);
+		map.release(held[i].code, held[i].owner);
 	free(held);
 }

@@ -33,9 +33,10 @@ struct pt_code {
  * pt_codemap_start - ask the interpreter for an extra slot in code
  * objects (3.7+), so that the map need not keep them alive.  Once, with
  * the GIL held, before the first pt_codemap_add.  Without one (2.7, 3.6,
- * or every index taken) the map holds references.
+ * or every index taken) the map holds references, and gives each back
+ * through `release` (code, owner), which releases it in its owner.
  */
-void pt_codemap_start(void);
+void pt_codemap_start(void (*release)(PyObject *code, const void *owner));
 
 /*
  * pt_codemap_find - 1 and *c (NULL: ignored) when `code` was decided, 0
@@ -76,7 +77,8 @@ size_t pt_codemap_held(void);
 
 /*
  * pt_codemap_clear - forget every decision: free the records and release
- * the code objects held, each in its own interpreter (pt_interp_release).  Decisions are made again as code runs.  With
+ * the code objects held, each in its own interpreter (the `release` of
+ * pt_codemap_start).  Decisions are made again as code runs.  With
  * the GIL held, and no struct pt_code pointer kept across it.  Releasing a
  * code object may run Python code (weak reference callbacks): the map is
  * empty and usable by then.

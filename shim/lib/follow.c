@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * follow.c - line events only in traced frames, on 2.7-3.11.
+ * follow.c - line events only in traced frames, on 2.7-3.11: the
+ * frame evaluation back end (pt_backend_eval) and the profile back end
+ * (pt_backend_profile), both setting settrace.c's trace function.
  *
  * A trace function set with PyEval_SetTrace is called for every line of
  * every frame of its thread, and while one is set the interpreter runs
@@ -17,7 +19,7 @@
  *  - 2.7: a profile function (call and return events, no line events, no
  *    slow dispatch) does the same from its call and return events.
  *
- * The state is per thread (tls_on).  A thread whose trace function is
+ * The state is per thread (pt_thread.on).  A thread whose trace function is
  * somebody else's (a debugger, coverage) is never touched again.  If a
  * Python-level audit hook appears (3.8+, where every PyEval_SetTrace is an
  * audited "sys.settrace" event), pytrace stops clearing the trace
@@ -28,8 +30,8 @@
  * (3.11 runs Python-to-Python calls without C recursion at all).  A
  * program recursing deeply would then overflow a stack it fits in
  * untraced: when a thread has used a good part of its stack (see
- * stack_floor), pytrace stops
- * following, for good, and sets the plain trace function everywhere.
+ * stack_floor), pytrace stops following, for good, and hands every thread
+ * to the trace function everywhere (settrace.c).
  *
  * Where a frame's code object, globals and caller are, and where the
  * thread state keeps its trace function, are per-version data
@@ -41,9 +43,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "backend.h"
 #include "codemap.h"
 #include "layout.h"
 #include "pytrace.h"
+#include "settrace.h"
+#include "state.h"
 #include "subinterp.h"
 #include "trace.h"
 
@@ -51,30 +56,20 @@
 typedef PyObject *(*pt_eval2)(void *frame, int exc);
 typedef PyObject *(*pt_eval3)(void *tstate, void *frame, int exc);
 
+/* How frames are followed: by eval() (3.6-3.11), by profile() (2.7), or
+ * not (never started, stopped, or given up for deep recursion). */
+enum { FOLLOW_NONE, FOLLOW_EVAL, FOLLOW_PROFILE };
+
 static struct {
 	const struct pt_layout *l;
-	pt_tracefunc trace;	/* pytrace's trace function */
+	int mode;		/* FOLLOW_* */
 	void *inner;		/* the evaluation function pytrace wraps */
 	void *first;		/* the interpreter following started in */
 	volatile int only_on;	/* never clear the trace function again */
 } fl;
 
-int pt_follow_mode;
-
-/* This thread's trace function is pytrace's and set. */
-static __thread int tls_on __attribute__((tls_model("initial-exec")));
-/* This thread's trace function is somebody else's: hands off. */
-static __thread int tls_foreign __attribute__((tls_model("initial-exec")));
-/* pytrace itself is setting the trace function (for the audit hook). */
-static __thread int tls_setting __attribute__((tls_model("initial-exec")));
-/* Once several interpreters are traced, a thread may run several thread
- * states (one per interpreter), and tls_on and tls_foreign describe the
- * one that ran last: this one, while pt_interp_gen was tls_gen. */
-static __thread void *tls_tstate __attribute__((tls_model("initial-exec")));
-static __thread unsigned tls_gen __attribute__((tls_model("initial-exec")));
-/* Lowest stack address this thread may reach in eval() (stack_floor);
- * 0: not known yet. */
-static __thread uintptr_t tls_stack_floor __attribute__((tls_model("initial-exec")));
+/* The per-thread state is state.h's pt_thread: on, foreign, setting,
+ * tstate and gen, stack_floor. */
 
 #define AT(base, off) (*(void **)((char *)(base) + (off)))
 
@@ -85,7 +80,7 @@ static int frame_traced(void *frame)
 	PyObject *code = AT(frame, fl.l->code);
 	struct pt_code *c;
 
-	if (!pt_trace_waiting && pt_codemap_find(code, &c))
+	if (!pt_state.waiting && pt_codemap_find(code, &c))
 		return c != NULL;
 	PyObject *globals = AT(frame, fl.l->globals);
 	if (!pt_trace_ready(globals))
@@ -94,7 +89,7 @@ static int frame_traced(void *frame)
 }
 
 /* Give this thread the trace function (on) or none, unless it has
- * somebody else's.  The caller knows `on` differs from tls_on. */
+ * somebody else's.  The caller knows `on` differs from pt_thread.on. */
 static __attribute__((noinline)) void set_trace(void *tstate, int on)
 {
 	PyObject *et, *ev, *etb;
@@ -105,19 +100,19 @@ static __attribute__((noinline)) void set_trace(void *tstate, int on)
 	if (!tstate)
 		tstate = pt_py.ThreadStateGet();
 	cur = AT(tstate, fl.l->tracefunc);
-	if (cur && cur != (void *)fl.trace) {
-		tls_foreign = 1;
+	if (cur && cur != (void *)pt_settrace_func) {
+		pt_thread.foreign = 1;
 		return;
 	}
 	pt_py.ErrFetch(&et, &ev, &etb);
-	tls_setting = 1;
-	pt_py.SetTrace(on ? fl.trace : NULL, NULL);
-	tls_setting = 0;
+	pt_thread.setting = 1;
+	pt_py.SetTrace(on ? pt_settrace_func : NULL, NULL);
+	pt_thread.setting = 0;
 	pt_py.ErrRestore(et, ev, etb);
-	tls_on = on;
+	pt_thread.on = on;
 }
 
-/* With several interpreters: make tls_on and tls_foreign describe
+/* With several interpreters: make pt_thread.on and pt_thread.foreign describe
  * `tstate` (NULL: the running one), which is returned. */
 static __attribute__((noinline)) void *resync(void *tstate)
 {
@@ -125,13 +120,13 @@ static __attribute__((noinline)) void *resync(void *tstate)
 
 	if (!tstate)
 		tstate = pt_py.ThreadStateGet();
-	if (tstate == tls_tstate && gen == tls_gen)
+	if (tstate == pt_thread.tstate && gen == pt_thread.gen)
 		return tstate;
 	void *cur = AT(tstate, fl.l->tracefunc);
-	tls_tstate = tstate;
-	tls_gen = gen;
-	tls_on = cur == (void *)fl.trace;
-	tls_foreign = cur && !tls_on;
+	pt_thread.tstate = tstate;
+	pt_thread.gen = gen;
+	pt_thread.on = cur == (void *)pt_settrace_func;
+	pt_thread.foreign = cur && !pt_thread.on;
 	return tstate;
 }
 
@@ -173,10 +168,10 @@ static void unwrap_eval_frame(void *interp)
  * function is set in every thread. */
 static __attribute__((noinline)) void stop_following(void *tstate)
 {
-	pt_follow_mode = PT_FOLLOW_NONE;
+	fl.mode = FOLLOW_NONE;
 	unwrap_eval_frame(fl.first);
 	pt_interp_each(unwrap_eval_frame);	/* every other one */
-	if (!tls_on)
+	if (!pt_thread.on)
 		set_trace(tstate, 1);
 	pt_settrace_everywhere();
 	pt_notice("deep recursion: pytrace now sets its trace function for "
@@ -194,42 +189,42 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 
 	if (pt_interp_many)
 		tstate = resync(tstate);
-	/* tls_setting: Python code (an audit hook) run by PyEval_SetTrace */
-	if (tls_foreign || tls_setting || pt_trace_stopped ||
-	    pt_follow_mode != PT_FOLLOW_EVAL)
+	/* pt_thread.setting: Python code (an audit hook) run by PyEval_SetTrace */
+	if (pt_thread.foreign || pt_thread.setting || pt_state.stopped ||
+	    fl.mode != FOLLOW_EVAL)
 		goto plain;
 	/* The frame address, not a local's: eval() keeps no addressable
 	 * local (the helpers that have some are not inlined), so greenlet,
 	 * which copies stacks, never copies a sanitizer's redzone of it. */
-	if ((uintptr_t)__builtin_frame_address(0) < tls_stack_floor) {
+	if ((uintptr_t)__builtin_frame_address(0) < pt_thread.stack_floor) {
 		stop_following(tstate);
 		goto plain;
 	}
-	if (!tls_stack_floor)
-		tls_stack_floor = stack_floor();
+	if (!pt_thread.stack_floor)
+		pt_thread.stack_floor = stack_floor();
 	on = frame_traced(frame);
-	if (on != tls_on)
+	if (on != pt_thread.on)
 		set_trace(tstate, on);
-	pt_trace_depth += pt_trace_needs_depth;
+	pt_thread_enter();
 	r = fl.l->major == 3 && fl.l->minor < 9 ?
 		((pt_eval2)fl.inner)(frame, exc) :
 		((pt_eval3)fl.inner)(tstate, frame, exc);
-	pt_trace_depth -= pt_trace_needs_depth;
+	pt_thread_leave();
 	/* the frame may have run code of another interpreter */
 	if (pt_interp_many)
 		resync(tstate);
-	if (tls_foreign || tls_setting || pt_trace_stopped)
+	if (pt_thread.foreign || pt_thread.setting || pt_state.stopped)
 		return r;
-	if (pt_follow_mode != PT_FOLLOW_EVAL) {
+	if (fl.mode != FOLLOW_EVAL) {
 		/* following stopped meanwhile: a thread on its way out of
 		 * frames it entered before gets the trace function back */
-		if (!tls_on)
+		if (!pt_thread.on)
 			set_trace(tstate, 1);
 		return r;
 	}
 	void *back = AT(frame, fl.l->back);
 	on = back && frame_traced(back);
-	if (on != tls_on)
+	if (on != pt_thread.on)
 		set_trace(tstate, on);
 	return r;
 plain:
@@ -244,7 +239,8 @@ static PyObject *eval2(void *frame, int exc)
 }
 
 /* 2.7's profile function: calls (generator resumes included) and
- * returns (unwinding included) of Python frames. */
+ * returns (unwinding included) of Python frames.  Once tracing stopped,
+ * each thread takes it out at its next event. */
 static int profile(PyObject *obj, PyFrameObject *frame, int what,
 		   PyObject *arg)
 {
@@ -254,24 +250,30 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what,
 	(void)arg;
 	if (pt_interp_many)
 		resync(NULL);
-	if (tls_foreign || pt_trace_stopped)
+	if (pt_thread.foreign)
 		return 0;
+	if (pt_state.stopped) {
+		/* this thread's part of stopping (profile_stop) */
+		pt_py.SetProfile(NULL, NULL);
+		pt_settrace_clear();
+		return 0;
+	}
 	if (what == PT_TRACE_CALL) {
-		pt_trace_depth += pt_trace_needs_depth;
+		pt_thread_enter();
 		on = frame_traced(frame);
-		if (on && pt_trace_call_lines) {
+		if (on && pt_state.call_lines) {
 			struct pt_code *c;
 			if (pt_codemap_find(pt_py_frame_code(frame), &c) && c)
 				pt_trace_call(c);
 		}
 	} else if (what == PT_TRACE_RETURN) {
-		pt_trace_depth -= pt_trace_needs_depth;
+		pt_thread_leave();
 		void *back = AT(frame, fl.l->back);
 		on = back && frame_traced(back);
 	} else {
 		return 0;	/* calls of C functions */
 	}
-	if (on != tls_on)
+	if (on != pt_thread.on)
 		set_trace(NULL, on);
 	return 0;
 }
@@ -311,63 +313,150 @@ static int wrap_eval_frame(void *interp)
 	return 0;
 }
 
-int pt_follow_start(pt_tracefunc trace)
-{
-	const struct pt_layout *l = pt_py.layout;
-
-	if (!l->tracefunc || !l->code)
-		return -1;	/* a version following does not know */
-	fl.l = l;
-	fl.trace = trace;
-	/* The thread starting the trace keeps the trace function, for the
-	 * frames already running; following corrects it from the next call. */
-	pt_py.SetTrace(trace, NULL);
-	tls_on = 1;
-	if (AT(pt_py.ThreadStateGet(), l->tracefunc) != (void *)trace)
-		return -1;	/* not the layout of this build: plain tracing */
-	if (l->major == 2) {
-		pt_py.SetProfile(profile, NULL);
-		pt_follow_mode = PT_FOLLOW_PROFILE;
-		return 0;
-	}
-	fl.first = pt_interp_current();
-	if (!fl.first)
-		fl.first = pt_py.InterpreterStateHead();
-	if (wrap_eval_frame(fl.first) < 0)
-		return -1;
-	pt_follow_mode = PT_FOLLOW_EVAL;
-	return 0;
-}
-
-int pt_follow_interp(void)
-{
-	if (pt_follow_mode == PT_FOLLOW_PROFILE) {
-		pt_follow_thread();
-		return 0;
-	}
-	if (pt_follow_mode != PT_FOLLOW_EVAL)
-		return -1;
-	/* this thread's state now is the new interpreter's: no trace
-	 * function yet, which the next frame corrects as needed */
-	return wrap_eval_frame(pt_interp_current());
-}
-
-void pt_follow_thread(void)
+/* In a new thread (2.7, threading's hook): the profile function, and
+ * the trace function from the first traced frame on. */
+static void follow_thread(void)
 {
 	pt_py.SetProfile(profile, NULL);
 	pt_py.SetTrace(NULL, NULL);
-	tls_on = 0;
+	pt_thread.on = 0;
 }
 
-int pt_follow_settrace_event(void)
+/*
+ * begin - set the trace function in this thread, for the frames already
+ * running (following corrects it from the next call), and check that the
+ * layout says where this build keeps it.  0, or -1 with nothing left set.
+ */
+static int begin(int major, enum pt_settrace_calls calls, void (*in_thread)(void))
 {
-	if (tls_setting)
-		return 1;
-	tls_foreign = 1;
+	const struct pt_layout *l = pt_py.layout;
+
+	if (l->major != major || !l->tracefunc || !l->code)
+		return -1;	/* a version following does not know */
+	if (pt_settrace_prepare(calls, in_thread) < 0)
+		return -1;
+	fl.l = l;
+	pt_py.SetTrace(pt_settrace_func, NULL);
+	pt_thread.on = 1;
+	pt_thread.traced = 1;
+	if (AT(pt_py.ThreadStateGet(), l->tracefunc) != (void *)pt_settrace_func) {
+		pt_settrace_clear();	/* not this build's layout */
+		return -1;
+	}
 	return 0;
 }
 
-void pt_follow_audit_hook_added(void)
+static int eval_start(void)
 {
-	fl.only_on = 1;
+	if (begin(3, PT_CALLS_LINES, NULL) < 0)
+		return -1;
+	fl.first = pt_interp_current();
+	if (!fl.first)
+		fl.first = pt_py.InterpreterStateHead();
+	if (wrap_eval_frame(fl.first) < 0) {
+		pt_settrace_clear();
+		return -1;
+	}
+	fl.mode = FOLLOW_EVAL;
+	return 0;
 }
+
+/* A new interpreter, the calling thread's: its thread state has no trace
+ * function yet, which the next frame corrects as needed. */
+static int eval_interp(void)
+{
+	if (fl.mode != FOLLOW_EVAL)
+		return pt_backend_settrace.interp();	/* deep recursion */
+	if (wrap_eval_frame(pt_interp_current()) < 0)
+		return -1;
+	pt_thread.traced = 1;
+	return 0;
+}
+
+/* Every interpreter gets its own evaluation function back; the trace
+ * function goes as settrace.c takes it out. */
+static void eval_stop(void)
+{
+	if (fl.mode == FOLLOW_EVAL) {
+		fl.mode = FOLLOW_NONE;
+		unwrap_eval_frame(fl.first);
+		pt_interp_each(unwrap_eval_frame);
+	}
+	pt_backend_settrace.stop();
+}
+
+/*
+ * eval_audit - "sys.addaudithook": stop clearing the trace function (each
+ * change would be an event for that hook).  "sys.settrace": pytrace's own
+ * (pt_thread.setting), or the program's, and this thread is left alone
+ * from now on.
+ */
+static void eval_audit(const char *event)
+{
+	if (strcmp(event, "sys.addaudithook") == 0) {
+		fl.only_on = 1;
+		return;
+	}
+	if (strcmp(event, "sys.settrace") != 0)
+		return;
+	if (fl.mode != FOLLOW_EVAL) {
+		pt_settrace_replaced();	/* deep recursion */
+		return;
+	}
+	if (pt_thread.setting)
+		return;
+	pt_thread.foreign = 1;
+	pt_settrace_tell_replaced();
+}
+
+/* Frame evaluation reaches every thread: threading's hook is needed only
+ * once following gave way to the trace function everywhere. */
+static void eval_module(const char *name, PyObject *globals)
+{
+	if (fl.mode != FOLLOW_EVAL)
+		pt_settrace_module(name, globals);
+}
+
+const struct pt_backend pt_backend_eval = {
+	.name = "frame evaluation",
+	.start = eval_start,
+	.interp = eval_interp,
+	.stop = eval_stop,
+	.audit = eval_audit,
+	.module = eval_module,
+};
+
+static int profile_start(void)
+{
+	if (begin(2, PT_CALLS_NONE, follow_thread) < 0)
+		return -1;
+	pt_py.SetProfile(profile, NULL);
+	fl.mode = FOLLOW_PROFILE;
+	pt_settrace_hook_threading();
+	return 0;
+}
+
+static int profile_interp(void)
+{
+	follow_thread();
+	pt_thread.traced = 1;
+	pt_settrace_hook_threading();
+	return 0;
+}
+
+/* This thread now; the others at their next call or return (profile). */
+static void profile_stop(void)
+{
+	fl.mode = FOLLOW_NONE;
+	pt_py.SetProfile(NULL, NULL);
+	pt_backend_settrace.stop();
+}
+
+const struct pt_backend pt_backend_profile = {
+	.name = "profile function",
+	.start = profile_start,
+	.interp = profile_interp,
+	.stop = profile_stop,
+	.audit = NULL,		/* 2.7 has no audit hooks */
+	.module = pt_settrace_module,
+};

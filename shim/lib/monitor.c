@@ -14,8 +14,12 @@
  * A program's own sys.settrace (a debugger, coverage) uses other tool ids
  * and does not displace pytrace here.
  */
+#include <string.h>
+
+#include "backend.h"
 #include "codemap.h"
 #include "pytrace.h"
+#include "state.h"
 #include "trace.h"
 
 /* Tool ids in the order tried: the ones PEP 669 leaves unnamed first. */
@@ -23,7 +27,12 @@ static const int pt_tool_ids[] = { 4, 3, 5, 2, 1, 0 };
 
 static struct {
 	PyObject *disable;	/* sys.monitoring.DISABLE */
-} mon;
+	/* in the interpreter tracing started in: the tool id claimed, and
+	 * the events with a callback (stop takes them back); id -1: none */
+	int id;
+	long events[6];
+	int nevents;
+} mon = { .id = -1 };
 
 /* A callback's result: None or DISABLE, both immortal from 3.12 on (PEP
  * 683), so no reference is taken: one call into libpython less a line. */
@@ -32,16 +41,13 @@ static PyObject *ret(PyObject *o)
 	return o;
 }
 
-/* Call depth of this thread, kept only when the format has {indent}. */
-static __thread long tls_depth __attribute__((tls_model("initial-exec")));
-
 /* What `code` is, NULL when ignored or before the program starts. */
 static struct pt_code *code_of(PyObject *code, int *waiting)
 {
 	struct pt_code *c;
 
 	*waiting = 0;
-	if (!pt_trace_waiting && pt_codemap_find(code, &c))
+	if (!pt_state.waiting && pt_codemap_find(code, &c))
 		return c;
 	PyObject *globals = pt_py.EvalGetGlobals();	/* borrowed */
 	if (!pt_trace_ready(globals)) {
@@ -61,12 +67,12 @@ static PyObject *on_line(PyObject *self, PyObject *const *args,
 	(void)self;
 	if (nargs < 2)
 		return ret(pt_py.None);
-	if (pt_trace_stopped)
+	if (pt_state.stopped)
 		return ret(mon.disable);
 	c = code_of(args[0], &waiting);
 	if (!c)
 		return ret(waiting ? pt_py.None : mon.disable);
-	pt_trace_emit(c, (int)pt_py.LongAsLong(args[1]), tls_depth - 1);
+	pt_trace_emit(c, (int)pt_py.LongAsLong(args[1]), pt_thread.depth - 1);
 	return ret(pt_py.None);
 }
 
@@ -79,12 +85,12 @@ static PyObject *on_start(PyObject *self, PyObject *const *args,
 	int waiting = 0;
 
 	(void)self;
-	tls_depth += pt_trace_needs_depth;
-	if (nargs >= 1 && pt_trace_call_lines && !pt_trace_stopped &&
+	pt_thread_enter();
+	if (nargs >= 1 && pt_state.call_lines && !pt_state.stopped &&
 	    (c = code_of(args[0], &waiting)))
 		pt_trace_call(c);
 	/* without {indent}, ignored code need not report its calls again */
-	if (!c && !waiting && !pt_trace_needs_depth)
+	if (!c && !waiting && !pt_state.needs_depth)
 		return ret(mon.disable);
 	return ret(pt_py.None);
 }
@@ -96,7 +102,7 @@ static PyObject *on_leave(PyObject *self, PyObject *const *args,
 	(void)self;
 	(void)args;
 	(void)nargs;
-	tls_depth--;
+	pt_thread_leave();
 	return ret(pt_py.None);
 }
 
@@ -161,7 +167,9 @@ static int callback(PyObject *m, int id, long ev, struct pt_methoddef *def)
 	return cb ? CALL(m, "register_callback", "ilO", id, ev, cb) : -1;
 }
 
-int pt_monitor_start(void)
+/* Start in the calling thread's interpreter; `first`: the interpreter
+ * tracing starts in, whose tool and events stop() takes back. */
+static int start_in(int first)
 {
 	PyObject *m = pt_py.SysGetObject("monitoring");	/* borrowed */
 
@@ -190,16 +198,17 @@ int pt_monitor_start(void)
 		          "PyEval_SetTrace instead");
 		return -1;
 	}
-	long set = line;
+	long set = line, used[6] = { line };
+	int nused = 1;
 	int rc = callback(m, id, line, &on_line_def);
 	/* calls only when call_lines or {indent} need them */
-	for (int i = 0; i < 2 && (pt_trace_call_lines || pt_trace_needs_depth); i++) {
+	for (int i = 0; i < 2 && (pt_state.call_lines || pt_state.needs_depth); i++) {
 		rc |= callback(m, id, starts[i], &on_start_def);
-		set |= starts[i];
+		set |= used[nused++] = starts[i];
 	}
-	for (int i = 0; i < 3 && pt_trace_needs_depth; i++) {
+	for (int i = 0; i < 3 && pt_state.needs_depth; i++) {
 		rc |= callback(m, id, leaves[i], &on_leave_def);
-		set |= leaves[i];
+		set |= used[nused++] = leaves[i];
 	}
 	if (rc == 0)
 		rc = CALL(m, "set_events", "il", id, set);
@@ -211,5 +220,50 @@ int pt_monitor_start(void)
 		pt_py.ErrClear();
 		return -1;
 	}
+	if (first) {
+		mon.id = id;
+		mon.nevents = nused;
+		memcpy(mon.events, used, sizeof(used));
+	}
 	return 0;
 }
+
+static int start(void)
+{
+	return start_in(1);
+}
+
+static int interp(void)
+{
+	return start_in(0);
+}
+
+/*
+ * stop - in the interpreter tracing started in: no events, no callbacks,
+ * and the tool id free again, so that the interpreter runs as if pytrace
+ * had never monitored it.  Every other interpreter's lines are disabled
+ * one by one as they next run (on_line, once pt_state.stopped is set).
+ */
+static void stop(void)
+{
+	PyObject *m = pt_py.SysGetObject("monitoring");	/* borrowed */
+
+	if (!m || mon.id < 0)
+		return;
+	CALL(m, "set_events", "ii", mon.id, 0);
+	for (int i = 0; i < mon.nevents; i++)
+		CALL(m, "register_callback", "ilO", mon.id, mon.events[i],
+		     pt_py.None);
+	CALL(m, "free_tool_id", "i", mon.id);
+	pt_py.ErrClear();
+	mon.id = -1;
+}
+
+const struct pt_backend pt_backend_monitor = {
+	.name = "sys.monitoring",
+	.start = start,
+	.interp = interp,
+	.stop = stop,
+	.audit = NULL,		/* other tools take other ids */
+	.module = NULL,
+};

@@ -49,6 +49,7 @@
 
 #include "output.h"
 #include "pytrace.h"
+#include "state.h"
 
 enum { PT_OUT_BUFSIZE = 64 * 1024 };
 
@@ -491,8 +492,6 @@ static struct {
 } fl = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl = PTHREAD_MUTEX_INITIALIZER,
 	 .wake = PTHREAD_COND_INITIALIZER };
 
-/* This thread has the value whose destructor stops the flusher. */
-static __thread int tls_watched __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
@@ -586,7 +585,7 @@ static void make_exit_key(void)
 /* Give this thread the value whose destructor is thread_gone. */
 static __attribute__((noinline)) void watch_thread(void)
 {
-	tls_watched = 1;
+	pt_thread.watched = 1;
 	__atomic_add_fetch(&fl.writers, 1, __ATOMIC_ACQ_REL);
 	pthread_once(&exit_key_once, make_exit_key);
 	if (exit_key != (pthread_key_t)-1)
@@ -625,7 +624,7 @@ static void atfork_child(void)
 	pthread_cond_init(&fl.wake, NULL);
 	fl.running = 0;
 	fl.thread = 0;
-	fl.writers = tls_watched;	/* the forking thread alone is left */
+	fl.writers = pt_thread.watched;	/* the forking thread alone is left */
 	out.vars.start = time(NULL);
 	if (out.open && out.pattern && (strstr(out.pattern, "%p") ||
 					strstr(out.pattern, "%t"))) {
@@ -694,7 +693,7 @@ static __attribute__((noinline)) char *begin_locked(size_t need)
 		goto closed;
 	if (!out.fast_tried)
 		fast_setup();
-	if (!tls_watched)
+	if (!pt_thread.watched)
 		watch_thread();
 	if (out.interval_ms > 0 && !fl.running)
 		start_flusher();
@@ -728,7 +727,7 @@ char *pt_out_begin(size_t need)
 		__atomic_store_n(&out.busy, 1, __ATOMIC_RELAXED);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&out.wants, __ATOMIC_ACQUIRE) && out.open &&
-		    tls_watched &&
+		    pt_thread.watched &&
 		    out.len + need <= out.cap && (fl.running || out.interval_ms <= 0))
 			return out.buf + out.len;
 		__atomic_store_n(&out.busy, 0, __ATOMIC_RELEASE);

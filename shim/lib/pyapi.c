@@ -63,6 +63,7 @@ static const struct pt_sym pt_syms[] = {
 	{ SLOT(GetRecursionLimit), "Py_GetRecursionLimit", NULL, 0 },
 	{ SLOT(EvalGetBuiltins), "PyEval_GetBuiltins", NULL, 0 },
 	{ SLOT(ObjectIsTrue), "PyObject_IsTrue", NULL, 0 },
+	{ SLOT(AddPendingCall), "Py_AddPendingCall", NULL, 0 },
 	{ SLOT(IsInitialized), "Py_IsInitialized", NULL, 1 },
 	{ SLOT(IsFinalizing), "Py_IsFinalizing", "_Py_IsFinalizing", 0 },
 	{ SLOT(Finalizing), "_Py_Finalizing", NULL, 0 },

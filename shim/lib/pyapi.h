@@ -97,6 +97,8 @@ struct pt_pyapi {
 	int (*GetRecursionLimit)(void);
 	PyObject *(*EvalGetBuiltins)(void);
 	int (*ObjectIsTrue)(PyObject *o);
+	/* queue fn(arg) for the main thread, at a safe point */
+	int (*AddPendingCall)(int (*fn)(void *arg), void *arg);
 	int (*IsInitialized)(void);
 	int (*IsFinalizing)(void);	/* Py_IsFinalizing (3.13+), 3.7-3.12 _Py_ */
 	void **Finalizing;	/* _Py_Finalizing, 3.6 (data) */

@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +42,7 @@
 #include "pytrace.h"
 #include "record.h"
 #include "settings.h"
+#include "state.h"
 
 /* Definitions of each kind kept before all are forgotten and written
  * again as used: bounded memory, as codemap.c's limit. */
@@ -96,9 +96,6 @@ static struct {
 	struct { struct def *d; } *marked;	/* frame(): defs marked */
 	size_t nmarked, capmarked;
 } rec;
-
-/* The kernel's id of this thread, cached (reset in a forked child). */
-static __thread long tls_tid __attribute__((tls_model("initial-exec")));
 
 
 /* The id of d in t. */
@@ -307,11 +304,10 @@ static __attribute__((noinline)) unsigned char *
 line_fields(unsigned char *p, const struct pt_code *c, int lineno, long depth)
 {
 	if (rec.fields & PT_REC_F_TID) {
-		if (!tls_tid)
-			tls_tid = (long)syscall(SYS_gettid);
-		if (tls_tid != rec.last_tid) {
-			p = pt_rec_put_varint(p, (uint64_t)tls_tid << 3 | PT_REC_TID);
-			rec.last_tid = tls_tid;
+		long tid = pt_thread_tid();
+		if (tid != rec.last_tid) {
+			p = pt_rec_put_varint(p, (uint64_t)tid << 3 | PT_REC_TID);
+			rec.last_tid = tid;
 		}
 	}
 	p = pt_rec_put_varint(p, (uint64_t)c->rec.id << 3 | PT_REC_LINE);
@@ -568,7 +564,6 @@ static void after_fork_child(void)
 {
 	long parent = rec.pid;
 
-	tls_tid = 0;
 	rec.pid = (long)getpid();
 	if (rec.fresh) {
 		rec.inherit = 0;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * settrace.c - the PyEval_SetTrace back end, for every version (the only
- * one before 3.12).
+ * settrace.c - pytrace's C trace function, and the back end that sets it
+ * for every frame of every thread: every version's fallback.  The
+ * followed back ends (follow.c) set the same function in traced frames
+ * only.
  *
  * The C trace function is per thread.  Threads get it three ways:
  *  - the thread that starts the program: PyEval_SetTrace at start;
@@ -20,8 +22,12 @@
  */
 #include <string.h>
 
+#include "backend.h"
 #include "codemap.h"
+#include "layout.h"
 #include "pytrace.h"
+#include "settrace.h"
+#include "state.h"
 #include "subinterp.h"
 #include "trace.h"
 
@@ -29,14 +35,12 @@ static struct {
 	/* the C function given to threading, in every interpreter (they
 	 * share one GIL; it has no module and no state) */
 	PyObject *thread_hook;
+	void (*in_thread)(void);	/* what it does; NULL: set the function */
+	enum pt_settrace_calls calls;	/* pt_settrace_prepare */
 	int told_replaced;	/* the "own trace function" message was given */
 } st;
 
-/* This thread runs pytrace's trace function (as far as pytrace knows).
- * initial-exec: the library is loaded at start-up, and this keeps the
- * access a plain load, with no call into the dynamic loader. */
-static __thread int tls_traced __attribute__((tls_model("initial-exec")));
-
+#define AT(base, off) (*(void **)((char *)(base) + (off)))
 
 /* What the frame's code is, NULL when ignored or before the program. */
 static struct pt_code *code_of(PyFrameObject *frame)
@@ -44,7 +48,7 @@ static struct pt_code *code_of(PyFrameObject *frame)
 	PyObject *code = pt_py_frame_code(frame);
 	struct pt_code *c;
 
-	if (!pt_trace_waiting && pt_codemap_find(code, &c))
+	if (!pt_state.waiting && pt_codemap_find(code, &c))
 		return c;
 	PyObject *globals = pt_py.GetAttrString((PyObject *)frame, "f_globals");
 	if (!globals) {
@@ -56,37 +60,52 @@ static struct pt_code *code_of(PyFrameObject *frame)
 	return c;
 }
 
+void pt_settrace_clear(void)
+{
+	PyObject *et, *ev, *etb;
+
+	pt_py.ErrFetch(&et, &ev, &etb);
+	pt_thread.traced = 0;	/* the audit event that follows is pytrace's */
+	pt_thread.setting = 1;
+	pt_py.SetTrace(NULL, NULL);
+	pt_thread.setting = 0;
+	pt_thread.on = 0;
+	pt_py.ErrRestore(et, ev, etb);
+}
+
 /*
- * pt_trace - the trace function.  Line events are what it is for; call
- * and return events matter only for call_lines and {indent}.  The code
- * object is read from the frame (offset or PyFrame_GetCode, see pyapi.c)
- * and looked up; globals are fetched only on a cache miss.
+ * pt_settrace_func - the trace function.  Line events are what it is for;
+ * call and return events matter only for call_lines and {indent}, as
+ * st.calls says.  The code object is read from the frame (offset or
+ * PyFrame_GetCode, see pyapi.c) and looked up; globals are fetched only on
+ * a cache miss.  Once tracing stopped, each thread takes it out at its
+ * next event.
  */
-static int pt_trace(PyObject *obj, PyFrameObject *frame, int what,
-		    PyObject *arg)
+int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
+		     PyObject *arg)
 {
 	struct pt_code *c;
 
 	(void)obj;
 	(void)arg;
-	if (pt_trace_stopped)
+	if (pt_state.stopped) {
+		pt_settrace_clear();
 		return 0;
+	}
 	if (what == PT_TRACE_LINE) {
 		if ((c = code_of(frame)))
 			pt_trace_emit(c, pt_py_line_event_lineno(frame),
-				      pt_trace_depth - 1);
+				      pt_thread.depth - 1);
 		return 0;
 	}
-	/* Following (follow.c) keeps the depth, and on 2.7 writes the call
-	 * lines: this function is set too late for the call event there. */
 	if (what == PT_TRACE_CALL) {
-		if (!pt_follow_mode)
-			pt_trace_depth += pt_trace_needs_depth;
-		if (pt_trace_call_lines && pt_follow_mode != PT_FOLLOW_PROFILE &&
+		if (st.calls == PT_CALLS_ALL)
+			pt_thread_enter();
+		if (pt_state.call_lines && st.calls != PT_CALLS_NONE &&
 		    (c = code_of(frame)))
 			pt_trace_call(c);
-	} else if (what == PT_TRACE_RETURN && !pt_follow_mode) {
-		pt_trace_depth -= pt_trace_needs_depth;
+	} else if (what == PT_TRACE_RETURN && st.calls == PT_CALLS_ALL) {
+		pt_thread_leave();
 	}
 	return 0;
 }
@@ -96,12 +115,13 @@ static PyObject *thread_hook(PyObject *self, PyObject *args)
 {
 	(void)self;
 	(void)args;
-	if (pt_follow_mode == PT_FOLLOW_PROFILE) {
-		pt_follow_thread();	/* 2.7 */
-	} else {
-		pt_py.SetTrace(pt_trace, NULL);
+	if (!pt_state.stopped) {
+		if (st.in_thread)
+			st.in_thread();
+		else
+			pt_py.SetTrace(pt_settrace_func, NULL);
+		pt_thread.traced = 1;
 	}
-	tls_traced = 1;
 	pt_py.IncRef(pt_py.None);
 	return pt_py.None;
 }
@@ -124,11 +144,11 @@ static void hook_threading(PyObject *globals)
 		pt_py.ErrClear();
 }
 
-void pt_settrace_threading(PyObject *globals)
+void pt_settrace_module(const char *name, PyObject *globals)
 {
 	/* Only once the module body has run `_trace_hook = None`: class
 	 * bodies before that line (2.7) must not have their hook reset. */
-	if (!st.thread_hook || pt_follow_mode == PT_FOLLOW_EVAL ||
+	if (strcmp(name, "threading") != 0 || !st.thread_hook ||
 	    !pt_py.DictGetItemString(globals, "_trace_hook") ||
 	    pt_interp_threading_hooked(0))
 		return;
@@ -150,8 +170,7 @@ static PyObject *threading_dict(void)
 	return d;
 }
 
-/* Hook threading now if this interpreter has loaded it already. */
-static void hook_loaded_threading(void)
+void pt_settrace_hook_threading(void)
 {
 	PyObject *td = threading_dict();
 
@@ -159,22 +178,26 @@ static void hook_loaded_threading(void)
 		hook_threading(td);
 }
 
-/* Give the trace function to every other thread of the interpreter, where
- * the interpreter exports a way to (3.9-3.11).  Returns how many. */
-static int trace_other_threads(void)
+/* Give the trace function (or none: `fn` NULL, and only where it is
+ * pytrace's) to every other thread of the interpreters, where the
+ * interpreter exports a way to (3.9-3.12).  Returns how many. */
+static int trace_other_threads(pt_tracefunc fn)
 {
+	const struct pt_layout *l = pt_py.layout;
 	int n = 0;
 
-	if (!pt_py.SetTraceTstate || !pt_py.InterpreterStateHead)
+	if (!pt_py.SetTraceTstate || !pt_py.InterpreterStateHead ||
+	    (!fn && !l->tracefunc))
 		return 0;
 	void *self = pt_py.ThreadStateGet();
 	for (void *interp = pt_py.InterpreterStateHead(); interp;
 	     interp = pt_py.InterpreterStateNext(interp)) {
 		for (void *ts = pt_py.InterpreterStateThreadHead(interp); ts;
 		     ts = pt_py.ThreadStateNext(ts)) {
-			if (ts == self)
+			if (ts == self ||
+			    (!fn && AT(ts, l->tracefunc) != (void *)pt_settrace_func))
 				continue;
-			if (pt_py.SetTraceTstate(ts, pt_trace, NULL) < 0)
+			if (pt_py.SetTraceTstate(ts, fn, NULL) < 0)
 				pt_py.ErrClear();
 			else
 				n++;
@@ -183,75 +206,76 @@ static int trace_other_threads(void)
 	return n;
 }
 
-/* The thread hook, made once; 0 or -1. */
-static int make_thread_hook(void)
+int pt_settrace_prepare(enum pt_settrace_calls calls, void (*in_thread)(void))
 {
+	st.calls = calls;
+	st.in_thread = in_thread;
 	if (!st.thread_hook)
 		st.thread_hook = pt_py.CFunctionNewEx(&thread_hook_def, NULL, NULL);
 	if (!st.thread_hook) {
 		pt_py.ErrClear();
-		return -1;
-	}
-	return 0;
-}
-
-int pt_settrace_start(void)
-{
-	if (make_thread_hook() < 0) {
 		pt_log("cannot create the thread hook; not tracing");
 		return -1;
 	}
-	/* 2.7-3.11: the trace function only in traced frames, where the
-	 * interpreter allows it; on 3.6+ every thread is then covered. */
-	if (pt_follow_start(pt_trace) == 0) {
-		tls_traced = 1;
-		if (pt_follow_mode == PT_FOLLOW_EVAL)
-			return 0;
-		hook_loaded_threading();
-		return 0;
-	}
-	pt_settrace_everywhere();
-	return 0;
-}
-
-int pt_settrace_interp(void)
-{
-	if (make_thread_hook() < 0)
-		return -1;
-	if (pt_follow_mode != PT_FOLLOW_NONE) {
-		if (pt_follow_interp() < 0)
-			return -1;
-		tls_traced = 1;
-		if (pt_follow_mode == PT_FOLLOW_PROFILE) {
-			hook_loaded_threading();
-		}
-		return 0;
-	}
-	pt_settrace_everywhere();
 	return 0;
 }
 
 void pt_settrace_everywhere(void)
 {
-	tls_traced = 0;		/* the audit events that follow are pytrace's */
-	hook_loaded_threading();
+	st.calls = PT_CALLS_ALL;
+	st.in_thread = NULL;
+	pt_thread.traced = 0;	/* the audit events that follow are pytrace's */
+	pt_settrace_hook_threading();
 	if (pt_py.SetTraceAllThreads) {
-		pt_py.SetTraceAllThreads(pt_trace, NULL);	/* 3.12+ */
+		pt_py.SetTraceAllThreads(pt_settrace_func, NULL);	/* 3.12+ */
 	} else {
-		trace_other_threads();
-		pt_py.SetTrace(pt_trace, NULL);
+		trace_other_threads(pt_settrace_func);
+		pt_py.SetTrace(pt_settrace_func, NULL);
 	}
-	tls_traced = 1;
+	pt_thread.traced = 1;
+}
+
+static int start(void)
+{
+	if (pt_settrace_prepare(PT_CALLS_ALL, NULL) < 0)
+		return -1;
+	pt_settrace_everywhere();
+	return 0;
+}
+
+/* threading._trace_hook back to None in the calling thread's interpreter,
+ * where it is pytrace's: threads started from now on are not hooked. */
+static void unhook_threading(void)
+{
+	PyObject *td = threading_dict();
+
+	if (td && st.thread_hook &&
+	    pt_py.DictGetItemString(td, "_trace_hook") == st.thread_hook &&
+	    pt_py.DictSetItemString(td, "_trace_hook", pt_py.None) < 0)
+		pt_py.ErrClear();
+}
+
+/* The trace function out of every thread pytrace can reach now; the
+ * others take it out at their next event (pt_settrace_func). */
+static void stop(void)
+{
+	unhook_threading();
+	trace_other_threads(NULL);
+	pt_settrace_clear();
+}
+
+void pt_settrace_tell_replaced(void)
+{
+	if (st.told_replaced)
+		return;
+	st.told_replaced = 1;
+	pt_notice("the program set its own trace function (sys.settrace: a "
+	          "debugger, coverage?); pytrace no longer traces that thread");
 }
 
 void pt_settrace_replaced(void)
 {
-	if (pt_follow_mode == PT_FOLLOW_EVAL) {
-		if (pt_follow_settrace_event())
-			return;	/* pytrace's own call */
-		goto tell;
-	}
-	if (!tls_traced)
+	if (!pt_thread.traced)
 		return;		/* pytrace's own call, or an untraced thread */
 	/* threading (or eventlet's green threading, in a greenlet of this
 	 * thread) passing pytrace's own hook on */
@@ -259,11 +283,21 @@ void pt_settrace_replaced(void)
 	if (g && st.thread_hook &&
 	    pt_py.DictGetItemString(g, "_trace_hook") == st.thread_hook)
 		return;
-	tls_traced = 0;
-tell:
-	if (st.told_replaced)
-		return;
-	st.told_replaced = 1;
-	pt_notice("the program set its own trace function (sys.settrace: a "
-	          "debugger, coverage?); pytrace no longer traces that thread");
+	pt_thread.traced = 0;
+	pt_settrace_tell_replaced();
 }
+
+static void audit(const char *event)
+{
+	if (strcmp(event, "sys.settrace") == 0)
+		pt_settrace_replaced();
+}
+
+const struct pt_backend pt_backend_settrace = {
+	.name = "trace function",
+	.start = start,
+	.interp = start,
+	.stop = stop,
+	.audit = audit,
+	.module = pt_settrace_module,
+};

@@ -14,10 +14,15 @@
  * traced.  A host that embeds Python (Py_Initialize outside Py_Main) is
  * traced from the moment its initialisation returns.
  *
+ * Start-up is the one place that knows every back end (backend.h): it
+ * keeps the first that starts, cheapest first, and hands it what concerns
+ * it: new interpreters (subinterp.c), the audit events it asked for, the
+ * modules the line writer sees, and its stop once the output failed.
+ *
  * PyEval_SetTrace and sys.monitoring raise nested audit events; the
  * `started` flag, set first, turns those and every later event away at
- * once, but for "sys.settrace": the program replacing pytrace's trace
- * function, which it is told about once.
+ * once, but for those the back end takes ("sys.settrace": the program
+ * replacing pytrace's trace function, which it is told about once).
  */
 #include <errno.h>
 #include <limits.h>
@@ -26,8 +31,8 @@
 #include <unistd.h>
 
 #include "audithook.h"
+#include "backend.h"
 #include "conf.h"
-#include "output.h"
 #include "path.h"
 #include "program.h"
 #include "pyapi.h"
@@ -35,7 +40,9 @@
 #include "rules.h"
 #include "settings.h"
 #include "start.h"
+#include "state.h"
 #include "subinterp.h"
+#include "trace.h"
 
 static int started;		/* tracing was started, or tried once */
 static int loaded;		/* settings: 0 not read, 1 usable, -1 not */
@@ -43,6 +50,14 @@ static struct pt_settings settings;
 static struct pt_rules rules;
 static char start_cwd[PATH_MAX];	/* resolves relative co_filename */
 static char progname[PATH_MAX];	/* %n; "" until known */
+static int hooks_added;		/* sys.addaudithook came before start */
+
+/* The back ends, cheapest first (backend.h), and the one that started. */
+static const struct pt_backend *const backends[] = {
+	&pt_backend_monitor, &pt_backend_eval, &pt_backend_profile,
+	&pt_backend_settrace,
+};
+static const struct pt_backend *be;
 
 /* Read the settings once: defaults, the configuration file, the
  * environment.  True when they are usable and tracing is enabled. */
@@ -54,6 +69,54 @@ static int load_settings(void)
 		loaded = pt_conf_resolve(&settings, NULL, &file) == 0 &&
 				 settings.enabled ? 1 : -1;
 	return loaded > 0;
+}
+
+/* The line writer saw a module's code for the first time. */
+static void module_seen(const char *name, PyObject *globals)
+{
+	if (be && be->module)
+		be->module(name, globals);
+}
+
+/* A pending call: the back end stops, in the main thread, at a point
+ * where the interpreter runs no callback of it. */
+static int stop_backend(void *arg)
+{
+	(void)arg;
+	if (be) {
+		be->stop();
+		be = NULL;
+	}
+	return 0;
+}
+
+/* The output failed, inside an event: the back end is stopped as soon as
+ * the main thread reaches a safe point.  Meanwhile (or when the queue is
+ * full) every event returns at once, and takes its thread's part down. */
+static void failed(void)
+{
+	if (pt_py.AddPendingCall)
+		pt_py.AddPendingCall(stop_backend, NULL);
+}
+
+/* A new interpreter, with the back end of the first (subinterp.c). */
+static int set_up_interp(void)
+{
+	return be && !pt_state.stopped ? be->interp() : -1;
+}
+
+/* Start the cheapest back end that serves this interpreter; 0 or -1. */
+static int start_backend(void)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (backends[i]->start() != 0)
+			continue;
+		be = backends[i];
+		if (hooks_added && be->audit)
+			be->audit("sys.addaudithook");
+		return 0;
+	}
+	return -1;
 }
 
 void pt_start(enum pt_trace_from from, const char *name,
@@ -81,26 +144,24 @@ void pt_start(enum pt_trace_from from, const char *name,
 	 *    the program can chdir */
 	if (!getcwd(start_cwd, sizeof(start_cwd)))
 		start_cwd[0] = '\0';
-	/* 4. ignore rules, 5. the back end (which opens the output when the
-	 *    program starts, see pt_start_output) */
+	/* 4. ignore rules */
 	if (pt_rules_build(&rules, &settings, start_cwd) < 0)
 		return;
-	pt_trace_start(&rules, &settings, start_cwd, from);
-}
-
-int pt_start_output(void)
-{
-	struct pt_program p;
-
-	/* %n when no start hook named the program: the script of the
-	 * command line, else the interpreter's (or host's) name */
-	if (!progname[0])
-		snprintf(progname, sizeof(progname), "%s",
-			 pt_program_from_proc(&p) == 0 && p.kind == PT_PROG_SCRIPT ?
-			 p.name : program_invocation_short_name);
-	pt_out_configure((unsigned long long)settings.max_size, (int)settings.keep,
-			 (long)settings.flush_interval, settings.file_mode);
-	return pt_out_open(settings.output, progname) < 0 ? -1 : 0;
+	/* 5. the line writer (which opens the output now, or when the
+	 *    program starts) */
+	struct pt_trace_setup set = {
+		.rules = &rules, .s = &settings, .cwd = start_cwd,
+		.progname = progname, .from = from, .module = module_seen,
+		.failed = failed,
+	};
+	if (pt_trace_start(&set) < 0)
+		return;
+	/* 6. the interpreter it starts in, 7. the back end, 8. the
+	 *    interpreters that appear from now on */
+	pt_interp_start();
+	if (start_backend() < 0)
+		return;
+	pt_interp_watch(set_up_interp);
 }
 
 /* The first argument of an audit event, as a C string; 0 or -1. */
@@ -123,14 +184,16 @@ static int pt_audit(const char *event, PyObject *args, void *data)
 
 	(void)data;
 	pt_audithook_settle();
-	if (event[0] == 's' && strcmp(event, "sys.addaudithook") == 0)
-		pt_follow_audit_hook_added();
 	if (started) {
 		pt_interp_audit(event, args);	/* subinterpreters */
-		if (event[0] == 's' && strcmp(event, "sys.settrace") == 0)
-			pt_settrace_replaced();
+		if (be && be->audit && event[0] == 's' &&
+		    (strcmp(event, "sys.settrace") == 0 ||
+		     strcmp(event, "sys.addaudithook") == 0))
+			be->audit(event);
 		return 0;
 	}
+	if (event[0] == 's' && strcmp(event, "sys.addaudithook") == 0)
+		hooks_added = 1;
 	if (!load_settings()) {
 		started = 1;	/* reported once; never again */
 		return 0;

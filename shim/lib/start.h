@@ -28,7 +28,4 @@ int pt_start_hook_audit(void);
 void pt_start(enum pt_trace_from from, const char *progname,
 	      const struct pt_program *prog);
 
-/* pt_start_output - open the output; 0, or -1 after one message. */
-int pt_start_output(void);
-
 #endif

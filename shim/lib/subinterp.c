@@ -7,7 +7,7 @@
  * one by default) has its own sys.monitoring state, its own frame
  * evaluation function and its own thread states: nothing set up in the
  * first interpreter reaches it.  Each interpreter is therefore set up on
- * its own, with the back end of the first (pt_trace_interp), as soon as
+ * its own, with the back end of the first (pt_interp_watch), as soon as
  * pytrace learns of it:
  *  - from the wrappers of Py_NewInterpreter and Py_NewInterpreterFromConfig
  *    (interpose.c) when they return, wherever calls go through the PLT (a
@@ -52,8 +52,8 @@
 #include "codemap.h"
 #include "layout.h"
 #include "pytrace.h"
+#include "state.h"
 #include "subinterp.h"
-#include "trace.h"
 
 /* What pytrace knows of one interpreter. */
 struct pt_interp {
@@ -72,6 +72,7 @@ static struct {
 	void *home;		/* the interpreter tracing started in */
 	int usable;		/* interpreters can be told apart */
 	int active;		/* new interpreters are set up */
+	int (*set_up)(void);	/* how (pt_interp_watch) */
 	int threading_hooked;	/* the flag when !usable */
 	int told_own, told_unknown, told_failed;
 } reg = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -79,16 +80,6 @@ static struct {
 int pt_interp_many;
 unsigned pt_interp_gen;
 
-/* A wrapper of Py_NewInterpreter* runs in this thread. */
-static __thread int tls_creating __attribute__((tls_model("initial-exec")));
-/* pytrace is setting up an interpreter, or looking at one, in this
- * thread: the audit events that raises are its own. */
-static __thread int tls_busy __attribute__((tls_model("initial-exec")));
-/* The interpreter this thread last found known, and pt_interp_gen then. */
-static __thread void *tls_seen __attribute__((tls_model("initial-exec")));
-static __thread unsigned tls_seen_gen __attribute__((tls_model("initial-exec")));
-/* The interpreter Py_EndInterpreter's wrapper is ending. */
-static __thread void *tls_ending __attribute__((tls_model("initial-exec")));
 
 #define AT(base, off) (*(void **)((char *)(base) + (off)))
 
@@ -207,14 +198,15 @@ int pt_interp_start(void)
 	return 0;
 }
 
-void pt_interp_watch(void)
+void pt_interp_watch(int (*set_up)(void))
 {
+	reg.set_up = set_up;
 	reg.active = reg.usable;
 }
 
 void pt_interp_creating(int on)
 {
-	tls_creating += on ? 1 : -1;
+	pt_thread.creating += on ? 1 : -1;
 }
 
 /* Is the 3.12 layout of PyInterpreterState this build's?  Checked on the
@@ -256,7 +248,7 @@ static enum pt_gil gil_of(void *interp)
 /* Set up the calling thread's interpreter `interp`, new to pytrace. */
 static void set_up(void *interp, int64_t id, enum pt_gil gil)
 {
-	int traced = gil == PT_GIL_SHARED && !pt_trace_stopped;
+	int traced = gil == PT_GIL_SHARED && !pt_state.stopped;
 	struct pt_interp *r;
 
 	pthread_mutex_lock(&reg.lock);
@@ -284,9 +276,9 @@ static void set_up(void *interp, int64_t id, enum pt_gil gil)
 	if (!traced)
 		return;
 	__atomic_store_n(&pt_interp_many, 1, __ATOMIC_RELEASE);
-	tls_busy++;
-	int rc = pt_trace_interp();
-	tls_busy--;
+	pt_thread.busy++;
+	int rc = reg.set_up();
+	pt_thread.busy--;
 	if (rc == 0)
 		return;
 	pthread_mutex_lock(&reg.lock);
@@ -303,7 +295,7 @@ void pt_interp_created(enum pt_gil gil)
 {
 	void *interp;
 
-	if (!reg.active || tls_busy || !(interp = pt_interp_current()))
+	if (!reg.active || pt_thread.busy || !(interp = pt_interp_current()))
 		return;
 	if (gil == PT_GIL_UNKNOWN)
 		gil = gil_of(interp);
@@ -348,25 +340,25 @@ void pt_interp_end_wrapper(int after)
 	if (!reg.usable)
 		return;
 	if (!after) {
-		tls_ending = pt_interp_current();
+		pt_thread.ending = pt_interp_current();
 		/* 2.7-3.7 have no audit event for it: now, before its end */
 		if (!pt_py.AddAuditHook) {
 			PyObject *et, *ev, *etb;
 			pt_py.ErrFetch(&et, &ev, &etb);
-			ended(tls_ending, 1);
+			ended(pt_thread.ending, 1);
 			pt_py.ErrRestore(et, ev, etb);
 		}
 		return;
 	}
 	/* The interpreter is gone.  Whatever was not forgotten in it (no
 	 * audit event came) is dropped without touching the objects. */
-	ended(tls_ending, 0);
+	ended(pt_thread.ending, 0);
 	pthread_mutex_lock(&reg.lock);
-	struct pt_interp *r = find(tls_ending, -1);
-	if (r && tls_ending != reg.home)
+	struct pt_interp *r = find(pt_thread.ending, -1);
+	if (r && pt_thread.ending != reg.home)
 		forget_record(r);
 	pthread_mutex_unlock(&reg.lock);
-	tls_ending = NULL;
+	pt_thread.ending = NULL;
 	bump_gen();
 }
 
@@ -415,35 +407,35 @@ void pt_interp_audit(const char *event, PyObject *args)
 	unsigned gen = __atomic_load_n(&pt_interp_gen, __ATOMIC_ACQUIRE);
 	void *interp;
 
-	if (!reg.usable || tls_busy)
+	if (!reg.usable || pt_thread.busy)
 		return;
 	if (event[0] == 'c' &&
 	    strcmp(event, "cpython.PyInterpreterState_Clear") == 0) {
-		tls_busy++;
+		pt_thread.busy++;
 		ended(pt_interp_current(), 1);
-		tls_busy--;
+		pt_thread.busy--;
 		return;
 	}
 	interp = pt_interp_current();
-	if (!reg.active || !interp || tls_creating ||
-	    (interp == tls_seen && gen == tls_seen_gen))
+	if (!reg.active || !interp || pt_thread.creating ||
+	    (interp == pt_thread.seen && gen == pt_thread.seen_gen))
 		return;
 	int64_t id = interp_id(interp);
 	pthread_mutex_lock(&reg.lock);
 	int known = find(interp, id) != NULL;
 	pthread_mutex_unlock(&reg.lock);
 	if (!known) {
-		tls_busy++;
+		pt_thread.busy++;
 		int ready = initialised(event, args);
 		if (ready)
 			set_up(interp, id, gil_of(interp));
-		tls_busy--;
+		pt_thread.busy--;
 		if (!ready)
 			return;
 		gen = __atomic_load_n(&pt_interp_gen, __ATOMIC_ACQUIRE);
 	}
-	tls_seen = interp;
-	tls_seen_gen = gen;
+	pt_thread.seen = interp;
+	pt_thread.seen_gen = gen;
 }
 
 void *pt_interp_owner(void)

@@ -28,15 +28,16 @@ void *pt_interp_current(void);
 
 /*
  * pt_interp_start - the calling thread's interpreter is where tracing
- * starts (trace.c, once, before its back end starts).  Returns 0, or -1
+ * starts (start.c, once, before its back end starts).  Returns 0, or -1
  * when this build's interpreters cannot be told apart (reported once:
  * subinterpreters then stay untraced).
  */
 int pt_interp_start(void);
 
 /* pt_interp_watch - the back end runs: from now on, new interpreters are
- * set up as they appear. */
-void pt_interp_watch(void);
+ * set up as they appear, each by `set_up` (the back end's, called in the
+ * new interpreter: 0, or -1 when it runs untraced). */
+void pt_interp_watch(int (*set_up)(void));
 
 /* pt_interp_creating - a wrapper of Py_NewInterpreter* runs in this
  * thread (1) or has returned (0): the interpreter it creates is left to

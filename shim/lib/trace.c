@@ -10,12 +10,11 @@
  * code: attributes are read from code objects and module dictionaries only
  * on the first event of each code object.
  */
+#include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,27 +23,31 @@
 #include "format.h"
 #include "output.h"
 #include "path.h"
+#include "program.h"
 #include "pytrace.h"
 #include "record.h"
-#include "start.h"
+#include "state.h"
 #include "subinterp.h"
 #include "trace.h"
 
-volatile int pt_trace_stopped;
-int pt_trace_waiting;
-
 static struct {
-	const struct pt_rules *rules;
-	const char *cwd;
+	struct pt_trace_setup set;	/* what start-up gave */
 	const struct pt_format *fmt;
 	struct timespec start;	/* for {elapsed} */
 	int record;		/* output_mode = "record": record.c writes */
 	int to_file;		/* the output is a file, not standard error */
 } tr;
 
-int pt_trace_call_lines;
-int pt_trace_needs_depth;
-__thread long pt_trace_depth __attribute__((tls_model("initial-exec")));
+/* The output failed: nothing more is written, and the back end is taken
+ * down (by start-up, at a safe point).  Inside an event: cheap, once. */
+static __attribute__((noinline)) void fail(void)
+{
+	if (pt_state.stopped)
+		return;
+	pt_state.stopped = 1;
+	if (tr.set.failed)
+		tr.set.failed();
+}
 
 /*
  * frozen_file - for co_filename "<frozen a.b>", the module file `modfile`
@@ -91,7 +94,7 @@ static struct pt_file *file_of(PyObject *code, const char *modfile)
 		const char *real = frozen_file(raw, modfile);
 		return pt_file_get(real ? real : raw);
 	}
-	if (pt_path_normalize(raw, tr.cwd, norm, sizeof(norm)) < 0)
+	if (pt_path_normalize(raw, tr.set.cwd, norm, sizeof(norm)) < 0)
 		return pt_file_get(raw);
 	return pt_file_get(norm);
 }
@@ -112,8 +115,8 @@ static struct pt_code *learn(PyObject *globals, PyObject *code)
 	PyObject *no = pt_py.DictGetItemString(globals, "__name__");
 	if (pt_py_cstr(no, name, sizeof(name)) >= 0)
 		modname = name;
-	if (modname && strcmp(modname, "threading") == 0)
-		pt_settrace_threading(globals);
+	if (modname && tr.set.module)
+		tr.set.module(name, globals);
 	/* The interpreter removes __main__.__file__ once the script has run:
 	 * its code first run after that (atexit handlers, threads, __del__)
 	 * is known by its own file name, when that is a file. */
@@ -122,12 +125,12 @@ static struct pt_code *learn(PyObject *globals, PyObject *code)
 	if ((!fo || fo == pt_py.None) && !main_after)
 		return NULL;
 	if (!main_after && pt_py_cstr(fo, file, sizeof(file)) >= 0 &&
-	    pt_path_normalize(file, tr.cwd, norm, sizeof(norm)) >= 0)
+	    pt_path_normalize(file, tr.set.cwd, norm, sizeof(norm)) >= 0)
 		modfile = norm;
 	struct pt_file *f = file_of(code, modfile);
 	if (!f || (main_after && f->path[0] != '/') ||
-	    pt_rules_ignored(tr.rules, modfile ? modfile : f->path, modname) ||
-	    !pt_rules_included(tr.rules, f->path))
+	    pt_rules_ignored(tr.set.rules, modfile ? modfile : f->path, modname) ||
+	    !pt_rules_included(tr.set.rules, f->path))
 		return NULL;
 
 	char fn[256];
@@ -204,16 +207,16 @@ static int is_main(PyObject *globals)
  */
 static void notice(long pid, const char *msg, size_t len)
 {
-	if (pt_trace_stopped)
+	if (pt_state.stopped)
 		return;
 	if (tr.record) {
 		if (pt_rec_notice(pid, msg, len) < 0)
-			pt_trace_stopped = 1;
+			fail();
 		return;
 	}
 	char *p = pt_out_begin(len + 40);
 	if (!p) {
-		pt_trace_stopped = 1;
+		fail();
 		return;
 	}
 	p += sprintf(p, "# pytrace[%ld]: ", pid);
@@ -223,12 +226,26 @@ static void notice(long pid, const char *msg, size_t len)
 	pt_out_end(p);
 }
 
-/* Open the output; notices go into it from now on, those said before
- * first.  Not when the trace is standard error: that is the program's
- * own output, and syslog has them.  0 or -1 (reported). */
+/*
+ * open_output - open the output; notices go into it from now on, those
+ * said before first.  Not when the trace is standard error: that is the
+ * program's own output, and syslog has them.  %n when start-up did not
+ * name the program: the script of the command line, else the
+ * interpreter's (or host's) name.  0 or -1 (reported).
+ */
 static int open_output(void)
 {
-	if (pt_start_output() < 0)
+	const struct pt_settings *s = tr.set.s;
+	char *name = tr.set.progname;
+	struct pt_program p;
+
+	if (!name[0])
+		snprintf(name, PATH_MAX, "%s",
+			 pt_program_from_proc(&p) == 0 && p.kind == PT_PROG_SCRIPT ?
+			 p.name : program_invocation_short_name);
+	pt_out_configure((unsigned long long)s->max_size, (int)s->keep,
+			 (long)s->flush_interval, s->file_mode);
+	if (pt_out_open(s->output, name) < 0)
 		return -1;
 	if (tr.to_file)
 		pt_notice_sink(notice);
@@ -237,24 +254,14 @@ static int open_output(void)
 
 int pt_trace_ready(PyObject *globals)
 {
-	if (!pt_trace_waiting)
+	if (!pt_state.waiting)
 		return 1;
 	if (!is_main(globals))
 		return 0;
-	pt_trace_waiting = 0;
+	pt_state.waiting = 0;
 	if (open_output() < 0)
-		pt_trace_stopped = 1;
-	return !pt_trace_stopped;
-}
-
-/* The kernel's id of this thread, cached (reset in a forked child). */
-static __thread long tls_tid __attribute__((tls_model("initial-exec")));
-static long cached_pid;
-
-static void after_fork_child(void)
-{
-	tls_tid = 0;
-	cached_pid = 0;
+		fail();
+	return !pt_state.stopped;
 }
 
 /* Seconds and microseconds on the wall clock, and since tracing began. */
@@ -285,14 +292,10 @@ static __attribute__((noinline)) void emit_format(const struct pt_code *c,
 	if (fmt->needs & PT_NEED_SOURCE)
 		pt_file_line(c->file, lineno, &l.source, &l.sourcelen);
 	if (fmt->needs & PT_NEED_PID) {
-		if (!cached_pid)
-			cached_pid = (long)getpid();
-		l.pid = cached_pid;
+		l.pid = pt_state_pid();
 	}
 	if (fmt->needs & PT_NEED_TID) {
-		if (!tls_tid)
-			tls_tid = (long)syscall(SYS_gettid);
-		l.tid = tls_tid;
+		l.tid = pt_thread_tid();
 	}
 	if (fmt->needs & (PT_NEED_TIME | PT_NEED_ELAPSED)) {
 		struct timeval wall;
@@ -306,7 +309,7 @@ static __attribute__((noinline)) void emit_format(const struct pt_code *c,
 	}
 	char *p = pt_out_begin(pt_format_size(fmt, &l));
 	if (!p) {
-		pt_trace_stopped = 1;
+		fail();
 		return;
 	}
 	pt_out_end(pt_format_render(fmt, &l, p));
@@ -324,7 +327,7 @@ static __attribute__((noinline)) void emit_default(const struct pt_code *c,
 	}
 	char *p = pt_out_begin(l->len);
 	if (!p) {
-		pt_trace_stopped = 1;
+		fail();
 		return;
 	}
 	memcpy(p, l->text, l->len);
@@ -337,7 +340,7 @@ void pt_trace_emit(const struct pt_code *c, int lineno, long depth)
 {
 	if (tr.record) {
 		if (pt_rec_line((struct pt_code *)c, lineno, depth) < 0)
-			pt_trace_stopped = 1;
+			fail();
 		return;
 	}
 	if (tr.fmt->is_default)
@@ -350,46 +353,34 @@ void pt_trace_call(const struct pt_code *c)
 {
 	if (tr.record) {
 		if (pt_rec_call((struct pt_code *)c) < 0)
-			pt_trace_stopped = 1;
+			fail();
 		return;
 	}
 	char *p = pt_out_begin(pt_format_call_size(c->module, c->function));
 
 	if (!p) {
-		pt_trace_stopped = 1;
+		fail();
 		return;
 	}
 	pt_out_end(pt_format_call(p, c->module, c->function));
 }
 
-int pt_trace_start(const struct pt_rules *rules, const struct pt_settings *s,
-		   const char *cwd, enum pt_trace_from from)
+int pt_trace_start(const struct pt_trace_setup *set)
 {
-	tr.rules = rules;
-	tr.cwd = cwd;
+	const struct pt_settings *s = set->s;
+
+	tr.set = *set;
 	tr.fmt = s->fmt;
 	clock_gettime(CLOCK_MONOTONIC, &tr.start);
 	tr.record = s->output_mode == PT_MODE_RECORD;
 	tr.to_file = s->output != NULL;
 	if (tr.record && pt_rec_start(s, &tr.start) < 0)
 		return -1;
-	pt_codemap_start();
-	pt_trace_call_lines = s->call_lines;
-	pt_trace_needs_depth = s->fmt->needs_depth;
-	pthread_atfork(NULL, NULL, after_fork_child);
-	pt_trace_waiting = from == PT_FROM_MAIN;
-	if (!pt_trace_waiting && open_output() < 0)
+	pt_codemap_start(pt_interp_release);
+	pt_state.call_lines = s->call_lines;
+	pt_state.needs_depth = s->fmt->needs_depth;
+	pt_state.waiting = set->from == PT_FROM_MAIN;
+	if (!pt_state.waiting && open_output() < 0)
 		return -1;
-	pt_interp_start();
-	if (pt_monitor_start() != 0 && pt_settrace_start() != 0)
-		return -1;
-	pt_interp_watch();
 	return 0;
-}
-
-int pt_trace_interp(void)
-{
-	if (pt_monitor_start() == 0)
-		return 0;
-	return pt_settrace_interp();
 }

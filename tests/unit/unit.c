@@ -620,8 +620,9 @@ static void test_notice(void)
 
 /* --- the per-code cache (codemap.c), with libpython stood in for --- */
 
-/* subinterp.c's, for the one interpreter of these tests: release at once. */
-void pt_interp_release(PyObject *code, const void *owner)
+/* What subinterp.c gives pt_codemap_start, for the one interpreter of
+ * these tests: release at once. */
+static void release_code(PyObject *code, const void *owner)
 {
 	(void)owner;
 	pt_py.DecRef(code);
@@ -708,7 +709,7 @@ static void test_codemap(void)
 	pt_py.ErrClear = fk_err_clear;
 	pt_py.layout = pt_layout(3, 13);	/* interp after prev and next */
 	fk.tstate[2] = fk.interp;
-	pt_codemap_start();
+	pt_codemap_start(release_code);
 	CHECK(fk.free != NULL);
 
 	/* the last-found cache forgets a freed code object */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * state.h - what every part of the library reads about tracing: the
+ * process's state (struct pt_state) and each thread's (struct pt_thread).
+ *
+ * Both live here, below everything else in shim/lib, so that the line
+ * writer, the back ends and the interpreter registry share them without
+ * depending on each other.  The per-thread struct is one thread-local
+ * object (initial-exec: the library is loaded at start-up, and each access
+ * stays a plain load with no call into the dynamic loader).  In a forked
+ * child every field stays true of its one thread (the same stack, the
+ * same thread state) but its id, which state.c resets with the pid.
+ */
+#ifndef PYTRACE_STATE_H
+#define PYTRACE_STATE_H
+
+#include <stdint.h>
+
+/* Tracing in this process.  Written with the GIL held (stopped: by any
+ * thread that finds the output failed), read by every event. */
+struct pt_state {
+	/* Nothing more is written: the output failed.  Back ends return at
+	 * once, and take themselves down (backend.h, stop). */
+	volatile int stopped;
+	/* The main program has not started: back ends ask the line writer
+	 * (pt_trace_ready) on every event. */
+	int waiting;
+	/* call_lines is on: back ends report calls (pt_trace_call). */
+	int call_lines;
+	/* The format has {indent}: back ends keep the call depth. */
+	int needs_depth;
+};
+
+extern struct pt_state pt_state;
+
+/* One thread.  Each field is owned by one file, named beside it. */
+struct pt_thread {
+	/* Call depth (pt_thread_enter/leave), kept only when the format has
+	 * {indent}. */
+	long depth;
+	/* The kernel's id of this thread, 0 until asked (pt_thread_tid). */
+	long tid;
+	/* follow.c: pytrace's trace function is set in this thread (on);
+	 * somebody else's is (foreign: hands off); pytrace itself is
+	 * setting it (setting: the audit event that raises is its own). */
+	int on, foreign, setting;
+	/* follow.c: with several interpreters a thread runs several thread
+	 * states; on and foreign describe `tstate`, while pt_interp_gen was
+	 * `gen`. */
+	void *tstate;
+	unsigned gen;
+	/* follow.c: the lowest stack address eval() may run at; 0: not
+	 * known yet. */
+	uintptr_t stack_floor;
+	/* settrace.c: this thread runs pytrace's trace function (as far as
+	 * pytrace knows). */
+	int traced;
+	/* subinterp.c: a wrapper of Py_NewInterpreter* runs (creating);
+	 * pytrace is setting up or looking at an interpreter (busy); the
+	 * interpreter last found known and pt_interp_gen then (seen,
+	 * seen_gen); the interpreter Py_EndInterpreter's wrapper ends. */
+	int creating, busy;
+	void *seen;
+	unsigned seen_gen;
+	void *ending;
+	/* output.c: this thread writes lines, and has the value whose
+	 * destructor stops the flusher when the last writer ends. */
+	int watched;
+};
+
+extern __thread struct pt_thread pt_thread
+	__attribute__((tls_model("initial-exec")));
+
+/* pt_thread_enter, pt_thread_leave - a Python frame of this thread starts
+ * or ends: the one pair that keeps the call depth, for {indent}. */
+static inline void pt_thread_enter(void)
+{
+	pt_thread.depth += pt_state.needs_depth;
+}
+
+static inline void pt_thread_leave(void)
+{
+	pt_thread.depth -= pt_state.needs_depth;
+}
+
+/* pt_thread_tid - the kernel's id of the calling thread, asked once (and
+ * again in a forked child, whose thread has another id). */
+long pt_thread_tid(void);
+
+/* pt_state_pid - this process's id, asked once (and again after fork). */
+long pt_state_pid(void);
+
+#endif
