@@ -103,3 +103,24 @@ REPLAY=${PYTRACE_REPLAY:-/usr/bin/pytrace-replay}'
 	assert_line 'layout: shim/common/path.c includes "trace.h" (lib/trace.h), outside common'
 	assert_line 'layout: shim/stray.c is in no folder (shim/common, shim/lib or shim/tools)'
 }
+
+@test "the library's files use each other in one direction: no circle" {
+	# the check runs on the objects this build made
+	run bash -c "ls '$PT_ROOT'/shim/lib/*.o | wc -l"
+	assert_output "$(ls "$PT_ROOT"/shim/lib/*.c | wc -l)"
+	run "$PT_ROOT/tests/layout"
+	assert_success
+	# and sees a circle: the line writer calling start-up, which calls it
+	local t=$BATS_TEST_TMPDIR/tree
+	mkdir -p "$t"
+	cp -r "$PT_ROOT/shim" "$t/"
+	printf '%s\n' 'void pt_start(int, const char *, const void *);' \
+		'void pt_probe(void) { pt_start(0, 0, 0); }' >>"$t/shim/lib/trace.c"
+	cc -c -std=c11 -D_GNU_SOURCE -fPIC -I"$t/shim/common" -I"$t/shim/lib" \
+		-o "$t/shim/lib/trace.o" "$t/shim/lib/trace.c"
+	run "$PT_ROOT/tests/layout" "$t"
+	assert_failure
+	assert_line --partial "layout: the library's files use each other in a circle: "
+	assert_line --partial "shim/lib/trace.o"
+	assert_line --partial "shim/lib/start.o"
+}
