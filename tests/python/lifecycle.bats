@@ -217,6 +217,84 @@ marks() {
 	assert_output 1
 }
 
+@test "the disk fills up mid-trace: tracing is taken down, as if never started" {
+	[ "$(id -u)" = 0 ] && command -v unshare >/dev/null || skip "needs root and unshare for a small tmpfs"
+	"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 9))' ||
+		skip "before 3.9 Python shows no sign of the hooks pytrace sets"
+	mkdir "$D/small"
+	# what the interpreter shows of pytrace: its sys.monitoring tool
+	# (3.12+), or whether frames run through the default evaluation
+	# function (3.9-3.11)
+	cat >"$D/probe.py" <<-'PY'
+	import sys
+	def f(i):
+	    return i
+	for i in range(20000):
+	    f(i)
+	if sys.version_info >= (3, 12):
+	    print([sys.monitoring.get_tool(i) for i in range(6)])
+	else:
+	    import ctypes
+	    api = ctypes.pythonapi
+	    api.PyInterpreterState_Get.restype = ctypes.c_void_p
+	    get = api._PyInterpreterState_GetEvalFrameFunc
+	    get.restype, get.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+	    default = ctypes.cast(api._PyEval_EvalFrameDefault, ctypes.c_void_p).value
+	    print(get(api.PyInterpreterState_Get()) == default)
+	PY
+	run "$PYTHON" "$D/probe.py"
+	local plain=$output
+	# while tracing, the probe sees pytrace
+	run traced env PYTRACE_OUTPUT="$D/t" "$PYTHON" "$D/probe.py"
+	assert_success
+	[ "$output" != "$plain" ] || fail "the probe does not see pytrace: $output"
+	# once the output failed, it sees the untraced interpreter
+	run --separate-stderr unshare -m sh -c "mount -t tmpfs -o size=128k none '$D/small' &&
+		LD_PRELOAD='$PT_LIB' PYTRACE_OUTPUT='$D/small/t' '$PYTHON' '$D/probe.py'"
+	assert_success
+	assert_equal "$output" "$plain"
+	run grep -c "No space left on device; tracing stopped\$" <<<"$stderr"
+	assert_output 1
+}
+
+@test "the disk fills up while threads trace: each runs on, and the program's output is unchanged" {
+	[ "$(id -u)" = 0 ] && command -v unshare >/dev/null || skip "needs root and unshare for a small tmpfs"
+	mkdir "$D/small"
+	# busy threads, a thread asleep in C while tracing stops, and threads
+	# started after it
+	cat >"$D/threads.py" <<-'PY'
+	import sys, threading, time
+	def f(i):
+	    return i * 2
+	def busy(n, out, k):
+	    s = 0
+	    for i in range(n):
+	        s += f(i)
+	    out[k] = s
+	out = {}
+	sleeper = threading.Thread(target=lambda: (time.sleep(1.0), busy(3000, out, "late")))
+	sleeper.start()
+	ts = [threading.Thread(target=busy, args=(20000, out, "t%d" % k)) for k in range(4)]
+	for t in ts: t.start()
+	busy(20000, out, "main")
+	for t in ts: t.join()
+	after = [threading.Thread(target=busy, args=(3000, out, "after%d" % k)) for k in range(2)]
+	for t in after: t.start()
+	for t in after: t.join()
+	sleeper.join()
+	print(sorted(out.items()))
+	PY
+	run --separate-stderr timeout 60 "$PYTHON" "$D/threads.py"
+	assert_success
+	local plain=$output
+	run --separate-stderr timeout 60 unshare -m sh -c "mount -t tmpfs -o size=128k none '$D/small' &&
+		LD_PRELOAD='$PT_LIB' PYTRACE_OUTPUT='$D/small/t' '$PYTHON' '$D/threads.py'"
+	assert_success
+	assert_equal "$output" "$plain"
+	run grep -c "No space left on device; tracing stopped\$" <<<"$stderr"
+	assert_output 1
+}
+
 @test "a program that keeps generating code does not grow without bound, and is traced throughout" {
 	cat >"$D/gen.py" <<-'PY'
 	import resource, sys
