@@ -128,15 +128,17 @@ static void test_settings_and_rules(void)
 {
 	struct pt_settings s;
 	struct pt_rules r;
-	const char *hint;
+	const char *hint, *o;
 	char buf[256];
 
 	unsetenv("PYTRACE_ENABLE");
 	pt_settings_init(&s);
 	CHECK(s.enabled == 1 && s.output == NULL);
-	CHECK(strcmp(s.origin[PT_S_OUTPUT], "default") == 0);
+	o = pt_settings_origin(&s, offsetof(struct pt_settings, output));
+	CHECK(strcmp(o, "default") == 0);
 	CHECK(env_set(&s, "enabled", "off") == 0 && s.enabled == 0);
-	CHECK(strcmp(s.origin[PT_S_ENABLED], "PYTRACE_ENABLED") == 0);
+	o = pt_settings_origin(&s, offsetof(struct pt_settings, enabled));
+	CHECK(strcmp(o, "PYTRACE_ENABLED") == 0);
 	CHECK(env_set(&s, "enabled", "maybe") == -EINVAL && s.enabled == 0);
 	CHECK(env_set(&s, "output", "/tmp/%p") == 0 &&
 	      strcmp(s.output, "/tmp/%p") == 0);
@@ -156,9 +158,11 @@ static void test_settings_and_rules(void)
 	CHECK(env_set(&s, "ignore_modules", "a/b") == -EINVAL);
 	CHECK(env_set(&s, "ignore_modules", " a b ") == -EINVAL);
 	env_set(&s, "ignore_modules", "os,oslo_config");
-	pt_settings_format(&s, PT_S_IGNORE_MODULES, buf, sizeof(buf));
+	pt_settings_format(&s, pt_setting_find("ignore_modules", NULL), buf,
+			   sizeof(buf));
 	CHECK(strcmp(buf, "[\"os\", \"oslo_config\"]") == 0);
-	pt_settings_format(&s, PT_S_ENABLED, buf, sizeof(buf));
+	pt_settings_format(&s, pt_setting_find("enabled", NULL), buf,
+			   sizeof(buf));
 	CHECK(strcmp(buf, "false") == 0);
 
 	CHECK(pt_rules_build(&r, &s, "/srv") == 0 && r.ndirs == 3 &&
