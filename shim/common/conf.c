@@ -261,9 +261,10 @@ int pt_conf_resolve(struct pt_settings *s, const char *file, const char **used)
 		rc = -EINVAL;
 	/* 4. settings that only make sense together */
 	if (rc == 0 && s->output_mode == PT_MODE_RECORD && !s->output) {
+		size_t at = offsetof(struct pt_settings, output_mode);
 		pt_log("%s: output_mode \"record\" writes binary records: set "
 		       "output to a file, not stderr%s",
-		       s->origin[PT_S_OUTPUT_MODE], pt_log_consequence);
+		       pt_settings_origin(s, at), pt_log_consequence);
 		rc = -EINVAL;
 	}
 	return rc;

@@ -39,8 +39,9 @@ int pt_rules_build(struct pt_rules *r, const struct pt_settings *s,
 		if (n >= 0)
 			n = pt_path_normalize(exp, cwd, norm, sizeof(norm));
 		if (n < 0) {
+			size_t at = offsetof(struct pt_settings, ignore_dirs);
 			pt_log("%s: ignore_dirs: cannot use directory '%s'%s",
-			       s->origin[PT_S_IGNORE_DIRS], d->v[i],
+			       pt_settings_origin(s, at), d->v[i],
 			       pt_log_consequence);
 			pt_rules_free(r);
 			return -EINVAL;

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * settings.c - the table of settings, their setters, and the environment.
+ * settings.c - the table of settings, and the one piece of code that
+ * parses, stores, formats and frees their values, whether they come from
+ * the defaults, the configuration file or the environment.
  *
- * Each setting has one row: name, type, default (as a user would write it
- * in the environment) and setter.  Defaults go through the setters too, so
- * a default is always a value the setter accepts.  Every value records
- * where it came from, for `pytrace-check`.
+ * A setting is one row of pt_table: its name, type, default (as a user
+ * would write it in the environment) and the field of struct pt_settings
+ * that holds its value; a row names a function of its own only for what
+ * its type cannot say (a bound, a compiled form, a special word).
+ * Defaults go through the same code as every other value, so a default is
+ * always a value the setting accepts.  Every value records where it came
+ * from, for `pytrace-check`.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -18,17 +23,55 @@
 #include "pytrace.h"
 #include "settings.h"
 
+/* The C types a value can have in struct pt_settings. */
+enum pt_ctype { PT_C_INT, PT_C_LLONG, PT_C_STR, PT_C_LIST };
+
+/* Rejects a value before it is stored: 0, or -EINVAL with why in err. */
+typedef int (*pt_check)(const struct pt_value *v, char *err, size_t errsize);
+
+/* Stores a value as the type alone cannot: 0, -EINVAL (why in err) or
+ * -ENOMEM. */
 typedef int (*pt_setter)(struct pt_settings *s, const struct pt_value *v,
 			 char *err, size_t errsize);
 
-/* One setting. */
+/* Writes, in the file's syntax, a value a pt_setter stored. */
+typedef void (*pt_shower)(const struct pt_settings *s, char *buf,
+			  size_t size);
+
+/*
+ * One setting.  Without `set`, its type decides how its value is stored:
+ * PT_T_BOOL in an int, PT_T_INT and PT_T_SIZE in a long long, PT_T_STRING
+ * in an owned char * (NULL shows as the default), or with `words` in an
+ * int (the index of the word), PT_T_DIRS and PT_T_LIST in a struct
+ * pt_strlist.  The C type of the field is in the row too (PT_FIELD), so a
+ * row whose field does not fit its type is refused rather than written
+ * past, and freeing goes by what the field really holds.
+ */
 struct pt_setting {
 	const char *name;
 	enum pt_type type;
 	const char *def;	/* default, in the environment's syntax */
-	pt_setter set;
-	const char *alias;	/* another environment name, or NULL */
+	size_t at;		/* offset of the value in struct pt_settings */
+	enum pt_ctype ctype;	/* the C type of the value */
+	const char *alias;	/* environment variable read when
+				 * PYTRACE_<NAME> is unset, or NULL */
+	const char *const *words; /* the only values of a PT_T_STRING */
+	const char *what;	/* with words: "a start" in "'x' is not a
+				 * start" */
+	pt_check check;		/* run before storing, or NULL */
+	pt_setter set;		/* stores instead of the type, or NULL */
+	pt_shower show;		/* formats what `set` stored, or NULL */
 };
+
+/*
+ * PT_FIELD(f) - the `at` and `ctype` of a row whose value is field f of
+ * struct pt_settings; a field of any other C type does not build.
+ */
+#define PT_FIELD(f)							\
+	.at = offsetof(struct pt_settings, f),				\
+	.ctype = _Generic(((struct pt_settings *)0)->f,			\
+			  int: PT_C_INT, long long: PT_C_LLONG,		\
+			  char *: PT_C_STR, struct pt_strlist: PT_C_LIST)
 
 int pt_parse_bool(const char *v)
 {
@@ -110,12 +153,15 @@ static int strlist_set(struct pt_strlist *l, const struct pt_value *v)
 	return 0;
 }
 
-static int set_enabled(struct pt_settings *s, const struct pt_value *v,
-		       char *err, size_t errsize)
+/* Replace *p with a copy of str. */
+static int string_set(char **p, const char *str)
 {
-	(void)err;
-	(void)errsize;
-	s->enabled = v->b;
+	char *c = strdup(str);
+
+	if (!c)
+		return -ENOMEM;
+	free(*p);
+	*p = c;
 	return 0;
 }
 
@@ -124,34 +170,24 @@ static int set_output(struct pt_settings *s, const struct pt_value *v,
 {
 	char probe[4096];
 	const char *bad = NULL;
-	char *o = NULL;
 
-	if (v->str[0] != '\0' && strcmp(v->str, "stderr") != 0) {
-		struct pt_out_vars vars = { "n", 1, "h", 0 };
-		if (pt_out_expand(v->str, &vars, probe, sizeof(probe), &bad) ==
-		    -EINVAL) {
-			snprintf(err, errsize, "unknown '%.2s' in '%.200s' (use %%p, "
-				 "%%n, %%h, %%t, %%%%)", bad, v->str);
-			return -EINVAL;
-		}
-		if (!(o = strdup(v->str)))
-			return -ENOMEM;
+	if (v->str[0] == '\0' || strcmp(v->str, "stderr") == 0) {
+		free(s->output);
+		s->output = NULL;
+		return 0;
 	}
-	free(s->output);
-	s->output = o;
-	return 0;
+	struct pt_out_vars vars = { "n", 1, "h", 0 };
+	if (pt_out_expand(v->str, &vars, probe, sizeof(probe), &bad) ==
+	    -EINVAL) {
+		snprintf(err, errsize, "unknown '%.2s' in '%.200s' (use %%p, "
+			 "%%n, %%h, %%t, %%%%)", bad, v->str);
+		return -EINVAL;
+	}
+	return string_set(&s->output, v->str);
 }
 
-static int set_ignore_dirs(struct pt_settings *s, const struct pt_value *v,
-			   char *err, size_t errsize)
-{
-	(void)err;
-	(void)errsize;
-	return strlist_set(&s->ignore_dirs, v);
-}
-
-static int set_ignore_modules(struct pt_settings *s, const struct pt_value *v,
-			      char *err, size_t errsize)
+static int check_module_names(const struct pt_value *v, char *err,
+			      size_t errsize)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		const char *m = v->items[i], *end = m + strlen(m);
@@ -170,7 +206,7 @@ static int set_ignore_modules(struct pt_settings *s, const struct pt_value *v,
 			}
 		}
 	}
-	return strlist_set(&s->ignore_modules, v);
+	return 0;
 }
 
 static void regexes_free(regex_t *re, size_t n)
@@ -213,40 +249,28 @@ static int set_include(struct pt_settings *s, const struct pt_value *v,
 	return 0;
 }
 
-static int set_programs(struct pt_settings *s, const struct pt_value *v,
-			char *err, size_t errsize)
-{
-	(void)err;
-	(void)errsize;
-	return strlist_set(&s->programs, v);
-}
-
-static int set_max_size(struct pt_settings *s, const struct pt_value *v,
-			char *err, size_t errsize)
+static int check_max_size(const struct pt_value *v, char *err, size_t errsize)
 {
 	if (v->i > 0 && v->i < 4096) {
 		snprintf(err, errsize, "%lld bytes is too small (use 0 for no "
 			 "rotation, or at least 4K)", v->i);
 		return -EINVAL;
 	}
-	s->max_size = v->i;
 	return 0;
 }
 
-static int set_keep(struct pt_settings *s, const struct pt_value *v,
-		    char *err, size_t errsize)
+static int check_keep(const struct pt_value *v, char *err, size_t errsize)
 {
 	if (v->i > 1000) {
 		snprintf(err, errsize, "%lld files is too many (at most 1000)",
 			 v->i);
 		return -EINVAL;
 	}
-	s->keep = v->i;
 	return 0;
 }
 
-static int set_flush_interval(struct pt_settings *s, const struct pt_value *v,
-			      char *err, size_t errsize)
+static int check_flush_interval(const struct pt_value *v, char *err,
+				size_t errsize)
 {
 	if (v->i > 0 && v->i < 10) {
 		snprintf(err, errsize, "%lld ms is too short (use 0 for no "
@@ -257,7 +281,6 @@ static int set_flush_interval(struct pt_settings *s, const struct pt_value *v,
 		snprintf(err, errsize, "%lld ms is more than a day", v->i);
 		return -EINVAL;
 	}
-	s->flush_interval = v->i;
 	return 0;
 }
 
@@ -280,27 +303,6 @@ static int set_format(struct pt_settings *s, const struct pt_value *v,
 	return 0;
 }
 
-static int set_call_lines(struct pt_settings *s, const struct pt_value *v,
-			  char *err, size_t errsize)
-{
-	(void)err;
-	(void)errsize;
-	s->call_lines = v->b;
-	return 0;
-}
-
-static int set_start(struct pt_settings *s, const struct pt_value *v,
-		     char *err, size_t errsize)
-{
-	if (strcmp(v->str, "main") != 0 && strcmp(v->str, "init") != 0) {
-		snprintf(err, errsize, "'%.200s' is not a start (use \"main\" or "
-			 "\"init\")", v->str);
-		return -EINVAL;
-	}
-	s->start_init = v->str[0] == 'i';
-	return 0;
-}
-
 static int set_file_mode(struct pt_settings *s, const struct pt_value *v,
 			 char *err, size_t errsize)
 {
@@ -318,42 +320,62 @@ static int set_file_mode(struct pt_settings *s, const struct pt_value *v,
 	return 0;
 }
 
-static int set_output_mode(struct pt_settings *s, const struct pt_value *v,
-			   char *err, size_t errsize)
+static void show_file_mode(const struct pt_settings *s, char *buf,
+			   size_t size)
 {
-	if (strcmp(v->str, "text") != 0 && strcmp(v->str, "record") != 0) {
-		snprintf(err, errsize, "'%.200s' is not an output mode (use "
-			 "\"text\" or \"record\")", v->str);
-		return -EINVAL;
-	}
-	s->output_mode = v->str[0] == 'r' ? PT_MODE_RECORD : PT_MODE_TEXT;
-	return 0;
+	snprintf(buf, size, "\"%04o\"", (unsigned)s->file_mode);
 }
 
-static const struct pt_setting pt_table[PT_NSETTINGS] = {
-	[PT_S_ENABLED] = { "enabled", PT_T_BOOL, "true", set_enabled,
-			   "PYTRACE_ENABLE" },
-	[PT_S_OUTPUT] = { "output", PT_T_STRING, "stderr", set_output, NULL },
-	[PT_S_IGNORE_DIRS] = { "ignore_dirs", PT_T_DIRS, "", set_ignore_dirs,
-			       NULL },
-	[PT_S_IGNORE_MODULES] = { "ignore_modules", PT_T_LIST, "",
-				  set_ignore_modules, NULL },
-	[PT_S_INCLUDE] = { "include", PT_T_LIST, "", set_include, NULL },
-	[PT_S_PROGRAMS] = { "programs", PT_T_LIST, "", set_programs, NULL },
-	[PT_S_MAX_SIZE] = { "max_size", PT_T_SIZE, "1G", set_max_size, NULL },
-	[PT_S_KEEP] = { "keep", PT_T_INT, "3", set_keep, NULL },
-	[PT_S_FLUSH_INTERVAL] = { "flush_interval", PT_T_INT, "1000",
-				  set_flush_interval, NULL },
-	[PT_S_FORMAT] = { "format", PT_T_STRING, PT_FORMAT_DEFAULT, set_format,
-			  NULL },
-	[PT_S_CALL_LINES] = { "call_lines", PT_T_BOOL, "false", set_call_lines,
-			      NULL },
-	[PT_S_START] = { "start", PT_T_STRING, "main", set_start, NULL },
-	[PT_S_FILE_MODE] = { "file_mode", PT_T_STRING, "0600", set_file_mode,
-			     NULL },
-	[PT_S_OUTPUT_MODE] = { "output_mode", PT_T_STRING, "text",
-			       set_output_mode, NULL },
+/*
+ * The settings, in the order pytrace-check shows them.  A new one is its
+ * field in struct pt_settings and a row here, for example
+ *     { .name = "keep", .type = PT_T_INT, .def = "3", PT_FIELD(keep) },
+ * and tests/unit/unit.c's list of what pytrace-check shows by default.
+ */
+static const struct pt_setting pt_table[] = {
+	{ .name = "enabled", .type = PT_T_BOOL, .def = "true",
+	  PT_FIELD(enabled), .alias = "PYTRACE_ENABLE" },
+	{ .name = "output", .type = PT_T_STRING, .def = "stderr",
+	  PT_FIELD(output), .set = set_output },
+	{ .name = "ignore_dirs", .type = PT_T_DIRS, .def = "",
+	  PT_FIELD(ignore_dirs) },
+	{ .name = "ignore_modules", .type = PT_T_LIST, .def = "",
+	  PT_FIELD(ignore_modules), .check = check_module_names },
+	{ .name = "include", .type = PT_T_LIST, .def = "",
+	  PT_FIELD(include), .set = set_include },
+	{ .name = "programs", .type = PT_T_LIST, .def = "",
+	  PT_FIELD(programs) },
+	{ .name = "max_size", .type = PT_T_SIZE, .def = "1G",
+	  PT_FIELD(max_size), .check = check_max_size },
+	{ .name = "keep", .type = PT_T_INT, .def = "3",
+	  PT_FIELD(keep), .check = check_keep },
+	{ .name = "flush_interval", .type = PT_T_INT, .def = "1000",
+	  PT_FIELD(flush_interval), .check = check_flush_interval },
+	{ .name = "format", .type = PT_T_STRING, .def = PT_FORMAT_DEFAULT,
+	  PT_FIELD(format), .set = set_format },
+	{ .name = "call_lines", .type = PT_T_BOOL, .def = "false",
+	  PT_FIELD(call_lines) },
+	{ .name = "start", .type = PT_T_STRING, .def = "main",
+	  PT_FIELD(start_init), .what = "a start",
+	  .words = (const char *const[]){ "main", "init", NULL } },
+	{ .name = "file_mode", .type = PT_T_STRING, .def = "0600",
+	  PT_FIELD(file_mode), .set = set_file_mode, .show = show_file_mode },
+	{ .name = "output_mode", .type = PT_T_STRING, .def = "text",
+	  PT_FIELD(output_mode), .what = "an output mode",
+	  .words = (const char *const[]){
+		  [PT_MODE_TEXT] = "text", [PT_MODE_RECORD] = "record", NULL } },
 };
+
+#define NSETTINGS ((int)(sizeof(pt_table) / sizeof(pt_table[0])))
+
+_Static_assert(NSETTINGS <= PT_SETTINGS_MAX,
+	       "struct pt_settings has no room for the origin of every "
+	       "setting: raise PT_SETTINGS_MAX");
+
+int pt_settings_count(void)
+{
+	return NSETTINGS;
+}
 
 const char *pt_setting_name(int id)
 {
@@ -363,6 +385,14 @@ const char *pt_setting_name(int id)
 enum pt_type pt_setting_type(int id)
 {
 	return pt_table[id].type;
+}
+
+const char *pt_settings_origin(const struct pt_settings *s, size_t at)
+{
+	for (int i = 0; i < NSETTINGS; i++)
+		if (pt_table[i].at == at)
+			return s->origin[i] ? s->origin[i] : "?";
+	return "?";
 }
 
 void pt_setting_env_name(int id, char *buf, size_t size)
@@ -404,12 +434,12 @@ int pt_setting_find(const char *name, const char **hint)
 {
 	size_t best = 3;	/* at most two edits away */
 
-	for (int i = 0; i < PT_NSETTINGS; i++)
+	for (int i = 0; i < NSETTINGS; i++)
 		if (strcmp(pt_table[i].name, name) == 0)
 			return i;
 	if (hint) {
 		*hint = NULL;
-		for (int i = 0; i < PT_NSETTINGS; i++) {
+		for (int i = 0; i < NSETTINGS; i++) {
 			size_t d = distance(name, pt_table[i].name);
 			if (d < best) {
 				best = d;
@@ -420,11 +450,85 @@ int pt_setting_find(const char *name, const char **hint)
 	return -1;
 }
 
+/* The C type in which the type of row r stores its value. */
+static enum pt_ctype ctype_of(const struct pt_setting *r)
+{
+	switch (r->type) {
+	case PT_T_BOOL:
+		return PT_C_INT;
+	case PT_T_INT:
+	case PT_T_SIZE:
+		return PT_C_LLONG;
+	case PT_T_STRING:
+		return r->words ? PT_C_INT : PT_C_STR;
+	default:
+		return PT_C_LIST;
+	}
+}
+
+/* Store the index of word `str` of row r in *p, or say which are known. */
+static int word_set(int *p, const struct pt_setting *r, const char *str,
+		    char *err, size_t errsize)
+{
+	char use[256] = "";
+	size_t n = 0;
+
+	for (int i = 0; r->words[i]; i++) {
+		if (strcmp(str, r->words[i]) == 0) {
+			*p = i;
+			return 0;
+		}
+		if (n < sizeof(use))
+			n += (size_t)snprintf(use + n, sizeof(use) - n,
+					      "%s\"%s\"", !i ? "" :
+					      r->words[i + 1] ? ", " : " or ",
+					      r->words[i]);
+	}
+	snprintf(err, errsize, "'%.200s' is not %s (use %s)", str, r->what,
+		 use);
+	return -EINVAL;
+}
+
+/*
+ * store - the setter of every row without one of its own: v becomes the
+ * value at r->at, as r's type says.  0, -EINVAL (why in err) or -ENOMEM.
+ */
+static int store(struct pt_settings *s, const struct pt_setting *r,
+		 const struct pt_value *v, char *err, size_t errsize)
+{
+	void *p = (char *)s + r->at;
+
+	if (r->ctype != ctype_of(r)) {
+		snprintf(err, errsize, "the field of setting '%s' does not "
+			 "hold its type", r->name);
+		return -EINVAL;
+	}
+	switch (r->type) {
+	case PT_T_BOOL:
+		*(int *)p = v->b;
+		return 0;
+	case PT_T_INT:
+	case PT_T_SIZE:
+		*(long long *)p = v->i;
+		return 0;
+	case PT_T_STRING:
+		if (r->words)
+			return word_set(p, r, v->str, err, errsize);
+		return string_set(p, v->str);
+	default:
+		return strlist_set(p, v);
+	}
+}
+
 int pt_setting_apply(struct pt_settings *s, int id, const struct pt_value *v,
 		     const char *origin, char *err, size_t errsize)
 {
-	int rc = pt_table[id].set(s, v, err, errsize);
+	const struct pt_setting *r = &pt_table[id];
+	int rc = r->check ? r->check(v, err, errsize) : 0;
 
+	if (rc == 0)
+		rc = r->set ? r->set(s, v, err, errsize) :
+			      store(s, r, v, err, errsize);
 	if (rc == -ENOMEM)
 		snprintf(err, errsize, "out of memory");
 	if (rc == 0) {
@@ -493,22 +597,24 @@ void pt_settings_init(struct pt_settings *s)
 	char err[256];
 
 	memset(s, 0, sizeof(*s));
-	for (int i = 0; i < PT_NSETTINGS; i++)
+	for (int i = 0; i < NSETTINGS; i++)
 		apply_text(s, i, pt_table[i].def, "default", err, sizeof(err));
 }
 
 void pt_settings_free(struct pt_settings *s)
 {
-	free(s->output);
-	strlist_free(&s->ignore_dirs);
-	strlist_free(&s->ignore_modules);
+	/* what set_include and set_format keep beside their values */
 	regexes_free(s->include_re, s->include.n);
-	strlist_free(&s->include);
-	strlist_free(&s->programs);
-	free(s->format);
 	free(s->fmt);
-	for (int i = 0; i < PT_NSETTINGS; i++)
+	for (int i = 0; i < NSETTINGS; i++) {
+		void *p = (char *)s + pt_table[i].at;
+
+		if (pt_table[i].ctype == PT_C_STR)
+			free(*(char **)p);
+		else if (pt_table[i].ctype == PT_C_LIST)
+			strlist_free(p);
 		free(s->origin[i]);
+	}
 	memset(s, 0, sizeof(*s));
 }
 
@@ -516,7 +622,7 @@ int pt_settings_from_env(struct pt_settings *s)
 {
 	int rc = 0;
 
-	for (int i = 0; i < PT_NSETTINGS; i++) {
+	for (int i = 0; i < NSETTINGS; i++) {
 		char var[64], err[512];
 		const char *alias = pt_table[i].alias;
 
@@ -553,57 +659,34 @@ static size_t put_quoted(char *buf, size_t size, size_t n, const char *str)
 void pt_settings_format(const struct pt_settings *s, int id, char *buf,
 			size_t size)
 {
-	const struct pt_strlist *l = NULL;
-	size_t n = 0;
+	const struct pt_setting *r = &pt_table[id];
+	const char *p = (const char *)s + r->at;
+	const struct pt_strlist *l = (const struct pt_strlist *)p;
+	size_t n;
 
 	buf[0] = '\0';
-	switch (id) {
-	case PT_S_ENABLED:
-		snprintf(buf, size, "%s", s->enabled ? "true" : "false");
+	if (r->show) {
+		r->show(s, buf, size);
 		return;
-	case PT_S_OUTPUT:
-		put_quoted(buf, size, 0, s->output ? s->output : "stderr");
+	}
+	switch (r->ctype) {
+	case PT_C_INT:
+		if (r->words)
+			put_quoted(buf, size, 0, r->words[*(const int *)p]);
+		else
+			snprintf(buf, size, "%s", *(const int *)p ? "true" :
+				 "false");
 		return;
-	case PT_S_MAX_SIZE:
-		snprintf(buf, size, "%lld", s->max_size);
+	case PT_C_LLONG:
+		snprintf(buf, size, "%lld", *(const long long *)p);
 		return;
-	case PT_S_KEEP:
-		snprintf(buf, size, "%lld", s->keep);
+	case PT_C_STR:
+		put_quoted(buf, size, 0, *(char *const *)p ? *(char *const *)p :
+			   r->def);
 		return;
-	case PT_S_FLUSH_INTERVAL:
-		snprintf(buf, size, "%lld", s->flush_interval);
-		return;
-	case PT_S_FORMAT:
-		put_quoted(buf, size, 0, s->format ? s->format : "");
-		return;
-	case PT_S_CALL_LINES:
-		snprintf(buf, size, "%s", s->call_lines ? "true" : "false");
-		return;
-	case PT_S_START:
-		snprintf(buf, size, "\"%s\"", s->start_init ? "init" : "main");
-		return;
-	case PT_S_FILE_MODE:
-		snprintf(buf, size, "\"%04o\"", (unsigned)s->file_mode);
-		return;
-	case PT_S_OUTPUT_MODE:
-		snprintf(buf, size, "\"%s\"", s->output_mode == PT_MODE_RECORD ?
-			 "record" : "text");
-		return;
-	case PT_S_IGNORE_DIRS:
-		l = &s->ignore_dirs;
-		break;
-	case PT_S_IGNORE_MODULES:
-		l = &s->ignore_modules;
-		break;
-	case PT_S_INCLUDE:
-		l = &s->include;
-		break;
-	case PT_S_PROGRAMS:
-		l = &s->programs;
+	case PT_C_LIST:
 		break;
 	}
-	if (!l)
-		return;
 	n = (size_t)snprintf(buf, size, "[");
 	for (size_t i = 0; i < l->n && n < size; i++) {
 		if (i)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * settings.h - pytrace's settings: one name, one type, one default and
- * one setter each.  The same setter serves the configuration file
- * (conf.c) and the environment (PYTRACE_<NAME IN CAPITALS>).
+ * one field each, given by one row of the table in settings.c.  The same
+ * code sets them from the configuration file (conf.c) and the environment
+ * (PYTRACE_<NAME IN CAPITALS>).  A setting's id is its row in the table.
  */
 #ifndef PYTRACE_SETTINGS_H
 #define PYTRACE_SETTINGS_H
@@ -18,25 +19,14 @@ struct pt_strlist {
 	size_t n;
 };
 
-/* The index of each setting in the table (settings.c), in its order. */
-enum pt_setting_id {
-	PT_S_ENABLED,
-	PT_S_OUTPUT,
-	PT_S_IGNORE_DIRS,
-	PT_S_IGNORE_MODULES,
-	PT_S_INCLUDE,
-	PT_S_PROGRAMS,
-	PT_S_MAX_SIZE,
-	PT_S_KEEP,
-	PT_S_FLUSH_INTERVAL,
-	PT_S_FORMAT,
-	PT_S_CALL_LINES,
-	PT_S_START,
-	PT_S_FILE_MODE,
-	PT_S_OUTPUT_MODE,
-	PT_NSETTINGS
-};
+/*
+ * Room for the origins of the settings: the table (settings.c) is refused
+ * at build time when it has more rows, so that adding a setting takes its
+ * field and its row, and struct pt_settings still needs no allocation.
+ */
+#define PT_SETTINGS_MAX 32
 
+/* The values of the settings, each in the field named by its row. */
 struct pt_settings {
 	int enabled;			/* master switch */
 	char *output;			/* path pattern; NULL = stderr */
@@ -54,7 +44,8 @@ struct pt_settings {
 	int start_init;			/* start = "init": trace start-up too */
 	int file_mode;			/* mode of new trace files */
 	int output_mode;		/* PT_MODE_TEXT or PT_MODE_RECORD */
-	char *origin[PT_NSETTINGS];	/* "default", "FILE:LINE" or "PYTRACE_X" */
+	char *origin[PT_SETTINGS_MAX];	/* by id: "default", "FILE:LINE" or
+					 * "PYTRACE_X" */
 };
 
 /* output_mode: text lines, or binary records for `pytrace replay`. */
@@ -92,9 +83,19 @@ void pt_settings_free(struct pt_settings *s);
  */
 int pt_setting_find(const char *name, const char **hint);
 
+/* pt_settings_count - how many settings there are: ids are 0 to it - 1. */
+int pt_settings_count(void);
+
 /* pt_setting_name, pt_setting_type - of setting `id`. */
 const char *pt_setting_name(int id);
 enum pt_type pt_setting_type(int id);
+
+/*
+ * pt_settings_origin - where the value of the setting held at offset `at`
+ * of struct pt_settings came from, or "?":
+ * pt_settings_origin(s, offsetof(struct pt_settings, output_mode)).
+ */
+const char *pt_settings_origin(const struct pt_settings *s, size_t at);
 
 /*
  * pt_setting_apply - give setting `id` the value `v`, recording `origin`.

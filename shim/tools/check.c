@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 	else if (rc == 0)
 		rc = -1;
 	printf("# configuration file: %s\n", file ? file : "none");
-	for (int i = 0; i < PT_NSETTINGS; i++) {
+	for (int i = 0; i < pt_settings_count(); i++) {
 		char line[8300];
 		pt_settings_format(&s, i, value, sizeof(value));
 		snprintf(line, sizeof(line), "%s = %s;", pt_setting_name(i), value);

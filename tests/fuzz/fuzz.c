@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 5) {
 	case 0: {	/* a setting from the environment */
 		char var[64];
-		int id = data[1] % PT_NSETTINGS;
+		int id = data[1] % pt_settings_count();
 		pt_settings_init(&s);
 		pt_setting_env_name(id, var, sizeof(var));
 		setenv(var, text, 1);

@@ -128,21 +128,29 @@ static void test_settings_and_rules(void)
 {
 	struct pt_settings s;
 	struct pt_rules r;
-	const char *hint;
+	const char *hint, *o;
 	char buf[256];
 
 	unsetenv("PYTRACE_ENABLE");
 	pt_settings_init(&s);
 	CHECK(s.enabled == 1 && s.output == NULL);
-	CHECK(strcmp(s.origin[PT_S_OUTPUT], "default") == 0);
+	o = pt_settings_origin(&s, offsetof(struct pt_settings, output));
+	CHECK(strcmp(o, "default") == 0);
 	CHECK(env_set(&s, "enabled", "off") == 0 && s.enabled == 0);
-	CHECK(strcmp(s.origin[PT_S_ENABLED], "PYTRACE_ENABLED") == 0);
+	o = pt_settings_origin(&s, offsetof(struct pt_settings, enabled));
+	CHECK(strcmp(o, "PYTRACE_ENABLED") == 0);
 	CHECK(env_set(&s, "enabled", "maybe") == -EINVAL && s.enabled == 0);
 	CHECK(env_set(&s, "output", "/tmp/%p") == 0 &&
 	      strcmp(s.output, "/tmp/%p") == 0);
 	CHECK(env_set(&s, "output", "/tmp/%q") == -EINVAL &&
 	      strcmp(s.output, "/tmp/%p") == 0);
 	CHECK(env_set(&s, "output", "stderr") == 0 && !s.output);
+	/* words are stored as their index: the order is the meaning */
+	CHECK(s.start_init == 0 && env_set(&s, "start", "init") == 0 &&
+	      s.start_init == 1);
+	CHECK(s.output_mode == PT_MODE_TEXT &&
+	      env_set(&s, "output_mode", "record") == 0 &&
+	      s.output_mode == PT_MODE_RECORD);
 	CHECK(pt_setting_find("nosuch", &hint) == -1 && hint == NULL);
 	CHECK(pt_setting_find("ignore_dir", &hint) == -1 && hint &&
 	      strcmp(hint, "ignore_dirs") == 0);
@@ -156,9 +164,11 @@ static void test_settings_and_rules(void)
 	CHECK(env_set(&s, "ignore_modules", "a/b") == -EINVAL);
 	CHECK(env_set(&s, "ignore_modules", " a b ") == -EINVAL);
 	env_set(&s, "ignore_modules", "os,oslo_config");
-	pt_settings_format(&s, PT_S_IGNORE_MODULES, buf, sizeof(buf));
+	pt_settings_format(&s, pt_setting_find("ignore_modules", NULL), buf,
+			   sizeof(buf));
 	CHECK(strcmp(buf, "[\"os\", \"oslo_config\"]") == 0);
-	pt_settings_format(&s, PT_S_ENABLED, buf, sizeof(buf));
+	pt_settings_format(&s, pt_setting_find("enabled", NULL), buf,
+			   sizeof(buf));
 	CHECK(strcmp(buf, "false") == 0);
 
 	CHECK(pt_rules_build(&r, &s, "/srv") == 0 && r.ndirs == 3 &&
@@ -173,6 +183,102 @@ static void test_settings_and_rules(void)
 	CHECK(!pt_rules_ignored(&r, "/z/y.py", NULL));
 	pt_rules_free(&r);
 	pt_settings_free(&s);
+}
+
+/*
+ * settings_text - the value `shown` (the file's syntax, as
+ * pt_settings_format writes it) as the environment gives it: unquoted,
+ * list items joined with ':' (directories) or ','.
+ */
+static void settings_text(const char *shown, enum pt_type t, char *buf,
+			  size_t size)
+{
+	int quoted = 0;
+	size_t n = 0;
+
+	for (const char *c = shown; *c && n + 1 < size; c++) {
+		if (quoted && *c == '\\' && c[1])
+			buf[n++] = *++c;
+		else if (*c == '"')
+			quoted = !quoted;
+		else if (quoted)
+			buf[n++] = *c;
+		else if (*c == ',')
+			buf[n++] = t == PT_T_DIRS ? ':' : ',';
+		else if (*c != '[' && *c != ']' && *c != ' ')
+			buf[n++] = *c;
+	}
+	buf[n] = '\0';
+}
+
+/*
+ * Every row of the settings table: its default, applied and formatted, is
+ * what pytrace-check shows; that text, given back through the
+ * environment, is accepted and shows the same; a value of its own type
+ * shows as itself.  A row whose default, type, field or words are wrong
+ * fails here.
+ */
+static void test_settings_table(void)
+{
+	static const char *const shown[] = {
+		"enabled = true;",
+		"output = \"stderr\";",
+		"ignore_dirs = [];",
+		"ignore_modules = [];",
+		"include = [];",
+		"programs = [];",
+		"max_size = 1073741824;",
+		"keep = 3;",
+		"flush_interval = 1000;",
+		"format = \"{path}({line}): {source}\";",
+		"call_lines = false;",
+		"start = \"main\";",
+		"file_mode = \"0600\";",
+		"output_mode = \"text\";",
+	};
+	/* another value of each type, as set and as shown */
+	static const char *const other[][2] = {
+		[PT_T_BOOL] = { "no", "false" },
+		[PT_T_INT] = { "20", "20" },
+		[PT_T_SIZE] = { "8K", "8192" },
+		[PT_T_DIRS] = { "/a:b\"c", "[\"/a\", \"b\\\"c\"]" },
+		[PT_T_LIST] = { "a.b,c", "[\"a.b\", \"c\"]" },
+	};
+	int n = pt_settings_count(), nshown = sizeof(shown) / sizeof(shown[0]);
+	struct pt_settings s;
+
+	unsetenv("PYTRACE_ENABLE");
+	CHECK(n == nshown);
+	for (int id = 0; id < n; id++) {
+		char value[512], line[600], text[512], again[512];
+		const char *name = pt_setting_name(id), *o;
+		enum pt_type t = pt_setting_type(id);
+
+		pt_settings_init(&s);
+		pt_settings_format(&s, id, value, sizeof(value));
+		snprintf(line, sizeof(line), "%s = %s;", name, value);
+		o = s.origin[id] ? s.origin[id] : "nowhere";
+		if (id < nshown && strcmp(line, shown[id]) == 0 &&
+		    strcmp(o, "default") == 0) {
+			passed++;
+		} else {
+			failed++;
+			printf("FAIL setting %d: shows '%s' from %s, want '%s' "
+			       "from default\n", id, line, o,
+			       id < nshown ? shown[id] : "no row");
+		}
+		settings_text(value, t, text, sizeof(text));
+		CHECK(env_set(&s, name, text) == 0);
+		pt_settings_format(&s, id, again, sizeof(again));
+		CHECK(strcmp(again, value) == 0 && s.origin[id] &&
+		      strncmp(s.origin[id], "PYTRACE_", 8) == 0);
+		if (t != PT_T_STRING) {
+			CHECK(env_set(&s, name, other[t][0]) == 0);
+			pt_settings_format(&s, id, again, sizeof(again));
+			CHECK(strcmp(again, other[t][1]) == 0);
+		}
+		pt_settings_free(&s);
+	}
 }
 
 static void test_output_pattern(void)
@@ -780,6 +886,7 @@ int main(void)
 	test_expand();
 	test_below();
 	test_settings_and_rules();
+	test_settings_table();
 	test_output_pattern();
 	test_split();
 	test_program();
