@@ -36,12 +36,13 @@ COMMON_SRCS = shim/common/conf.c shim/common/format.c shim/common/log.c \
               shim/common/source.c
 COMMON  = shim/common/libpytrace-common.a
 #  shim/lib: only in libpytrace.so, inside the traced process.
-LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/follow.c \
-           shim/lib/init.c shim/lib/interpose.c shim/lib/layout.c \
-           shim/lib/monitor.c \
+LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/control.c \
+           shim/lib/follow.c shim/lib/init.c shim/lib/interpose.c \
+           shim/lib/layout.c shim/lib/monitor.c \
            shim/lib/output.c shim/lib/pyapi.c shim/lib/record.c \
-           shim/lib/settrace.c shim/lib/start.c shim/lib/state.c \
-           shim/lib/subinterp.c shim/lib/trace.c
+           shim/lib/settrace.c shim/lib/standby.c shim/lib/start.c \
+           shim/lib/state.c shim/lib/subinterp.c shim/lib/trace.c \
+           shim/lib/tracing.c
 #  shim/tools: the command-line programs.
 CHECK_SRCS   = shim/tools/check.c
 SUMMARY_SRCS = shim/tools/summary.c shim/tools/recread.c

@@ -31,10 +31,14 @@ load helper
 	# their finalisation, the libc calls that end a process image without
 	# its exit path, and sigaction, which a finalising interpreter calls
 	# before a signal can end it
-	# (shim/interpose.c).  Any new export is listed here.
+	# (shim/interpose.c), and the after-fork hooks by which a forked child
+	# in standby gets its own control channel.  Any new export is listed
+	# here.
 	run bash -c "nm -D --defined-only '$PT_LIB' | awk '{ print \$3 }' | sort"
 	assert_success
-	assert_output "Py_BytesMain
+	assert_output "PyOS_AfterFork
+PyOS_AfterFork_Child
+Py_BytesMain
 Py_EndInterpreter
 Py_Finalize
 Py_FinalizeEx

@@ -236,6 +236,12 @@ int pt_conf_load(struct pt_settings *s, const char *path)
 
 int pt_conf_resolve(struct pt_settings *s, const char *file, const char **used)
 {
+	return pt_conf_resolve_with(s, file, used, NULL, 0);
+}
+
+int pt_conf_resolve_with(struct pt_settings *s, const char *file,
+			 const char **used, char *const *vars, int nvars)
+{
 	static const char def_path[] = PYTRACE_SYSCONFDIR "/pytrace.conf";
 	struct stat st;
 	int rc = 0;
@@ -256,10 +262,20 @@ int pt_conf_resolve(struct pt_settings *s, const char *file, const char **used)
 		if (pt_conf_load(s, file) < 0)
 			rc = -EINVAL;
 	}
-	/* 3. the environment wins */
+	/* 3. the environment wins, 4. and what `pytrace on` gives over it */
 	if (pt_settings_from_env(s) < 0)
 		rc = -EINVAL;
-	/* 4. settings that only make sense together */
+	for (int i = 0; i < nvars; i++) {
+		char err[512];
+		const char *eq = strchr(vars[i], '=');
+		if (pt_settings_apply_var(s, vars[i], "pytrace on", err,
+					  sizeof(err)) < 0) {
+			pt_log("%.*s: %s%s", eq ? (int)(eq - vars[i]) : 64,
+			       vars[i], err, pt_log_consequence);
+			rc = -EINVAL;
+		}
+	}
+	/* 5. settings that only make sense together */
 	if (rc == 0 && s->output_mode == PT_MODE_RECORD && !s->output) {
 		size_t at = offsetof(struct pt_settings, output_mode);
 		pt_log("%s: output_mode \"record\" writes binary records: set "

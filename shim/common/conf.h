@@ -32,4 +32,9 @@ int pt_conf_load(struct pt_settings *s, const char *path);
  */
 int pt_conf_resolve(struct pt_settings *s, const char *file, const char **used);
 
+/* pt_conf_resolve_with - the same, and then `vars` ("PYTRACE_<NAME>=value",
+ * as `pytrace on` sends them) over the environment. */
+int pt_conf_resolve_with(struct pt_settings *s, const char *file,
+			 const char **used, char *const *vars, int nvars);
+
 #endif

@@ -115,6 +115,19 @@ static size_t say(char *buf, size_t *at, const char *fmt, va_list ap)
 	return len;
 }
 
+/* Where pt_log's messages go in this thread instead of standard error
+ * (pt_log_capture); NULL: standard error. */
+static __thread struct { char *buf; size_t size; } capture
+	__attribute__((tls_model("initial-exec")));
+
+void pt_log_capture(char *buf, size_t size)
+{
+	capture.buf = buf;
+	capture.size = size;
+	if (buf && size)
+		buf[0] = '\0';
+}
+
 void pt_log(const char *fmt, ...)
 {
 	char buf[PT_LOG_MAX];
@@ -125,6 +138,13 @@ void pt_log(const char *fmt, ...)
 	va_start(ap, fmt);
 	size_t len = say(buf, &at, fmt, ap);
 	va_end(ap);
+	if (capture.buf) {
+		if (!capture.buf[0])	/* the first one: the cause */
+			snprintf(capture.buf, capture.size, "%.*s",
+				 (int)(len - at), buf + at);
+		errno = saved;
+		return;
+	}
 	buf[len++] = '\n';
 	/* Best effort: nothing useful can be done if stderr is gone. */
 	ssize_t r = write(2, buf, len);

@@ -38,6 +38,12 @@ typedef void (*pt_notice_fn)(long pid, const char *msg, size_t len);
  * first; NULL: keep them waiting again. */
 void pt_notice_sink(pt_notice_fn sink);
 
+/* pt_log_capture - pt_log's messages of the calling thread go to buf
+ * (the first one, without the "pytrace[pid]: " prefix; syslog still gets
+ * each) instead of standard error, for an answer to `pytrace on`; NULL:
+ * standard error again. */
+void pt_log_capture(char *buf, size_t size);
+
 /* What follows a bad setting, appended to its message: "; not tracing" in
  * a traced process, nothing in pytrace-check. */
 extern const char *pt_log_consequence;

@@ -356,8 +356,10 @@ static const struct pt_setting pt_table[] = {
 	{ .name = "call_lines", .type = PT_T_BOOL, .def = "false",
 	  PT_FIELD(call_lines) },
 	{ .name = "start", .type = PT_T_STRING, .def = "main",
-	  PT_FIELD(start_init), .what = "a start",
-	  .words = (const char *const[]){ "main", "init", NULL } },
+	  PT_FIELD(start), .what = "a start",
+	  .words = (const char *const[]){ [PT_START_MAIN] = "main",
+		  [PT_START_INIT] = "init", [PT_START_STANDBY] = "standby",
+		  NULL } },
 	{ .name = "file_mode", .type = PT_T_STRING, .def = "0600",
 	  PT_FIELD(file_mode), .set = set_file_mode, .show = show_file_mode },
 	{ .name = "output_mode", .type = PT_T_STRING, .def = "text",
@@ -638,6 +640,26 @@ int pt_settings_from_env(struct pt_settings *s)
 		}
 	}
 	return rc;
+}
+
+int pt_settings_apply_var(struct pt_settings *s, const char *var,
+			  const char *origin, char *err, size_t errsize)
+{
+	const char *eq = strchr(var, '=');
+	char name[64];
+
+	for (int i = 0; eq && i < NSETTINGS; i++) {
+		const char *alias = pt_table[i].alias;
+		pt_setting_env_name(i, name, sizeof(name));
+		size_t n = strlen(name);
+		if ((n == (size_t)(eq - var) && strncmp(var, name, n) == 0) ||
+		    (alias && strlen(alias) == (size_t)(eq - var) &&
+		     strncmp(var, alias, (size_t)(eq - var)) == 0))
+			return apply_text(s, i, eq + 1, origin, err, errsize);
+	}
+	snprintf(err, errsize, "'%.*s' is not a pytrace setting",
+		 eq ? (int)(eq - var) : 64, var);
+	return -ENOENT;
 }
 
 /* Append `str` to buf as a quoted string of the configuration syntax. */

@@ -41,12 +41,17 @@ struct pt_settings {
 	char *format;			/* as written */
 	struct pt_format *fmt;		/* format, compiled */
 	int call_lines;			/* " --- modulename: M, funcname: F" */
-	int start_init;			/* start = "init": trace start-up too */
+	int start;			/* enum pt_start */
 	int file_mode;			/* mode of new trace files */
 	int output_mode;		/* PT_MODE_TEXT or PT_MODE_RECORD */
 	char *origin[PT_SETTINGS_MAX];	/* by id: "default", "FILE:LINE" or
 					 * "PYTRACE_X" */
 };
+
+/* start: at the first line of the program (main), from the first import
+ * (init: start-up too), or not until switched on (standby: listening for
+ * `pytrace on`). */
+enum pt_start { PT_START_MAIN, PT_START_INIT, PT_START_STANDBY };
 
 /* output_mode: text lines, or binary records for `pytrace replay`. */
 enum pt_output_mode { PT_MODE_TEXT, PT_MODE_RECORD };
@@ -112,6 +117,15 @@ int pt_setting_apply(struct pt_settings *s, int id, const struct pt_value *v,
  * variable, each naming it.
  */
 int pt_settings_from_env(struct pt_settings *s);
+
+/*
+ * pt_settings_apply_var - apply `var`, "PYTRACE_<NAME>=value" as the
+ * environment would give it, recording `origin`.  Returns 0, -ENOENT (no
+ * such setting) or -EINVAL, with what is wrong in err (no origin, no
+ * newline).
+ */
+int pt_settings_apply_var(struct pt_settings *s, const char *var,
+			  const char *origin, char *err, size_t errsize);
 
 /*
  * pt_settings_format - write setting `id`'s value in the configuration

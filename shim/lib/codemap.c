@@ -147,16 +147,19 @@ static void code_freed(void *extra)
 	}
 }
 
-void pt_codemap_start(void (*release)(PyObject *code, const void *owner))
+int pt_codemap_start(void (*release)(PyObject *code, const void *owner))
 {
+	if (map.release)
+		return 0;	/* started before */
 	map.release = release;
 	if (!pt_py.RequestCodeExtraIndex || !pt_py.CodeSetExtra ||
 	    !(map.interp = pt_py_thread_interp()))
-		return;
+		return 1;
 	map.index = pt_py.RequestCodeExtraIndex(code_freed);
 	if (map.index < 0)
 		pt_log("no free extra slot in code objects: pytrace keeps "
 		       "up to %d of them alive", PT_CODEMAP_MAX);
+	return 1;
 }
 
 static void put(struct pt_slot *slots, size_t mask, struct pt_slot s)

@@ -35,8 +35,9 @@ struct pt_code {
  * the GIL held, before the first pt_codemap_add.  Without one (2.7, 3.6,
  * or every index taken) the map holds references, and gives each back
  * through `release` (code, owner), which releases it in its owner.
+ * Returns 1, or 0 when the map was started before (nothing done).
  */
-void pt_codemap_start(void (*release)(PyObject *code, const void *owner));
+int pt_codemap_start(void (*release)(PyObject *code, const void *owner));
 
 /*
  * pt_codemap_find - 1 and *c (NULL: ignored) when `code` was decided, 0

@@ -358,6 +358,9 @@ static int eval_start(void)
 		return -1;
 	}
 	fl.mode = FOLLOW_EVAL;
+	/* frames running now, in every thread, from their next line; each
+	 * thread's next call puts it on the followed path */
+	pt_settrace_others(pt_settrace_func);
 	return 0;
 }
 
@@ -426,12 +429,46 @@ const struct pt_backend pt_backend_eval = {
 	.module = eval_module,
 };
 
+/* Where PyThreadState keeps c_profilefunc: right before c_tracefunc
+ * (Include/pystate.h of 2.7). */
+#define PROFILEFUNC(l) ((l)->tracefunc - sizeof(void *))
+
+/* As another thread (pt_py_as_thread): its profile and trace functions,
+ * pytrace's (`on`) or none. */
+static void follow_as_thread(void *on)
+{
+	pt_thread.setting = 1;
+	pt_py.SetProfile(on ? profile : NULL, NULL);
+	pt_py.SetTrace(on ? pt_settrace_func : NULL, NULL);
+	pt_thread.setting = 0;
+}
+
+/* Another thread: followed from its next line (`arg` non-NULL), or no
+ * longer; one with somebody else's functions is left alone. */
+static void follow_other(void *tstate, void *arg)
+{
+	void *prof = AT(tstate, PROFILEFUNC(fl.l));
+	void *trace = AT(tstate, fl.l->tracefunc);
+
+	if ((prof && prof != (void *)profile) ||
+	    (trace && trace != (void *)pt_settrace_func))
+		return;
+	if (arg || prof)
+		pt_py_as_thread(tstate, follow_as_thread, arg);
+}
+
 static int profile_start(void)
 {
 	if (begin(2, PT_CALLS_NONE, follow_thread) < 0)
 		return -1;
 	pt_py.SetProfile(profile, NULL);
+	if (AT(pt_py.ThreadStateGet(), PROFILEFUNC(fl.l)) != (void *)profile) {
+		pt_py.SetProfile(NULL, NULL);	/* not this build's layout */
+		pt_settrace_clear();
+		return -1;
+	}
 	fl.mode = FOLLOW_PROFILE;
+	pt_py_each_other_thread(follow_other, (void *)1);
 	pt_settrace_hook_threading();
 	return 0;
 }
@@ -444,10 +481,12 @@ static int profile_interp(void)
 	return 0;
 }
 
-/* This thread now; the others at their next call or return (profile). */
+/* Every thread now; any pytrace could not reach at its next call or
+ * return (profile). */
 static void profile_stop(void)
 {
 	fl.mode = FOLLOW_NONE;
+	pt_py_each_other_thread(follow_other, NULL);
 	pt_py.SetProfile(NULL, NULL);
 	pt_backend_settrace.stop();
 }

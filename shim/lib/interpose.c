@@ -24,6 +24,10 @@
  *  - Py_NewInterpreter, Py_NewInterpreterFromConfig (3.12+) and
  *    Py_EndInterpreter: a subinterpreter is set up for tracing when it
  *    has been created, and let go of when it ends (subinterp.c).
+ *  - PyOS_AfterFork_Child (3.7+), PyOS_AfterFork (2.7-3.6): the child of
+ *    os.fork() of a process in standby listens under its own pid
+ *    (control.c; where these cannot be interposed, the "os.fork" audit
+ *    event has it listen at once).
  *
  * And from libc: execve, execv, fexecve and _exit, which end the process
  * image without its exit path (os.execv, os._exit, a multiprocessing
@@ -53,6 +57,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "control.h"
 #include "init.h"
 #include "output.h"
 #include "pyapi.h"
@@ -257,6 +262,33 @@ PT_EXPORT void Py_EndInterpreter(void *tstate)
 	pt_interp_end_wrapper(0);
 	f(tstate);
 	pt_interp_end_wrapper(1);
+}
+
+/* The child of os.fork() of a process in standby listens under its own
+ * pid from here at the latest (PyOS_AfterFork_Child 3.7+, PyOS_AfterFork
+ * 2.7-3.6); control.c. */
+static void after_fork(void)
+{
+	if (pt_control_wanted)
+		pt_control_restart();
+}
+
+PT_EXPORT void PyOS_AfterFork_Child(void)
+{
+	void (*f)(void) = (void (*)(void))real("PyOS_AfterFork_Child");
+
+	if (f)
+		f();
+	after_fork();
+}
+
+PT_EXPORT void PyOS_AfterFork(void)
+{
+	void (*f)(void) = (void (*)(void))real("PyOS_AfterFork");
+
+	if (f)
+		f();
+	after_fork();
 }
 
 /* Py_Main takes char ** on 2.7 and wchar_t ** on 3.x: a pointer either way. */

@@ -638,8 +638,15 @@ int pt_out_open(const char *pattern, const char *progname)
 {
 	static int atfork_done;
 
-	out.buf = malloc(PT_OUT_BUFSIZE);
+	if (!out.buf)
+		out.buf = malloc(PT_OUT_BUFSIZE);	/* kept across close */
 	out.cap = PT_OUT_BUFSIZE;
+	out.len = 0;
+	out.size = 0;
+	out.reopen = 0;
+	free(out.pattern);
+	free((char *)out.vars.progname);
+	out.pattern = NULL;
 	out.vars.progname = strdup(progname);
 	out.vars.start = time(NULL);
 	if (gethostname(out.host, sizeof(out.host) - 1) < 0)
@@ -795,6 +802,43 @@ void pt_out_flush(void)
 	if (take())
 		flush_locked();
 	give();
+	pthread_mutex_unlock(&out.lock);
+}
+
+void pt_out_close(void)
+{
+	if (!out.owner || getpid() != out.owner)
+		return;		/* never opened, or a vfork() child's view */
+	stop_flusher(1);
+	pthread_mutex_lock(&out.lock);
+	if (take())
+		flush_locked();
+	give();
+	if (out.fd > 2 && out.pattern)
+		close(out.fd);
+	out.fd = -1;
+	out.open = 0;
+	out.len = 0;
+	out.rec = NULL;
+	pthread_mutex_unlock(&out.lock);
+}
+
+void pt_out_path(char *buf, size_t size)
+{
+	struct timespec until;
+
+	/* bounded: a write blocked under the lock must not stall the asker */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 200 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	buf[0] = '\0';
+	if (pthread_mutex_timedlock(&out.lock, &until) != 0)
+		return;
+	snprintf(buf, size, "%s", out.open && out.pattern ? out.path :
+				  out.open ? "stderr" : "");
 	pthread_mutex_unlock(&out.lock);
 }
 

@@ -81,6 +81,17 @@ struct pt_out_records {
 /* pt_out_records - write records, framed by `ops` (before pt_out_open). */
 void pt_out_records(const struct pt_out_records *ops);
 
+/*
+ * pt_out_close - write what is buffered and close the file; pt_out_open
+ * may follow (tracing switched off, then on).  With the GIL, so that no
+ * line is being appended; the flusher is stopped first.
+ */
+void pt_out_close(void);
+
+/* pt_out_path - the name of the file written now into buf ("stderr" for
+ * standard error, "" when closed).  Any thread. */
+void pt_out_path(char *buf, size_t size);
+
 /* pt_out_flush - write what is buffered; bounded wait for the lock. */
 void pt_out_flush(void);
 

@@ -64,6 +64,10 @@ static const struct pt_sym pt_syms[] = {
 	{ SLOT(EvalGetBuiltins), "PyEval_GetBuiltins", NULL, 0 },
 	{ SLOT(ObjectIsTrue), "PyObject_IsTrue", NULL, 0 },
 	{ SLOT(AddPendingCall), "Py_AddPendingCall", NULL, 0 },
+	{ SLOT(GILStateEnsure), "PyGILState_Ensure", NULL, 0 },
+	{ SLOT(GILStateRelease), "PyGILState_Release", NULL, 0 },
+	{ SLOT(ThreadStateSwap), "PyThreadState_Swap", NULL, 0 },
+	{ SLOT(EvalInitThreads), "PyEval_InitThreads", NULL, 0 },
 	{ SLOT(IsInitialized), "Py_IsInitialized", NULL, 1 },
 	{ SLOT(IsFinalizing), "Py_IsFinalizing", "_Py_IsFinalizing", 0 },
 	{ SLOT(Finalizing), "_Py_Finalizing", NULL, 0 },
@@ -225,4 +229,32 @@ Py_ssize_t pt_py_cstr(PyObject *o, char *buf, size_t size)
 	if (bytes != o)
 		pt_py.DecRef(bytes);
 	return len;
+}
+
+void pt_py_each_other_thread(void (*fn)(void *tstate, void *arg), void *arg)
+{
+	void *self = pt_py.ThreadStateGet();
+
+	for (void *interp = pt_py.InterpreterStateHead(); interp;
+	     interp = pt_py.InterpreterStateNext(interp))
+		for (void *ts = pt_py.InterpreterStateThreadHead(interp); ts;
+		     ts = pt_py.ThreadStateNext(ts))
+			if (ts != self)
+				fn(ts, arg);
+}
+
+int pt_py_swap_reaches(void)
+{
+	return pt_py.ThreadStateSwap &&
+	       (pt_py.major == 2 || (pt_py.major == 3 && pt_py.minor <= 8));
+}
+
+int pt_py_as_thread(void *tstate, void (*fn)(void *arg), void *arg)
+{
+	if (!pt_py_swap_reaches())
+		return -1;
+	void *self = pt_py.ThreadStateSwap(tstate);
+	fn(arg);
+	pt_py.ThreadStateSwap(self);
+	return 0;
 }

@@ -99,6 +99,11 @@ struct pt_pyapi {
 	int (*ObjectIsTrue)(PyObject *o);
 	/* queue fn(arg) for the main thread, at a safe point */
 	int (*AddPendingCall)(int (*fn)(void *arg), void *arg);
+	/* the GIL from a thread Python did not create (control.c) */
+	int (*GILStateEnsure)(void);		/* PyGILState_STATE */
+	void (*GILStateRelease)(int state);
+	void *(*ThreadStateSwap)(void *tstate);
+	void (*EvalInitThreads)(void);		/* 2.7, 3.6: makes the GIL */
 	int (*IsInitialized)(void);
 	int (*IsFinalizing)(void);	/* Py_IsFinalizing (3.13+), 3.7-3.12 _Py_ */
 	void **Finalizing;	/* _Py_Finalizing, 3.6 (data) */
@@ -148,6 +153,30 @@ int pt_py_line_event_lineno(PyFrameObject *frame);
 
 /* pt_py_frame_code - borrowed code object of a frame; hot path. */
 PyObject *pt_py_frame_code(PyFrameObject *frame);
+
+/*
+ * pt_py_each_other_thread - fn(tstate, arg) for the thread state of every
+ * thread of every interpreter but the calling thread's.  With the GIL:
+ * the others wait for it, or run C code without it.
+ */
+void pt_py_each_other_thread(void (*fn)(void *tstate, void *arg), void *arg);
+
+/*
+ * pt_py_as_thread - fn(arg) with `tstate`, another thread's, made the
+ * current thread state for the call, so that functions that act on "the
+ * calling thread" (PyEval_SetTrace, PyEval_SetProfile) act on it: the
+ * way to reach another thread where the interpreter exports none (2.7 to
+ * 3.8).  That thread reads what fn changes only once it has the GIL,
+ * which the caller holds.  fn must run no Python code (on 3.8 the
+ * "sys.settrace" audit event does when a Python audit hook exists: the
+ * caller checks pt_state.audit_hooks).  0, or -1 when it cannot be done.
+ */
+int pt_py_as_thread(void *tstate, void (*fn)(void *arg), void *arg);
+
+/* pt_py_swap_reaches - pt_py_as_thread works here: 2.7-3.8, whose
+ * PyThreadState_Swap only sets the current thread state (from 3.13 it
+ * detaches, and so releases the GIL; 3.9-3.12 export _PyEval_SetTrace). */
+int pt_py_swap_reaches(void);
 
 /*
  * pt_py_thread_interp - the interpreter of the calling thread (3.6+, with

@@ -578,13 +578,21 @@ static void after_fork_child(void)
 	rec.seq = 0;
 }
 
+static void watch_fork(void)
+{
+	pthread_atfork(NULL, NULL, after_fork_child);
+}
+
 int pt_rec_start(const struct pt_settings *s, const struct timespec *mono_start)
 {
+	static pthread_once_t watching = PTHREAD_ONCE_INIT;
 	const char *tz = getenv("TZ");
 	struct tm tm;
 
 	rec.fields = pt_rec_fields(s->fmt);
 	rec.call_lines = s->call_lines;
+	free(rec.format);	/* of the time before, switched on again */
+	free(rec.tz);
 	rec.format = strdup(s->format ? s->format : "");
 	rec.tz = tz ? strdup(tz) : NULL;
 	rec.mono0 = *mono_start;
@@ -601,7 +609,7 @@ int pt_rec_start(const struct pt_settings *s, const struct timespec *mono_start)
 		pt_log("out of memory; not tracing");
 		return -1;
 	}
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_once(&watching, watch_fork);
 	pt_out_records(&ops);
 	return 0;
 }

@@ -178,32 +178,49 @@ void pt_settrace_hook_threading(void)
 		hook_threading(td);
 }
 
-/* Give the trace function (or none: `fn` NULL, and only where it is
- * pytrace's) to every other thread of the interpreters, where the
- * interpreter exports a way to (3.9-3.12).  Returns how many. */
-static int trace_other_threads(pt_tracefunc fn)
+/* The trace function of another thread's `tstate`, NULL when the layout
+ * does not say where it is (layout.c, checked in follow.c's begin()). */
+static void *tracefunc_of(void *tstate)
 {
 	const struct pt_layout *l = pt_py.layout;
-	int n = 0;
 
-	if (!pt_py.SetTraceTstate || !pt_py.InterpreterStateHead ||
-	    (!fn && !l->tracefunc))
-		return 0;
-	void *self = pt_py.ThreadStateGet();
-	for (void *interp = pt_py.InterpreterStateHead(); interp;
-	     interp = pt_py.InterpreterStateNext(interp)) {
-		for (void *ts = pt_py.InterpreterStateThreadHead(interp); ts;
-		     ts = pt_py.ThreadStateNext(ts)) {
-			if (ts == self ||
-			    (!fn && AT(ts, l->tracefunc) != (void *)pt_settrace_func))
-				continue;
-			if (pt_py.SetTraceTstate(ts, fn, NULL) < 0)
-				pt_py.ErrClear();
-			else
-				n++;
-		}
+	return l->tracefunc ? AT(tstate, l->tracefunc) : NULL;
+}
+
+/* As the calling thread, through pt_py_as_thread: set `fn` (NULL: none). */
+static void set_as_thread(void *fn)
+{
+	pt_thread.setting = 1;	/* the audit event is pytrace's own */
+	pt_py.SetTrace((pt_tracefunc)fn, NULL);
+	pt_thread.setting = 0;
+}
+
+/* One other thread: `arg` is the trace function to set, or NULL to take
+ * pytrace's out.  A thread with somebody else's function is left alone. */
+static void other_thread(void *tstate, void *arg)
+{
+	pt_tracefunc fn = (pt_tracefunc)arg;
+	void *cur = tracefunc_of(tstate);
+
+	if (cur && cur != (void *)pt_settrace_func)
+		return;			/* a debugger's, coverage's */
+	if (!fn && (!pt_py.layout->tracefunc || !cur))
+		return;			/* not pytrace's, or unknown */
+	if (pt_py.SetTraceTstate) {		/* 3.9-3.12 */
+		if (pt_py.SetTraceTstate(tstate, fn, NULL) < 0)
+			pt_py.ErrClear();
+	} else if (pt_py_swap_reaches() && !pt_state.audit_hooks) {
+		pt_py_as_thread(tstate, set_as_thread, (void *)fn);
 	}
-	return n;
+}
+
+void pt_settrace_others(pt_tracefunc fn)
+{
+	PyObject *et, *ev, *etb;
+
+	pt_py.ErrFetch(&et, &ev, &etb);
+	pt_py_each_other_thread(other_thread, (void *)fn);
+	pt_py.ErrRestore(et, ev, etb);
 }
 
 int pt_settrace_prepare(enum pt_settrace_calls calls, void (*in_thread)(void))
@@ -229,7 +246,7 @@ void pt_settrace_everywhere(void)
 	if (pt_py.SetTraceAllThreads) {
 		pt_py.SetTraceAllThreads(pt_settrace_func, NULL);	/* 3.12+ */
 	} else {
-		trace_other_threads(pt_settrace_func);
+		pt_settrace_others(pt_settrace_func);
 		pt_py.SetTrace(pt_settrace_func, NULL);
 	}
 	pt_thread.traced = 1;
@@ -255,12 +272,13 @@ static void unhook_threading(void)
 		pt_py.ErrClear();
 }
 
-/* The trace function out of every thread pytrace can reach now; the
- * others take it out at their next event (pt_settrace_func). */
+/* The trace function out of every thread pytrace can reach now (every
+ * one, but where a Python audit hook forbids it on 2.7-3.8); the others
+ * take it out at their next event (pt_settrace_func). */
 static void stop(void)
 {
 	unhook_threading();
-	trace_other_threads(NULL);
+	pt_settrace_others(NULL);
 	pt_settrace_clear();
 }
 

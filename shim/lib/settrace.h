@@ -32,9 +32,18 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 int pt_settrace_prepare(enum pt_settrace_calls calls, void (*in_thread)(void));
 
 /* pt_settrace_everywhere - set the trace function for every frame: in this
- * thread, in the other threads where the interpreter allows it (3.9+), and
- * in threads threading starts from now on.  Calls become PT_CALLS_ALL. */
+ * thread, in the other threads (pt_settrace_others, or 3.12's
+ * PyEval_SetTraceAllThreads), and in threads threading starts from now
+ * on.  Calls become PT_CALLS_ALL. */
 void pt_settrace_everywhere(void);
+
+/*
+ * pt_settrace_others - set `fn` (NULL: take pytrace's function out) in
+ * every other thread that has no trace function of somebody else's: with
+ * _PyEval_SetTrace (3.9-3.12), or as that thread (2.7-3.8, unless the
+ * program has a Python audit hook).  With the GIL.
+ */
+void pt_settrace_others(pt_tracefunc fn);
 
 /* pt_settrace_hook_threading - give threading._trace_hook to the calling
  * thread's interpreter, if it has loaded threading. */

@@ -14,10 +14,8 @@
  * traced.  A host that embeds Python (Py_Initialize outside Py_Main) is
  * traced from the moment its initialisation returns.
  *
- * Start-up is the one place that knows every back end (backend.h): it
- * keeps the first that starts, cheapest first, and hands it what concerns
- * it: new interpreters (subinterp.c), the audit events it asked for, the
- * modules the line writer sees, and its stop once the output failed.
+ * With start = "standby" nothing is traced at that point: the process
+ * listens for `pytrace on` instead (standby.c).
  *
  * PyEval_SetTrace and sys.monitoring raise nested audit events; the
  * `started` flag, set first, turns those and every later event away at
@@ -31,18 +29,18 @@
 #include <unistd.h>
 
 #include "audithook.h"
-#include "backend.h"
 #include "conf.h"
+#include "control.h"
 #include "path.h"
 #include "program.h"
 #include "pyapi.h"
 #include "pytrace.h"
 #include "rules.h"
 #include "settings.h"
+#include "standby.h"
 #include "start.h"
-#include "state.h"
 #include "subinterp.h"
-#include "trace.h"
+#include "tracing.h"
 
 static int started;		/* tracing was started, or tried once */
 static int loaded;		/* settings: 0 not read, 1 usable, -1 not */
@@ -50,14 +48,6 @@ static struct pt_settings settings;
 static struct pt_rules rules;
 static char start_cwd[PATH_MAX];	/* resolves relative co_filename */
 static char progname[PATH_MAX];	/* %n; "" until known */
-static int hooks_added;		/* sys.addaudithook came before start */
-
-/* The back ends, cheapest first (backend.h), and the one that started. */
-static const struct pt_backend *const backends[] = {
-	&pt_backend_monitor, &pt_backend_eval, &pt_backend_profile,
-	&pt_backend_settrace,
-};
-static const struct pt_backend *be;
 
 /* Read the settings once: defaults, the configuration file, the
  * environment.  True when they are usable and tracing is enabled. */
@@ -69,54 +59,6 @@ static int load_settings(void)
 		loaded = pt_conf_resolve(&settings, NULL, &file) == 0 &&
 				 settings.enabled ? 1 : -1;
 	return loaded > 0;
-}
-
-/* The line writer saw a module's code for the first time. */
-static void module_seen(const char *name, PyObject *globals)
-{
-	if (be && be->module)
-		be->module(name, globals);
-}
-
-/* A pending call: the back end stops, in the main thread, at a point
- * where the interpreter runs no callback of it. */
-static int stop_backend(void *arg)
-{
-	(void)arg;
-	if (be) {
-		be->stop();
-		be = NULL;
-	}
-	return 0;
-}
-
-/* The output failed, inside an event: the back end is stopped as soon as
- * the main thread reaches a safe point.  Meanwhile (or when the queue is
- * full) every event returns at once, and takes its thread's part down. */
-static void failed(void)
-{
-	if (pt_py.AddPendingCall)
-		pt_py.AddPendingCall(stop_backend, NULL);
-}
-
-/* A new interpreter, with the back end of the first (subinterp.c). */
-static int set_up_interp(void)
-{
-	return be && !pt_state.stopped ? be->interp() : -1;
-}
-
-/* Start the cheapest back end that serves this interpreter; 0 or -1. */
-static int start_backend(void)
-{
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		if (backends[i]->start() != 0)
-			continue;
-		be = backends[i];
-		if (hooks_added && be->audit)
-			be->audit("sys.addaudithook");
-		return 0;
-	}
-	return -1;
 }
 
 void pt_start(enum pt_trace_from from, const char *name,
@@ -132,7 +74,7 @@ void pt_start(enum pt_trace_from from, const char *name,
 	/* 1. settings */
 	if (!load_settings())
 		return;
-	if (settings.start_init && from == PT_FROM_MAIN && !pt_py.AddAuditHook)
+	if (settings.start == PT_START_INIT && from == PT_FROM_MAIN && !pt_py.AddAuditHook)
 		pt_notice("start = \"init\" needs Python 3.8 or newer (audit "
 		          "hooks); tracing from the main program");
 	/* 2. is this a program to trace? */
@@ -144,24 +86,22 @@ void pt_start(enum pt_trace_from from, const char *name,
 	 *    the program can chdir */
 	if (!getcwd(start_cwd, sizeof(start_cwd)))
 		start_cwd[0] = '\0';
+	/* standby: listen, and trace only once switched on */
+	if (settings.start == PT_START_STANDBY) {
+		pt_standby(start_cwd, progname);
+		return;
+	}
 	/* 4. ignore rules */
 	if (pt_rules_build(&rules, &settings, start_cwd) < 0)
 		return;
 	/* 5. the line writer (which opens the output now, or when the
-	 *    program starts) */
-	struct pt_trace_setup set = {
+	 *    program starts) and the back end */
+	static struct pt_trace_setup set;
+	set = (struct pt_trace_setup){
 		.rules = &rules, .s = &settings, .cwd = start_cwd,
-		.progname = progname, .from = from, .module = module_seen,
-		.failed = failed,
+		.progname = progname, .from = from,
 	};
-	if (pt_trace_start(&set) < 0)
-		return;
-	/* 6. the interpreter it starts in, 7. the back end, 8. the
-	 *    interpreters that appear from now on */
-	pt_interp_start();
-	if (start_backend() < 0)
-		return;
-	pt_interp_watch(set_up_interp);
+	pt_tracing_start(&set);
 }
 
 /* The first argument of an audit event, as a C string; 0 or -1. */
@@ -184,22 +124,21 @@ static int pt_audit(const char *event, PyObject *args, void *data)
 
 	(void)data;
 	pt_audithook_settle();
+	pt_tracing_audit(event);
 	if (started) {
+		if (pt_control_wanted)
+			pt_control_restart();	/* after a fork */
+		if (event[0] == 'o' && strcmp(event, "os.fork") == 0)
+			pt_control_pyfork();
 		pt_interp_audit(event, args);	/* subinterpreters */
-		if (be && be->audit && event[0] == 's' &&
-		    (strcmp(event, "sys.settrace") == 0 ||
-		     strcmp(event, "sys.addaudithook") == 0))
-			be->audit(event);
 		return 0;
 	}
-	if (event[0] == 's' && strcmp(event, "sys.addaudithook") == 0)
-		hooks_added = 1;
 	if (!load_settings()) {
 		started = 1;	/* reported once; never again */
 		return 0;
 	}
 	/* start = init: from the first import, before site runs */
-	if (settings.start_init && strcmp(event, "import") == 0) {
+	if (settings.start == PT_START_INIT && strcmp(event, "import") == 0) {
 		pt_start(PT_FROM_NOW, NULL, NULL);
 		return 0;
 	}

@@ -19,8 +19,9 @@
 /* Tracing in this process.  Written with the GIL held (stopped: by any
  * thread that finds the output failed), read by every event. */
 struct pt_state {
-	/* Nothing more is written: the output failed.  Back ends return at
-	 * once, and take themselves down (backend.h, stop). */
+	/* Nothing more is written: the output failed, the line limit was
+	 * reached, or tracing was switched off.  Back ends return at once,
+	 * and take themselves down (backend.h, stop). */
 	volatile int stopped;
 	/* The main program has not started: back ends ask the line writer
 	 * (pt_trace_ready) on every event. */
@@ -29,6 +30,12 @@ struct pt_state {
 	int call_lines;
 	/* The format has {indent}: back ends keep the call depth. */
 	int needs_depth;
+	/* The program added an audit hook (sys.addaudithook, 3.8+): it may
+	 * run Python code at any audited call pytrace makes. */
+	int audit_hooks;
+	/* Lines written since tracing started, and the count at which it
+	 * stops (~0: never). */
+	unsigned long long lines, lines_stop;
 };
 
 extern struct pt_state pt_state;
@@ -63,6 +70,8 @@ struct pt_thread {
 	void *seen;
 	unsigned seen_gen;
 	void *ending;
+	/* control.c: this thread is in os.fork() (its audit event came). */
+	int pyfork;
 	/* output.c: this thread writes lines, and has the value whose
 	 * destructor stops the flusher when the last writer ends. */
 	int watched;

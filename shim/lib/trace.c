@@ -38,15 +38,16 @@ static struct {
 	int to_file;		/* the output is a file, not standard error */
 } tr;
 
-/* The output failed: nothing more is written, and the back end is taken
- * down (by start-up, at a safe point).  Inside an event: cheap, once. */
+/* The output failed, or the line limit is reached: nothing more is
+ * written, and start-up takes the back end down at a safe point.  Inside
+ * an event: cheap, once. */
 static __attribute__((noinline)) void fail(void)
 {
 	if (pt_state.stopped)
 		return;
 	pt_state.stopped = 1;
-	if (tr.set.failed)
-		tr.set.failed();
+	if (tr.set.stopped)
+		tr.set.stopped();
 }
 
 /*
@@ -341,12 +342,12 @@ void pt_trace_emit(const struct pt_code *c, int lineno, long depth)
 	if (tr.record) {
 		if (pt_rec_line((struct pt_code *)c, lineno, depth) < 0)
 			fail();
-		return;
-	}
-	if (tr.fmt->is_default)
+	} else if (tr.fmt->is_default)
 		emit_default(c, lineno);
 	else
 		emit_format(c, lineno, depth);
+	if (++pt_state.lines == pt_state.lines_stop)
+		fail();
 }
 
 void pt_trace_call(const struct pt_code *c)
@@ -376,11 +377,22 @@ int pt_trace_start(const struct pt_trace_setup *set)
 	tr.to_file = s->output != NULL;
 	if (tr.record && pt_rec_start(s, &tr.start) < 0)
 		return -1;
-	pt_codemap_start(pt_interp_release);
+	/* decisions taken under other rules (switched on again) go */
+	if (!pt_codemap_start(pt_interp_release))
+		pt_codemap_clear();
+	pt_state.lines = 0;
+	pt_state.lines_stop = set->max_lines ? set->max_lines : ~0ULL;
 	pt_state.call_lines = s->call_lines;
 	pt_state.needs_depth = s->fmt->needs_depth;
 	pt_state.waiting = set->from == PT_FROM_MAIN;
 	if (!pt_state.waiting && open_output() < 0)
 		return -1;
 	return 0;
+}
+
+void pt_trace_stop(void)
+{
+	pt_state.stopped = 1;
+	pt_notice_sink(NULL);
+	pt_out_close();
 }

@@ -33,18 +33,30 @@ struct pt_trace_setup {
 	/* a code object of module `name` (globals: its dict) runs for the
 	 * first time; NULL: nobody asks */
 	void (*module)(const char *name, PyObject *globals);
-	/* the output failed (pt_state.stopped is set): called once, inside
-	 * whatever event found it */
-	void (*failed)(void);
+	/* stop after this many lines (0: no limit) */
+	unsigned long long max_lines;
+	/* nothing more is written (pt_state.stopped is set): the output
+	 * failed or max_lines were written.  Called once, inside whatever
+	 * event found it. */
+	void (*stopped)(void);
 };
 
 /*
  * pt_trace_start - make the line writer ready: the record writer, the code
- * map, the call and depth flags (state.h), and the output, opened now
- * (PT_FROM_NOW) or at the first line of __main__.  Once, with the GIL,
- * before a back end starts.  Returns 0 or -1 (reported).
+ * map (emptied when it was used before: other rules), the call and depth
+ * flags and the line count (state.h), and the output, opened now
+ * (PT_FROM_NOW) or at the first line of __main__.  With the GIL, before a
+ * back end starts; again after pt_trace_stop.  Returns 0 or -1
+ * (reported).
  */
 int pt_trace_start(const struct pt_trace_setup *set);
+
+/*
+ * pt_trace_stop - nothing more is written: the output is flushed and
+ * closed (tracing switched off; the back end is stopped first).  With
+ * the GIL.  pt_trace_start may follow, with other settings.
+ */
+void pt_trace_stop(void);
 
 /*
  * pt_trace_ready - 1 when lines may be written: the main program has

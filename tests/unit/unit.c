@@ -146,8 +146,9 @@ static void test_settings_and_rules(void)
 	      strcmp(s.output, "/tmp/%p") == 0);
 	CHECK(env_set(&s, "output", "stderr") == 0 && !s.output);
 	/* words are stored as their index: the order is the meaning */
-	CHECK(s.start_init == 0 && env_set(&s, "start", "init") == 0 &&
-	      s.start_init == 1);
+	CHECK(s.start == PT_START_MAIN && env_set(&s, "start", "init") == 0 &&
+	      s.start == PT_START_INIT && env_set(&s, "start", "standby") == 0 &&
+	      s.start == PT_START_STANDBY);
 	CHECK(s.output_mode == PT_MODE_TEXT &&
 	      env_set(&s, "output_mode", "record") == 0 &&
 	      s.output_mode == PT_MODE_RECORD);
