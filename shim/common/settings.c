@@ -618,24 +618,32 @@ void pt_settings_free(struct pt_settings *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int pt_setting_env_apply(struct pt_settings *s, int id, const char *var,
+			 const char *text)
+{
+	char err[512];
+
+	if (apply_text(s, id, text, var, err, sizeof(err)) < 0) {
+		pt_log("%s: %s%s", var, err, pt_log_consequence);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int pt_settings_from_env(struct pt_settings *s)
 {
 	int rc = 0;
 
 	for (int i = 0; i < NSETTINGS; i++) {
-		char var[64], err[512];
+		char var[64];
 		const char *alias = pt_table[i].alias;
 
 		pt_setting_env_name(i, var, sizeof(var));
 		const char *v = getenv(var);
 		if (!v && alias && (v = getenv(alias)))
 			snprintf(var, sizeof(var), "%s", alias);
-		if (!v)
-			continue;
-		if (apply_text(s, i, v, var, err, sizeof(err)) < 0) {
-			pt_log("%s: %s%s", var, err, pt_log_consequence);
+		if (v && pt_setting_env_apply(s, i, var, v) < 0)
 			rc = -EINVAL;
-		}
 	}
 	return rc;
 }

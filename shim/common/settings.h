@@ -114,6 +114,15 @@ int pt_setting_apply(struct pt_settings *s, int id, const struct pt_value *v,
 int pt_settings_from_env(struct pt_settings *s);
 
 /*
+ * pt_setting_env_apply - give setting `id` the value `text` of environment
+ * variable `var`, parsed as pt_settings_from_env parses each variable (so
+ * that a tool can check a PYTRACE_<NAME>=value it will pass on).  Returns
+ * 0, or -EINVAL after one message naming var.
+ */
+int pt_setting_env_apply(struct pt_settings *s, int id, const char *var,
+			 const char *text);
+
+/*
  * pt_settings_format - write setting `id`'s value in the configuration
  * file's syntax into buf ("true", "\"/x\"", "[\"a\", \"b\"]").
  */
