@@ -317,5 +317,5 @@ $APP/pkg/sub.py"
 	done
 	run --separate-stderr env PYTRACE_START=boot "$CHECK"
 	assert_failure
-	assert_regex "$stderr" "PYTRACE_START: 'boot' is not a start \(use \"main\" or \"init\"\)$"
+	assert_regex "$stderr" "PYTRACE_START: 'boot' is not a start \(use \"main\", \"init\" or \"standby\"\)$"
 }

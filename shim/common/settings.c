@@ -357,7 +357,7 @@ static const struct pt_setting pt_table[] = {
 	  PT_FIELD(call_lines) },
 	{ .name = "start", .type = PT_T_STRING, .def = "main",
 	  PT_FIELD(start_init), .what = "a start",
-	  .words = (const char *const[]){ "main", "init", NULL } },
+	  .words = (const char *const[]){ "main", "init", "standby", NULL } },
 	{ .name = "file_mode", .type = PT_T_STRING, .def = "0600",
 	  PT_FIELD(file_mode), .set = set_file_mode, .show = show_file_mode },
 	{ .name = "output_mode", .type = PT_T_STRING, .def = "text",
