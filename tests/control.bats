@@ -177,6 +177,9 @@ on<TAB>for=3600"
 	run "$CTL" "$PID" on PYTRACE_OUPTUT=/x
 	assert_failure 2
 	assert_output "pytrace: PYTRACE_OUPTUT: no such setting (did you mean PYTRACE_OUTPUT?)"
+	run "$CTL" "$PID" on PYTRACE_Output=/x
+	assert_failure 2
+	assert_output "pytrace: PYTRACE_Output: no such setting (did you mean PYTRACE_OUTPUT?)"
 	run "$CTL" "$PID" on PYTRACE_KEEP=1 PYTRACE_KEEP=2
 	assert_failure 2
 	assert_output "pytrace: PYTRACE_KEEP: given twice"

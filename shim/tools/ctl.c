@@ -112,6 +112,14 @@ static int check_setting(struct pt_settings *s, char *seen, const char *arg)
 	for (size_t i = 8; i <= n; i++)	/* the name after PYTRACE_, and '\0' */
 		name[i - 8] = (char)tolower((unsigned char)var[i]);
 	id = pt_setting_find(name, &hint);
+	if (id >= 0) {
+		/* the process knows its variables in capitals only */
+		pt_setting_env_name(id, name, sizeof(name));
+		if (strcmp(name, var) != 0) {
+			hint = pt_setting_name(id);
+			id = -1;
+		}
+	}
 	if (id < 0) {
 		char want[64] = "";
 		if (hint)
