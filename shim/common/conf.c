@@ -266,14 +266,18 @@ int pt_conf_resolve_with(struct pt_settings *s, const char *file,
 	if (pt_settings_from_env(s) < 0)
 		rc = -EINVAL;
 	for (int i = 0; i < nvars; i++) {
-		char err[512];
+		char var[64];
 		const char *eq = strchr(vars[i], '=');
-		if (pt_settings_apply_var(s, vars[i], "pytrace on", err,
-					  sizeof(err)) < 0) {
-			pt_log("%.*s: %s%s", eq ? (int)(eq - vars[i]) : 64,
-			       vars[i], err, pt_log_consequence);
+		int id = eq ? pt_setting_env_id(vars[i], (size_t)(eq - vars[i])) : -1;
+		if (id < 0) {
+			pt_log("%.60s: not a pytrace setting%s", vars[i],
+			       pt_log_consequence);
 			rc = -EINVAL;
+			continue;
 		}
+		snprintf(var, sizeof(var), "%.*s", (int)(eq - vars[i]), vars[i]);
+		if (pt_setting_env_apply(s, id, var, eq + 1) < 0)
+			rc = -EINVAL;
 	}
 	/* 5. settings that only make sense together */
 	if (rc == 0 && s->output_mode == PT_MODE_RECORD && !s->output) {

@@ -620,46 +620,48 @@ void pt_settings_free(struct pt_settings *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int pt_setting_env_apply(struct pt_settings *s, int id, const char *var,
+			 const char *text)
+{
+	char err[512];
+
+	if (apply_text(s, id, text, var, err, sizeof(err)) < 0) {
+		pt_log("%s: %s%s", var, err, pt_log_consequence);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int pt_settings_from_env(struct pt_settings *s)
 {
 	int rc = 0;
 
 	for (int i = 0; i < NSETTINGS; i++) {
-		char var[64], err[512];
+		char var[64];
 		const char *alias = pt_table[i].alias;
 
 		pt_setting_env_name(i, var, sizeof(var));
 		const char *v = getenv(var);
 		if (!v && alias && (v = getenv(alias)))
 			snprintf(var, sizeof(var), "%s", alias);
-		if (!v)
-			continue;
-		if (apply_text(s, i, v, var, err, sizeof(err)) < 0) {
-			pt_log("%s: %s%s", var, err, pt_log_consequence);
+		if (v && pt_setting_env_apply(s, i, var, v) < 0)
 			rc = -EINVAL;
-		}
 	}
 	return rc;
 }
 
-int pt_settings_apply_var(struct pt_settings *s, const char *var,
-			  const char *origin, char *err, size_t errsize)
+int pt_setting_env_id(const char *var, size_t len)
 {
-	const char *eq = strchr(var, '=');
 	char name[64];
 
-	for (int i = 0; eq && i < NSETTINGS; i++) {
+	for (int i = 0; i < NSETTINGS; i++) {
 		const char *alias = pt_table[i].alias;
 		pt_setting_env_name(i, name, sizeof(name));
-		size_t n = strlen(name);
-		if ((n == (size_t)(eq - var) && strncmp(var, name, n) == 0) ||
-		    (alias && strlen(alias) == (size_t)(eq - var) &&
-		     strncmp(var, alias, (size_t)(eq - var)) == 0))
-			return apply_text(s, i, eq + 1, origin, err, errsize);
+		if ((strlen(name) == len && strncmp(var, name, len) == 0) ||
+		    (alias && strlen(alias) == len && strncmp(var, alias, len) == 0))
+			return i;
 	}
-	snprintf(err, errsize, "'%.*s' is not a pytrace setting",
-		 eq ? (int)(eq - var) : 64, var);
-	return -ENOENT;
+	return -1;
 }
 
 /* Append `str` to buf as a quoted string of the configuration syntax. */

@@ -119,13 +119,17 @@ int pt_setting_apply(struct pt_settings *s, int id, const struct pt_value *v,
 int pt_settings_from_env(struct pt_settings *s);
 
 /*
- * pt_settings_apply_var - apply `var`, "PYTRACE_<NAME>=value" as the
- * environment would give it, recording `origin`.  Returns 0, -ENOENT (no
- * such setting) or -EINVAL, with what is wrong in err (no origin, no
- * newline).
+ * pt_setting_env_apply - give setting `id` the value `text` of environment
+ * variable `var`, parsed as pt_settings_from_env parses each variable (so
+ * that a tool can check a PYTRACE_<NAME>=value it will pass on).  Returns
+ * 0, or -EINVAL after one message naming var.
  */
-int pt_settings_apply_var(struct pt_settings *s, const char *var,
-			  const char *origin, char *err, size_t errsize);
+int pt_setting_env_apply(struct pt_settings *s, int id, const char *var,
+			 const char *text);
+
+/* pt_setting_env_id - the setting whose environment variable is the `len`
+ * bytes at `var` (PYTRACE_<NAME>, or an older name), or -1. */
+int pt_setting_env_id(const char *var, size_t len);
 
 /*
  * pt_settings_format - write setting `id`'s value in the configuration
