@@ -54,3 +54,60 @@ setup() {
 	run grep -c "^$D/green.py(11):     return n\$" "$D/t"
 	assert_output 5
 }
+
+@test "eventlet in standby: on traces every greenthread, off stops them; the hub's thread is never in the way" {
+	cat >"$D/standby.py" <<-'PY'
+	import eventlet
+	eventlet.monkey_patch()
+	import os
+	import sys
+
+	D = sys.argv[1]
+
+
+	def m0():
+	    return 0  # GREEN0
+
+
+	def m1():
+	    return 1  # GREEN1
+
+
+	def m2():
+	    return 2  # GREEN2
+
+
+	def worker(mark):
+	    while not os.path.exists(os.path.join(D, "stop")):
+	        eventlet.sleep(0.01)
+	        mark()
+
+
+	pool = eventlet.GreenPool()
+	for mark in (m0, m1, m2):
+	    pool.spawn_n(worker, mark)
+	open(os.path.join(D, "ready"), "w").close()
+	pool.waitall()
+	print("done")
+	PY
+	LD_PRELOAD="$PT_LIB" PYTRACE_START=standby PYTRACE_OUTPUT="$D/t" \
+		PYTRACE_IGNORE_DIRS="/usr/lib/python3.11:/usr/lib/python3/dist-packages" \
+		"$PY" "$D/standby.py" "$D" >"$D/out" &
+	local svc=$! i size
+	for i in $(seq 100); do [ -e "$D/ready" ] && break; sleep 0.05; done
+	run "$PT_ROOT/pytrace" on "$svc"
+	assert_success
+	sleep 0.5
+	run "$PT_ROOT/pytrace" off "$svc"
+	assert_success
+	size=$(stat -c %s "$D/t")
+	sleep 0.3
+	assert_equal "$(stat -c %s "$D/t")" "$size"
+	touch "$D/stop"
+	wait "$svc"
+	assert_equal "$(cat "$D/out")" done
+	for i in 0 1 2; do
+		run grep -c "# GREEN$i\$" "$D/t"
+		[ "$output" -gt 5 ] || fail "greenthread $i: $output lines"
+	done
+}

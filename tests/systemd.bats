@@ -167,3 +167,50 @@ EOF
 	run sd_show $unit Environment
 	assert_output "ADMIN_SETTING=1"
 }
+
+@test "enable --standby, then on, off and status under systemd, then disable" {
+	local unit=pytrace-standby-demo.service service=$PT_ROOT/examples/demo/service.py
+	local pt=$PT_ROOT/pytrace pid trace size
+	sed "s|^ExecStart=.*|ExecStart=/usr/bin/python3 $service|" \
+		"$PT_ROOT/examples/demo/pytrace-demo.service" | sd_write /etc/systemd/system/$unit
+	sd_run systemctl daemon-reload
+	run sd_run "$pt" enable pytrace-standby-demo --standby --restart \
+		--ignore-dir /usr/lib/python3.11:/usr/lib/python3/dist-packages \
+		-o '/var/log/pytrace/%n.%p.trace'
+	assert_success
+	pid=$(sd_show $unit MainPID)
+	trace=/var/log/pytrace/service.py.$pid.trace
+	# preloaded and listening, but tracing nothing
+	sd_wait 10 grep -q libpytrace /proc/"$pid"/maps || fail "$unit is not preloaded"
+	sleep 1.5
+	run sd_run "$pt" status $unit
+	assert_success
+	assert_line "  $pid: standby"
+	run sd_run test -e "$trace"
+	assert_failure
+	# on: the next "instance start" is in the trace; off: nothing more
+	run sd_run "$pt" on $unit
+	assert_success
+	assert_output "$pid: on (was standby), trace $trace"
+	sd_wait 10 grep -qs "^$PT_ROOT/examples/demo/fakebrick/iscsi.py([0-9]*):     return portals\$" "$trace" || {
+		sd_diag "$unit"
+		fail "no traced line of the demo in $trace"
+	}
+	run sd_run "$pt" status $unit
+	assert_line --regexp "^  $pid: on since [0-9:]+, [0-9]+ lines, trace $trace\$"
+	run sd_run "$pt" off $unit
+	assert_success
+	assert_output --regexp "^$pid: off \(was on\), [0-9]+ lines written to $trace\$"
+	size=$(sd_run stat -c %s "$trace")
+	sleep 2.5
+	assert_equal "$(sd_run stat -c %s "$trace")" "$size"
+	run sd_run "$pt" status $unit
+	assert_line --regexp "^  $pid: off since "
+	# disable: back to an unpreloaded service
+	run sd_run "$pt" disable $unit --restart
+	assert_success
+	pid=$(sd_show $unit MainPID)
+	sd_wait 10 grep -q libc.so /proc/"$pid"/maps || fail "$unit did not restart"
+	run sd_run grep -F libpytrace /proc/"$pid"/maps
+	assert_failure 1
+}
