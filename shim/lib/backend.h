@@ -51,6 +51,14 @@ struct pt_backend {
 	 */
 	void (*stop)(void);
 	/*
+	 * leave - the calling thread runs no Python code of its own and its
+	 * thread state is deleted next (the control thread after start or
+	 * stop): take out what start set in it.  On 2.7-3.8 a thread state
+	 * deleted with a trace function keeps the interpreter on its slow,
+	 * tracing dispatch for good.  NULL: nothing per thread.
+	 */
+	void (*leave)(void);
+	/*
 	 * audit - an audit event (3.8+) once tracing started: "sys.settrace"
 	 * (the program replacing a trace function) and "sys.addaudithook"
 	 * (also when one was added before start).  NULL: nothing to do.

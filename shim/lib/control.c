@@ -171,6 +171,8 @@ static void end_work(void)
 static void *listener(void *arg)
 {
 	(void)arg;
+	if (ctl.ops->prepare)
+		ctl.ops->prepare();
 	for (;;) {
 		struct pollfd p[2] = { { .fd = ctl.fd, .events = POLLIN },
 				       { .fd = ctl.wake[0], .events = POLLIN } };

@@ -19,6 +19,9 @@ struct pt_control_ops {
 	int (*status)(char *reply, size_t size);
 	/* the deadline passed, or pt_control_wake was called */
 	void (*expire)(void);
+	/* once, first thing in the listener thread: work it may do for the
+	 * commands to come, off the service's threads */
+	void (*prepare)(void);
 };
 
 /*

@@ -425,6 +425,7 @@ const struct pt_backend pt_backend_eval = {
 	.start = eval_start,
 	.interp = eval_interp,
 	.stop = eval_stop,
+	.leave = pt_settrace_clear,
 	.audit = eval_audit,
 	.module = eval_module,
 };
@@ -481,6 +482,13 @@ static int profile_interp(void)
 	return 0;
 }
 
+/* The calling thread (see backend.h, leave). */
+static void profile_leave(void)
+{
+	pt_py.SetProfile(NULL, NULL);
+	pt_settrace_clear();
+}
+
 /* Every thread now; any pytrace could not reach at its next call or
  * return (profile). */
 static void profile_stop(void)
@@ -496,6 +504,7 @@ const struct pt_backend pt_backend_profile = {
 	.start = profile_start,
 	.interp = profile_interp,
 	.stop = profile_stop,
+	.leave = profile_leave,
 	.audit = NULL,		/* 2.7 has no audit hooks */
 	.module = pt_settrace_module,
 };

@@ -264,6 +264,7 @@ const struct pt_backend pt_backend_monitor = {
 	.start = start,
 	.interp = interp,
 	.stop = stop,
+	.leave = NULL,		/* events are per interpreter */
 	.audit = NULL,		/* other tools take other ids */
 	.module = NULL,
 };

@@ -295,16 +295,17 @@ static int write_all(const char *buf, size_t len)
 	return write_iov(&iov, 1, len);
 }
 
-/* Register for membarrier; with out.lock held, in the writing process. */
-static void fast_setup(void)
+/* Register this process for membarrier; true when it may be used.  In a
+ * process with threads the kernel waits for a grace period of its own
+ * (tens of ms), so where a flusher runs it registers, off the writers'
+ * path, and writers lock until then. */
+static int fast_register(void)
 {
 	long q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0);
 
-	out.fast_tried = 1;
-	if (q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-	    syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-		    0) == 0)
-		out.fast = 1;
+	return q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	       syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		       0) == 0;
 }
 
 /*
@@ -498,6 +499,12 @@ static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static void *flusher(void *arg)
 {
 	(void)arg;
+	if (!out.fast && fast_register()) {
+		/* writers lock until now: none is on the fast path */
+		pthread_mutex_lock(&out.lock);
+		out.fast = 1;
+		pthread_mutex_unlock(&out.lock);
+	}
 	pthread_mutex_lock(&fl.lock);
 	while (!fl.stop) {
 		struct timespec until;
@@ -698,8 +705,11 @@ static __attribute__((noinline)) char *begin_locked(size_t need)
 	pthread_mutex_lock(&out.lock);
 	if (!out.open)
 		goto closed;
-	if (!out.fast_tried)
-		fast_setup();
+	if (!out.fast_tried) {
+		out.fast_tried = 1;
+		if (out.interval_ms <= 0)
+			out.fast = fast_register();	/* else the flusher */
+	}
 	if (!pt_thread.watched)
 		watch_thread();
 	if (out.interval_ms > 0 && !fl.running)
@@ -802,6 +812,17 @@ void pt_out_flush(void)
 	if (take())
 		flush_locked();
 	give();
+	pthread_mutex_unlock(&out.lock);
+}
+
+void pt_out_prepare(void)
+{
+	if (out.fast_tried)
+		return;
+	int ok = fast_register();
+	pthread_mutex_lock(&out.lock);
+	out.fast_tried = 1;
+	out.fast = ok;
 	pthread_mutex_unlock(&out.lock);
 }
 

@@ -82,6 +82,14 @@ struct pt_out_records {
 void pt_out_records(const struct pt_out_records *ops);
 
 /*
+ * pt_out_prepare - what the first line would do that may take long: the
+ * registration for membarrier(2), tens of ms in a process with threads.
+ * For a thread of pytrace's own that has the time (standby's control
+ * thread), so that `on` does not make a service wait for it.
+ */
+void pt_out_prepare(void);
+
+/*
  * pt_out_close - write what is buffered and close the file; pt_out_open
  * may follow (tracing switched off, then on).  With the GIL, so that no
  * line is being appended; the flusher is stopped first.

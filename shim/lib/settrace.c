@@ -316,6 +316,7 @@ const struct pt_backend pt_backend_settrace = {
 	.start = start,
 	.interp = start,
 	.stop = stop,
+	.leave = pt_settrace_clear,
 	.audit = audit,
 	.module = pt_settrace_module,
 };

@@ -201,6 +201,7 @@ static int on(char *const *fields, int n, char *reply, size_t size)
 	}
 	if (rc == 0)
 		describe(reply, size, was, NULL);
+	pt_tracing_leave_thread();
 	pt_py.GILStateRelease(gil);
 	return rc == 0 ? 0 : refuse(reply, size, why);
 }
@@ -235,7 +236,8 @@ static void expire(void)
 	pt_py.GILStateRelease(gil);
 }
 
-static const struct pt_control_ops ops = { on, off, status, expire };
+static const struct pt_control_ops ops = { on, off, status, expire,
+					   pt_out_prepare };
 
 void pt_standby(const char *cwd, char *progname)
 {

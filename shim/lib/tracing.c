@@ -31,6 +31,8 @@ static const struct pt_backend *const backends[] = {
 	&pt_backend_settrace,
 };
 static const struct pt_backend *be;
+/* The one that ran last, after stop (pt_tracing_leave_thread). */
+static const struct pt_backend *last;
 
 static struct {
 	int interp_started;	/* subinterp.c knows where tracing started */
@@ -99,6 +101,7 @@ void pt_tracing_stop(void)
 	pt_state.stopped = 1;
 	if (be) {
 		be->stop();
+		last = be;
 		be = NULL;
 	}
 	pt_trace_stop();
@@ -119,6 +122,14 @@ void pt_tracing_audit(const char *event)
 		return;
 	if (be && be->audit)
 		be->audit(event);
+}
+
+void pt_tracing_leave_thread(void)
+{
+	const struct pt_backend *b = be ? be : last;
+
+	if (b && b->leave)
+		b->leave();
 }
 
 void pt_tracing_when_stopped(void (*fn)(void))

@@ -25,6 +25,11 @@ int pt_tracing_start(const struct pt_trace_setup *set);
  */
 void pt_tracing_stop(void);
 
+/* pt_tracing_leave_thread - the calling thread runs no Python code of its
+ * own, and its thread state goes next: the back end's part of it out
+ * (backend.h, leave).  With the GIL. */
+void pt_tracing_leave_thread(void);
+
 /* pt_tracing_on - tracing runs (a back end started and not stopped). */
 int pt_tracing_on(void);
 

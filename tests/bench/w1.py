@@ -10,8 +10,10 @@ import sys
 
 sys.dont_write_bytecode = True  # no floor.pyc left in the source tree
 import floor  # noqa: E402
+import switch  # noqa: E402
 
 floor.install()
+switch.install()
 
 
 def mix(h, x):

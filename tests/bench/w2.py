@@ -16,8 +16,10 @@ sys.dont_write_bytecode = True  # no .pyc left in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[1:1] = [os.path.join(HERE, "w2"), os.path.join(HERE, "w2", "vendor")]
 import floor  # noqa: E402
+import switch  # noqa: E402
 
 floor.install()
+switch.install()
 from app import workers  # noqa: E402
 
 
