@@ -23,6 +23,12 @@
  *
  * A forked child inherits the socket of its parent, not a channel of its
  * own: it closes it at once and listens under its own pid (fork_child).
+ *
+ * The service may close descriptors it did not open (closerange(3, ...)
+ * before exec, or to daemonise) and open others that get their numbers:
+ * before it reads, accepts or writes, the listener checks that each
+ * descriptor is still the object it made (ours); when one is not, it ends,
+ * leaving the descriptors, which are the service's now, alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,12 +61,40 @@ static struct {
 	int running;		/* the listener thread runs */
 	int paused;		/* it ended for a fork (fork_prepare) */
 	int fresh;		/* a forked child: a socket of its own to make */
+	/* what ctl.fd and ctl.wake[1] are (see ours) */
+	struct { dev_t dev; ino_t ino; } id[2];
 	pthread_mutex_t lock;	/* guards busy and quitting */
 	int busy;		/* the listener works on a command */
 	int quitting;		/* the listener is to end */
 } ctl = { .fd = -1, .wake = { -1, -1 }, .lock = PTHREAD_MUTEX_INITIALIZER };
 
 volatile int pt_control_wanted;
+
+/* Is `fd` still the object recorded in id[k]? */
+static int same(int fd, int k)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == ctl.id[k].dev &&
+	       st.st_ino == ctl.id[k].ino;
+}
+
+/* Record what the descriptors are, once made. */
+static void remember(void)
+{
+	struct stat st;
+
+	if (fstat(ctl.fd, &st) == 0)
+		ctl.id[0].dev = st.st_dev, ctl.id[0].ino = st.st_ino;
+	if (fstat(ctl.wake[1], &st) == 0)
+		ctl.id[1].dev = st.st_dev, ctl.id[1].ino = st.st_ino;
+}
+
+/* The listening socket and the pipe are still ours (see the top). */
+static int ours(void)
+{
+	return same(ctl.fd, 0) && same(ctl.wake[0], 1) && same(ctl.wake[1], 1);
+}
 
 static time_t now_mono(void)
 {
@@ -186,8 +221,8 @@ static void *listener(void *arg)
 		int r = poll(p, 2, timeout);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0 || (p[0].revents & (POLLERR | POLLNVAL)))
-			break;
+		if (r < 0 || (p[0].revents & (POLLERR | POLLNVAL)) || !ours())
+			break;	/* closed, or the numbers are the service's */
 		int expire = 0;
 		if (p[1].revents & POLLIN) {
 			char drain[64];
@@ -288,9 +323,13 @@ static void fork_child(void)
 	pt_thread.pyfork = 0;
 	if (!ctl.running && !ctl.paused)
 		return;
-	close(ctl.fd);
-	close(ctl.wake[0]);
-	close(ctl.wake[1]);
+	/* the two ends of a pipe are one object */
+	if (same(ctl.fd, 0))
+		close(ctl.fd);
+	if (same(ctl.wake[0], 1))
+		close(ctl.wake[0]);
+	if (same(ctl.wake[1], 1))
+		close(ctl.wake[1]);
 	ctl.fd = ctl.wake[0] = ctl.wake[1] = -1;
 	ctl.running = ctl.paused = ctl.busy = ctl.quitting = 0;
 	ctl.deadline = 0;
@@ -345,6 +384,7 @@ int pt_control_start(const struct pt_control_ops *ops)
 		ctl.wake[0] = ctl.wake[1] = -1;
 		goto fail;
 	}
+	remember();
 	if (start_thread() < 0)
 		goto fail;
 	pthread_once(&watching, watch_fork);
@@ -364,13 +404,13 @@ fail:
 void pt_control_deadline(time_t when)
 {
 	ctl.deadline = when;
-	if (ctl.wake[1] >= 0)	/* the listener waits anew */
+	if (same(ctl.wake[1], 1))	/* the listener waits anew */
 		(void)!write(ctl.wake[1], "d", 1);
 }
 
 void pt_control_wake(void)
 {
-	if (ctl.wake[1] >= 0)
+	if (same(ctl.wake[1], 1))
 		(void)!write(ctl.wake[1], "x", 1);
 }
 

@@ -257,3 +257,38 @@ phase() {
 	[ "$output" -gt 5 ] || fail "$output lines in the child's trace"
 	assert_file_not_exist "$D/t.$SVC"
 }
+
+@test "a service that closes descriptors it did not open: what it opens next is left alone" {
+	# pipes take the numbers the library's socket and pipe had (their
+	# read ends on odd numbers, then on even ones), and the data of each
+	# is left in it a while: a thread that polled those numbers would
+	# take it
+	cat >"$D/closer.py" <<-'PY'
+	import os, select, sys, time
+	os.closerange(3, 4096)
+	if sys.argv[2] == "even":
+	    f = open(os.devnull)
+	pipes = [os.pipe() for _ in range(20)]
+	while not os.path.exists(sys.argv[1]):
+	    time.sleep(0.02)
+	for r, w in pipes:
+	    os.write(w, b"hello")
+	time.sleep(0.3)
+	kept = [r for r, w in pipes if select.select([r], [], [], 0)[0] and os.read(r, 5) == b"hello"]
+	sys.stdout.write("%d\n" % len(kept))
+	PY
+	local parity
+	for parity in odd even; do
+		rm -f "$D/go"
+		LD_PRELOAD=$PT_LIB PYTRACE_START=standby PYTRACE_OUTPUT="$D/t" \
+			"$PYTHON" "$D/closer.py" "$D/go" $parity >"$D/out" &
+		SVC=$!
+		sleep 0.5
+		run "$PT" on "$SVC"
+		assert_failure
+		touch "$D/go"
+		wait "$SVC"
+		SVC=
+		assert_equal "$parity $(cat "$D/out")" "$parity 20"
+	done
+}
