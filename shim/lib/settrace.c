@@ -37,6 +37,12 @@ static struct {
 	PyObject *thread_hook;
 	void (*in_thread)(void);	/* what it does; NULL: set the function */
 	enum pt_settrace_calls calls;	/* pt_settrace_prepare */
+	/* 3.6-3.9 count the threads that have a trace function and take
+	 * the slow dispatch while any has one, but do not count down for a
+	 * thread state deleted with one: a thread's function is taken out
+	 * as its bottom frame returns (where a frame evaluation function
+	 * sets it, which is not there for frames that began before) */
+	int counted_threads;
 	int told_replaced;	/* the "own trace function" message was given */
 } st;
 
@@ -106,6 +112,10 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 			pt_trace_call(c);
 	} else if (what == PT_TRACE_RETURN && st.calls == PT_CALLS_ALL) {
 		pt_thread_leave();
+	} else if (what == PT_TRACE_RETURN && st.counted_threads &&
+		   !AT(frame, pt_py.layout->back)) {
+		/* the bottom frame of a thread returns: see st.counted_threads */
+		pt_settrace_clear();
 	}
 	return 0;
 }
@@ -226,6 +236,8 @@ void pt_settrace_others(pt_tracefunc fn)
 int pt_settrace_prepare(enum pt_settrace_calls calls, void (*in_thread)(void))
 {
 	st.calls = calls;
+	st.counted_threads = calls == PT_CALLS_LINES && pt_py.major == 3 &&
+			     pt_py.minor <= 9 && pt_py.layout->back;
 	st.in_thread = in_thread;
 	if (!st.thread_hook)
 		st.thread_hook = pt_py.CFunctionNewEx(&thread_hook_def, NULL, NULL);
@@ -240,6 +252,7 @@ int pt_settrace_prepare(enum pt_settrace_calls calls, void (*in_thread)(void))
 void pt_settrace_everywhere(void)
 {
 	st.calls = PT_CALLS_ALL;
+	st.counted_threads = 0;
 	st.in_thread = NULL;
 	pt_thread.traced = 0;	/* the audit events that follow are pytrace's */
 	pt_settrace_hook_threading();
