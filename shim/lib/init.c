@@ -66,7 +66,7 @@ static int python_is_static(void)
 /* Builds pytrace cannot trace; 0 when this one is fine, else -1 after one
  * message.  A version newer than tested is traced: a notice, not an
  * error; said before the trace is open, it becomes its first line. */
-static int refuse_build(void)
+static int refuse_build(int late)
 {
 	int major = pt_py.major, minor = pt_py.minor;
 
@@ -80,7 +80,7 @@ static int refuse_build(void)
 		       minor);
 		return -1;
 	}
-	if (!pt_py.AddAuditHook && python_is_static()) {
+	if (!late && !pt_py.AddAuditHook && python_is_static()) {
 		pt_log("Python %d.%d is linked statically into %s and has no "
 		       "audit hooks: pytrace cannot hook its start; not tracing",
 		       major, minor, program_invocation_short_name);
@@ -120,12 +120,25 @@ int pt_init_python(void *handle)
 	}
 	if (!handle && !pt_py_available())
 		return 0;	/* maybe later, if a plug-in loads Python */
-	state = pt_py_load(handle) == 0 && refuse_build() == 0 ? 1 : -1;
+	state = pt_py_load(handle) == 0 &&
+		refuse_build(pt_py.IsInitialized && pt_py.IsInitialized()) == 0 ? 1 : -1;
 	return state > 0;
 }
 
+/*
+ * pt_init - preloaded, the constructor runs before the interpreter
+ * initialises, and arms the start hook.  Loaded into an interpreter that
+ * runs already (dlopen from the program, or pytrace attach), no start
+ * hook can fire any more: the process waits in standby for `pytrace on`.
+ * Then this runs in whatever thread loaded the library, maybe without
+ * the GIL: it calls nothing of Python's but what needs no GIL.
+ */
 __attribute__((constructor)) static void pt_init(void)
 {
-	if (pt_init_python(NULL) && pt_py.AddAuditHook)
+	if (!pt_init_python(NULL))
+		return;
+	if (pt_py.IsInitialized())
+		pt_start_late();
+	else if (pt_py.AddAuditHook)
 		pt_start_hook_audit();
 }

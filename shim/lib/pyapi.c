@@ -68,6 +68,7 @@ static const struct pt_sym pt_syms[] = {
 	{ SLOT(GILStateRelease), "PyGILState_Release", NULL, 0 },
 	{ SLOT(ThreadStateSwap), "PyThreadState_Swap", NULL, 0 },
 	{ SLOT(EvalInitThreads), "PyEval_InitThreads", NULL, 0 },
+	{ SLOT(EvalThreadsInitialized), "PyEval_ThreadsInitialized", NULL, 0 },
 	{ SLOT(IsInitialized), "Py_IsInitialized", NULL, 1 },
 	{ SLOT(IsFinalizing), "Py_IsFinalizing", "_Py_IsFinalizing", 0 },
 	{ SLOT(Finalizing), "_Py_Finalizing", NULL, 0 },

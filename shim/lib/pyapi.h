@@ -104,6 +104,7 @@ struct pt_pyapi {
 	void (*GILStateRelease)(int state);
 	void *(*ThreadStateSwap)(void *tstate);
 	void (*EvalInitThreads)(void);		/* 2.7, 3.6: makes the GIL */
+	int (*EvalThreadsInitialized)(void);	/* 2.7, 3.6: it exists */
 	int (*IsInitialized)(void);
 	int (*IsFinalizing)(void);	/* Py_IsFinalizing (3.13+), 3.7-3.12 _Py_ */
 	void **Finalizing;	/* _Py_Finalizing, 3.6 (data) */

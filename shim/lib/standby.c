@@ -239,15 +239,24 @@ static void expire(void)
 static const struct pt_control_ops ops = { on, off, status, expire,
 					   pt_out_prepare };
 
-void pt_standby(const char *cwd, char *progname)
+void pt_standby(const char *cwd, char *progname, int late)
 {
+	int lazy_gil = pt_py.major == 2 || (pt_py.major == 3 && pt_py.minor <= 6);
+
 	if (!pt_py.GILStateEnsure || !pt_py.GILStateRelease) {
 		pt_log("this Python has no PyGILState_Ensure: standby is not "
 		       "possible; not tracing");
 		return;
 	}
-	if (pt_py.EvalInitThreads &&
-	    (pt_py.major == 2 || (pt_py.major == 3 && pt_py.minor <= 6)))
+	if (lazy_gil && late && (!pt_py.EvalThreadsInitialized ||
+				 !pt_py.EvalThreadsInitialized())) {
+		/* no GIL yet, and only the thread that runs Python may make it */
+		pt_log("Python %d.%d makes its GIL when a thread starts, and this "
+		       "process has started none: pytrace cannot switch it on "
+		       "safely; not tracing", pt_py.major, pt_py.minor);
+		return;
+	}
+	if (lazy_gil && !late && pt_py.EvalInitThreads)
 		pt_py.EvalInitThreads();	/* see the top */
 	sb.cwd = cwd;
 	sb.progname = progname;

@@ -88,7 +88,7 @@ void pt_start(enum pt_trace_from from, const char *name,
 		start_cwd[0] = '\0';
 	/* standby: listen, and trace only once switched on */
 	if (settings.start == PT_START_STANDBY) {
-		pt_standby(start_cwd, progname);
+		pt_standby(start_cwd, progname, 0);
 		return;
 	}
 	/* 4. ignore rules */
@@ -102,6 +102,18 @@ void pt_start(enum pt_trace_from from, const char *name,
 		.progname = progname, .from = from,
 	};
 	pt_tracing_start(&set);
+}
+
+void pt_start_late(void)
+{
+	if (started)
+		return;
+	started = 1;
+	if (!load_settings())
+		return;
+	if (!getcwd(start_cwd, sizeof(start_cwd)))
+		start_cwd[0] = '\0';
+	pt_standby(start_cwd, progname, 1);
 }
 
 /* The first argument of an audit event, as a C string; 0 or -1. */

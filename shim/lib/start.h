@@ -28,4 +28,11 @@ int pt_start_hook_audit(void);
 void pt_start(enum pt_trace_from from, const char *progname,
 	      const struct pt_program *prog);
 
+/*
+ * pt_start_late - the library was loaded into an interpreter that runs
+ * already: read the settings and wait in standby (standby.c), whatever
+ * `start` says.  In any thread, with or without the GIL; once.
+ */
+void pt_start_late(void);
+
 #endif

@@ -292,3 +292,40 @@ phase() {
 		assert_equal "$parity $(cat "$D/out")" "$parity 20"
 	done
 }
+
+@test "loaded into a running interpreter (dlopen): it waits in standby, and on and off work" {
+	cat >"$D/late.py" <<-'PY'
+	import ctypes, os, sys, threading, time
+	def tick(i):
+	    return i + 1
+	if sys.argv[2] == "thread":
+	    t = threading.Thread(target=lambda: None)
+	    t.start()
+	    t.join()
+	ctypes.CDLL(os.environ["LIB"])
+	sys.stdout.write("loaded\n")
+	sys.stdout.flush()
+	n = 0
+	while not os.path.exists(sys.argv[1]):
+	    n = tick(n)
+	    time.sleep(0.01)
+	PY
+	LIB=$PT_LIB PYTRACE_OUTPUT="$D/t" "$PYTHON" "$D/late.py" "$D/stop" thread >"$D/out" 2>"$D/err" &
+	SVC=$!
+	wait_file "$D/out"
+	sleep 0.3
+	run "$PT" status "$SVC"
+	assert_output "$SVC: standby"
+	run "$PT" on "$SVC"
+	assert_success
+	sleep 0.3
+	run "$PT" off "$SVC"
+	assert_success
+	touch "$D/stop"
+	wait "$SVC"
+	SVC=
+	assert_equal "$(cat "$D/out")" loaded
+	assert_equal "$(cat "$D/err")" ""
+	run grep -c "late.py(13):     n = tick(n)" "$D/t"
+	[ "$output" -gt 5 ] || fail "$output lines"
+}
