@@ -25,6 +25,7 @@ CHECK   = pytrace-check
 SUMMARY = pytrace-summary
 REPLAY  = pytrace-replay
 CTL     = pytrace-ctl
+ATTACH  = pytrace-attach
 CLI     = pytrace
 
 # Sources by where they run (README.md, "Source layout").  A file is built
@@ -49,6 +50,7 @@ CHECK_SRCS   = shim/tools/check.c
 SUMMARY_SRCS = shim/tools/summary.c shim/tools/recread.c
 REPLAY_SRCS  = shim/tools/replay.c shim/tools/recread.c
 CTL_SRCS     = shim/tools/ctl.c
+ATTACH_SRCS  = shim/tools/attach.c
 
 COMMON_OBJS = $(COMMON_SRCS:.c=.o)
 LIB_OBJS    = $(LIB_SRCS:.c=.o)
@@ -60,7 +62,7 @@ UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/lib/codemap.o \
 
 .PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
 
-all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(CLI)
+all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH) $(CLI)
 
 # Linked aside, then renamed: processes that have the library mapped (a
 # traced service, a running test) keep the old file intact.
@@ -85,12 +87,16 @@ $(REPLAY): $(REPLAY_SRCS:.c=.o) $(COMMON)
 $(CTL): $(CTL_SRCS:.c=.o) $(COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PT_LDLIBS)
 
+# The attaching tool needs nothing of shim/common: ptrace, /proc, ELF.
+$(ATTACH): $(ATTACH_SRCS:.c=.o)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ldl
+
 # The command, with the paths of this tree (make) or of the installation
 # (make install) filled in.
 define make_cli
 	sed -e 's|@LIB@|$(1)/$(LIB)|' -e 's|@CHECK@|$(2)/$(CHECK)|' \
 	    -e 's|@SUMMARY@|$(2)/$(SUMMARY)|' -e 's|@REPLAY@|$(2)/$(REPLAY)|' \
-	    -e 's|@CTL@|$(2)/$(CTL)|' \
+	    -e 's|@CTL@|$(2)/$(CTL)|' -e 's|@ATTACH@|$(2)/$(ATTACH)|' \
 	    -e 's|@VERSION@|$(VERSION)|' \
 	    shim/tools/pytrace.in >$(3) && chmod 0755 $(3)
 endef
@@ -116,7 +122,7 @@ tests/unit/unit: tests/unit/unit.c $(UNIT_OBJS) $(COMMON) shim/*/*.h
 
 # The configuration files go to DOCDIR as examples: a file at
 # $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
-install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL)
+install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
@@ -124,6 +130,7 @@ install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL)
 	install -m 0755 $(SUMMARY) $(DESTDIR)$(BINDIR)/$(SUMMARY)
 	install -m 0755 $(REPLAY) $(DESTDIR)$(BINDIR)/$(REPLAY)
 	install -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/$(CTL)
+	install -m 0755 $(ATTACH) $(DESTDIR)$(BINDIR)/$(ATTACH)
 	$(call make_cli,$(LIBDIR),$(BINDIR),$(DESTDIR)$(BINDIR)/$(CLI))
 	install -m 0644 man/pytrace.1 $(DESTDIR)$(MANDIR)/man1/pytrace.1
 	install -m 0644 man/pytrace.conf.5 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5
@@ -132,13 +139,14 @@ install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL)
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(BINDIR)/$(CHECK) \
 	    $(DESTDIR)$(BINDIR)/$(SUMMARY) $(DESTDIR)$(BINDIR)/$(REPLAY) \
-	    $(DESTDIR)$(BINDIR)/$(CTL) $(DESTDIR)$(BINDIR)/$(CLI) \
+	    $(DESTDIR)$(BINDIR)/$(CTL) $(DESTDIR)$(BINDIR)/$(ATTACH) \
+	    $(DESTDIR)$(BINDIR)/$(CLI) \
 	    $(DESTDIR)$(MANDIR)/man1/pytrace.1 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard conf/*.conf)))
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(CLI) \
+	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH) $(CLI) \
 	    $(COMMON) \
 	    shim/*/*.o tests/unit/unit
 	rm -rf tests/.fuzz tests/.asan

@@ -223,7 +223,8 @@ static int check_process(long pid)
 	}
 	if (!lib) {
 		fprintf(stderr, "pytrace: PID %ld does not have pytrace's "
-			"library loaded: %s\n", pid, how_to_start);
+			"library loaded: pytrace attach %ld would load it now; "
+			"or %s\n", pid, pid, how_to_start);
 		return 1;
 	}
 	return 0;
