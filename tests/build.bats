@@ -70,6 +70,7 @@ sigaction"
 	assert_success
 	run bash -c "cd '$root' && find . -type f | sort"
 	assert_output "./usr/bin/pytrace
+./usr/bin/pytrace-attach
 ./usr/bin/pytrace-check
 ./usr/bin/pytrace-ctl
 ./usr/bin/pytrace-replay
@@ -81,12 +82,13 @@ sigaction"
 ./usr/share/man/man1/pytrace.1
 ./usr/share/man/man5/pytrace.conf.5"
 	# the installed command points at the installed files
-	run grep -E '^(LIB|CHECK|SUMMARY|REPLAY|CTL)=' "$root/usr/bin/pytrace"
+	run grep -E '^(LIB|CHECK|SUMMARY|REPLAY|CTL|ATTACH)=' "$root/usr/bin/pytrace"
 	assert_output 'LIB=${PYTRACE_LIB:-/usr/lib/libpytrace.so}
 CHECK=${PYTRACE_CHECK:-/usr/bin/pytrace-check}
 SUMMARY=${PYTRACE_SUMMARY:-/usr/bin/pytrace-summary}
 REPLAY=${PYTRACE_REPLAY:-/usr/bin/pytrace-replay}
-CTL=${PYTRACE_CTL:-/usr/bin/pytrace-ctl}'
+CTL=${PYTRACE_CTL:-/usr/bin/pytrace-ctl}
+ATTACH=${PYTRACE_ATTACH:-/usr/bin/pytrace-attach}'
 	run make uninstall PREFIX=/usr DESTDIR="$root"
 	assert_success
 	run bash -c "cd '$root' && find . -type f"

@@ -240,7 +240,7 @@ on<TAB>for=3600"
 	sleep 0.2
 	run "$PT" status "$PID"
 	assert_failure 1
-	assert_output "pytrace: PID $PID does not have pytrace's library loaded: start it with pytrace enable UNIT --standby --restart, or pytrace --standby COMMAND"
+	assert_output "pytrace: PID $PID does not have pytrace's library loaded: pytrace attach $PID would load it now; or start it with pytrace enable UNIT --standby --restart, or pytrace --standby COMMAND"
 	start env LD_PRELOAD="$PT_LIB" PYTRACE_ENABLED=0 "$PY" -c 'import time; time.sleep(30)'
 	sleep 0.2
 	run "$PT" on "$PID"
