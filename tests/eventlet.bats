@@ -111,3 +111,48 @@ setup() {
 		[ "$output" -gt 5 ] || fail "greenthread $i: $output lines"
 	done
 }
+
+@test "eventlet: pytrace attach to a monkey-patched service, its hub in epoll_wait" {
+	[ "$(id -u)" = 0 ] || skip "attaching needs root here"
+	cat >"$D/att.py" <<-'PY'
+	import eventlet
+	eventlet.monkey_patch()
+	import os
+	import sys
+
+	D = sys.argv[1]
+
+
+	def mark():
+	    return 1  # GREEN
+
+
+	def worker():
+	    while not os.path.exists(os.path.join(D, "stop")):
+	        eventlet.sleep(0.01)
+	        mark()
+
+
+	pool = eventlet.GreenPool()
+	for _ in range(3):
+	    pool.spawn_n(worker)
+	open(os.path.join(D, "ready"), "w").close()
+	pool.waitall()
+	print("done")
+	PY
+	"$PY" "$D/att.py" "$D" >"$D/out" 2>"$D/err" &
+	local svc=$! i
+	for i in $(seq 100); do [ -e "$D/ready" ] && break; sleep 0.05; done
+	run "$PT_ROOT/pytrace" attach "$svc" -o "$D/t" \
+		--ignore-dir /usr/lib/python3.11:/usr/lib/python3/dist-packages
+	assert_success
+	sleep 0.5
+	run "$PT_ROOT/pytrace" off "$svc"
+	assert_success
+	touch "$D/stop"
+	wait "$svc"
+	assert_equal "$(cat "$D/out")" done
+	assert_equal "$(cat "$D/err")" ""
+	run grep -c "# GREEN\$" "$D/t"
+	[ "$output" -gt 10 ] || fail "$output lines"
+}

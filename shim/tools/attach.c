@@ -54,6 +54,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -359,6 +360,19 @@ static struct range eval_loop(long pid)
 	return r;
 }
 
+/* Read len bytes (a multiple of 8) at addr of the stopped thread. */
+static int peek(long tid, unsigned long addr, void *data, size_t len)
+{
+	for (size_t i = 0; i < len; i += sizeof(long)) {
+		errno = 0;
+		long word = ptrace(PTRACE_PEEKDATA, tid, (void *)(addr + i), NULL);
+		if (errno)
+			return -1;
+		memcpy((char *)data + i, &word, sizeof(long));
+	}
+	return 0;
+}
+
 /* Write len bytes at addr of the stopped thread. */
 static int poke(long tid, unsigned long addr, const void *data, size_t len)
 {
@@ -412,18 +426,21 @@ struct plan {
 	unsigned long init_threads, threads_initialized;
 	struct range loop;		/* the evaluation loop */
 	const char *lib;
+	long pid;
 };
 
 /*
  * call - run fn(a0, a1) in the stopped thread `tid`, whose registers
  * (at the stop) are `at`, with its stack below the red zone and a return
  * address of 0: the fault of that return ends the call.  *ret gets its
- * result.  The first signal that comes for the thread meanwhile is kept
- * in *held (delivered when it is let go).  0, or -1 (the caller restores).
+ * result.  Signals that come for the thread meanwhile are kept in `held`
+ * (delivered when it is let go).  0, or -1 (the caller restores).
  */
+struct held { int sig[16]; int n; };
+
 static int call(long tid, const struct user_regs_struct *at, unsigned long fn,
 		unsigned long a0, unsigned long a1, unsigned long sp,
-		unsigned long *ret, int *held)
+		unsigned long *ret, struct held *held)
 {
 	struct user_regs_struct regs = *at, now_regs;
 	unsigned long zero = 0;
@@ -462,8 +479,8 @@ static int call(long tid, const struct user_regs_struct *at, unsigned long fn,
 				"call\n", tid, sig);
 			return -1;
 		}
-		if (!*held)
-			*held = sig;
+		if (held->n < 16)
+			held->sig[held->n++] = sig;
 	}
 }
 
@@ -478,8 +495,10 @@ static int inject(long tid, const struct plan *p, double *stopped,
 {
 	struct user_regs_struct saved;
 	struct user_fpregs_struct fpsaved;
-	int status, held = 0, rc = TRY_FAILED;
-	unsigned long ignored;
+	struct held held = { .n = 0 };
+	int status, rc = TRY_FAILED;
+	unsigned long ignored, below[64];
+	size_t below_len = 0;
 	double t0;
 
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0) {
@@ -523,6 +542,13 @@ static int inject(long tid, const struct plan *p, double *stopped,
 	 * below it. */
 	size_t len = strlen(p->lib) + 1;
 	unsigned long path = (saved.rsp - 256 - len) & ~15UL;
+	/* what the calls overwrite below the stack pointer is put back too:
+	 * from 16 bytes under the path (the return address) up to it */
+	below_len = ((saved.rsp - 256) - (path - 16) + 7) & ~7UL;
+	if (below_len > sizeof(below) || peek(tid, path - 16, below, below_len) < 0) {
+		below_len = 0;
+		goto let_go;
+	}
 	if (poke(tid, path, p->lib, len) < 0)
 		goto let_go;
 	if (p->init_threads && in_loop &&
@@ -545,8 +571,14 @@ restore:
 	ptrace(PTRACE_SETREGS, tid, NULL, &saved);
 	ptrace(PTRACE_SETFPREGS, tid, NULL, &fpsaved);
 let_go:
+	if (below_len)
+		poke(tid, path - 16, below, below_len);
 	*stopped = now() - t0;
-	ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)held);
+	/* the first signal held with the detach, the others queued again
+	 * for the thread (pending, as they were) */
+	ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)(held.n ? held.sig[0] : 0));
+	for (int i = 1; i < held.n; i++)
+		syscall(SYS_tgkill, (pid_t)p->pid, (pid_t)tid, held.sig[i]);
 	return rc;
 }
 
@@ -605,7 +637,8 @@ int main(int argc, char **argv)
 	unsigned long target_fn = (unsigned long)fn - base_here + base_there;
 	/* a thread at a safe point: up to 3 s of tries, each stopping one
 	 * thread for some microseconds */
-	struct plan plan = { .dlopen = target_fn, .loop = eval_loop(pid), .lib = lib };
+	struct plan plan = { .dlopen = target_fn, .loop = eval_loop(pid), .lib = lib,
+			     .pid = pid };
 	char pylib[PATH_MAX], exe[64], real[PATH_MAX];
 	unsigned long pybase = find_map(pid, "libpython", pylib, sizeof(pylib));
 	struct range it;
