@@ -72,3 +72,13 @@ sys.stdout.write(s.recv(4096).decode())' "$d" >"$d/syslog" &
 in_private_dev() {
 	unshare -m sh -c "mount --bind '$BATS_TEST_TMPDIR/dev' /dev && $1"
 }
+
+# wait_file FILE: until FILE exists (10 s at most).
+wait_file() {
+	local i
+	for i in $(seq 200); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "$1 did not appear"
+}

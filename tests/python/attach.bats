@@ -17,16 +17,6 @@ teardown() {
 	[ -z "${SVC:-}" ] || { kill -9 "$SVC" && wait "$SVC"; } 2>/dev/null || true
 }
 
-# wait_file FILE: until FILE exists (10 s at most).
-wait_file() {
-	local i
-	for i in $(seq 200); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	fail "$1 did not appear"
-}
-
 # a program that loops in pure Python (no system call, no C function in the
 # loop) until FILE exists, then exits 3
 busy() {

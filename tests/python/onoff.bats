@@ -21,16 +21,6 @@ standby() {
 	SVC=$!
 }
 
-# wait_file FILE: until FILE exists (10 s at most).
-wait_file() {
-	local i
-	for i in $(seq 200); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	fail "$1 did not appear"
-}
-
 # phase N: let the fixture run phase N, and wait until it has.
 phase() {
 	touch "$D/go$1"
