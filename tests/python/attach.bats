@@ -241,3 +241,37 @@ busy() {
 	wait "$SVC" || true
 	SVC=
 }
+
+@test "attach: a helper that sudo started from a traced parent, without LD_PRELOAD (the privsep case)" {
+	command -v sudo >/dev/null || skip "sudo is not installed"
+	busy >"$D/busy.py"
+	cat >"$D/parent.py" <<-'PY'
+	import subprocess, sys
+	# as oslo.privsep starts privsep-helper: through sudo, which drops LD_*
+	p = subprocess.Popen(["sudo", "-n", "--", sys.executable] + sys.argv[1:])
+	sys.exit(p.wait())
+	PY
+	LD_PRELOAD=$PT_LIB PYTRACE_OUTPUT="$D/parent.trace" \
+		"$PYTHON" "$D/parent.py" "$D/busy.py" "$D/stop" "$D/ready" >"$D/out" 2>"$D/err" &
+	SVC=$!
+	wait_file "$D/ready"
+	local helper
+	helper=$(pgrep -f -n "^$PYTHON $D/busy.py") || fail "no helper process"
+	# the preload did not reach it
+	run grep -c libpytrace "/proc/$helper/maps"
+	assert_output 0
+	run "$PT" attach "$helper" -o "$D/t"
+	assert_success
+	assert_line "$helper: on (was standby), trace $D/t"
+	sleep 0.2
+	run "$PT" off "$helper"
+	assert_success
+	touch "$D/stop"
+	local status_=0
+	wait "$SVC" || status_=$?
+	SVC=
+	assert_equal "$status_" 3
+	assert_equal "$(cat "$D/out")" done
+	run grep -c "busy.py(7):     n = tick(n)\$" "$D/t"
+	[ "$output" -gt 100 ] || fail "$output lines"
+}
