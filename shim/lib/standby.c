@@ -51,7 +51,6 @@ static struct {
 		int used;
 	} slot[2];
 	int cur;		/* the slot the writer was last started with */
-	struct pt_trace_setup set;
 } sb;
 
 static time_t mono(void)
@@ -148,12 +147,12 @@ static int start(char *const *vars, int n, const char *conf,
 	if (rc == 0 && pt_rules_build(&sb.slot[k].r, &sb.slot[k].s, sb.cwd) < 0)
 		rc = -1;
 	if (rc == 0) {
-		sb.set = (struct pt_trace_setup){
+		struct pt_trace_setup set = {
 			.rules = &sb.slot[k].r, .s = &sb.slot[k].s, .cwd = sb.cwd,
 			.progname = sb.progname, .from = PT_FROM_NOW,
 			.max_lines = lines,
 		};
-		rc = pt_tracing_start(&sb.set);
+		rc = pt_tracing_start(&set);
 	}
 	pt_log_capture(NULL, 0);
 	if (rc == 0)

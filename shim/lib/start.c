@@ -96,8 +96,7 @@ void pt_start(enum pt_trace_from from, const char *name,
 		return;
 	/* 5. the line writer (which opens the output now, or when the
 	 *    program starts) and the back end */
-	static struct pt_trace_setup set;
-	set = (struct pt_trace_setup){
+	struct pt_trace_setup set = {
 		.rules = &rules, .s = &settings, .cwd = start_cwd,
 		.progname = progname, .from = from,
 	};

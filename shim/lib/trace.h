@@ -20,7 +20,8 @@
  * interpreter), or at once (an embedding host). */
 enum pt_trace_from { PT_FROM_MAIN, PT_FROM_NOW };
 
-/* What start-up gives the line writer; kept, and pointed to, until exit. */
+/* What start-up gives the line writer (copied; what it points to must
+ * stay valid while tracing runs). */
 struct pt_trace_setup {
 	const struct pt_rules *rules;
 	const struct pt_settings *s;

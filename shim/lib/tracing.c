@@ -107,11 +107,6 @@ void pt_tracing_stop(void)
 	pt_trace_stop();
 }
 
-int pt_tracing_on(void)
-{
-	return be != NULL;
-}
-
 void pt_tracing_audit(const char *event)
 {
 	if (event[0] != 's')

@@ -13,7 +13,7 @@
  * stopped functions are this file's) and the cheapest back end that
  * serves the calling thread's interpreter, in every one of its threads;
  * new interpreters follow.  With the GIL, in any thread; again after
- * pt_tracing_stop.  `set` and what it points to must stay valid until
+ * pt_tracing_stop.  `set` is copied; what it points to must stay valid until
  * tracing stops.  Returns 0, or -1 (reported).
  */
 int pt_tracing_start(const struct pt_trace_setup *set);
@@ -29,9 +29,6 @@ void pt_tracing_stop(void);
  * own, and its thread state goes next: the back end's part of it out
  * (backend.h, leave).  With the GIL. */
 void pt_tracing_leave_thread(void);
-
-/* pt_tracing_on - tracing runs (a back end started and not stopped). */
-int pt_tracing_on(void);
 
 /* pt_tracing_audit - an audit event (3.8+) once tracing was set up:
  * the back end's share of it. */

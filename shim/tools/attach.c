@@ -67,12 +67,11 @@
 #endif
 
 /* The system calls a thread may be stopped in (x86_64 numbers). */
-static const struct { long nr; const char *name; } safe_calls[] = {
-	{ 7, "poll" }, { 23, "select" }, { 35, "nanosleep" },
-	{ 43, "accept" }, { 45, "recvfrom" }, { 47, "recvmsg" },
-	{ 232, "epoll_wait" }, { 270, "pselect6" }, { 271, "ppoll" },
-	{ 281, "epoll_pwait" }, { 288, "accept4" }, { 230, "clock_nanosleep" },
-	{ 441, "epoll_pwait2" },
+static const long safe_calls[] = {
+	7 /* poll */, 23 /* select */, 35 /* nanosleep */, 43 /* accept */,
+	45 /* recvfrom */, 47 /* recvmsg */, 230 /* clock_nanosleep */,
+	232 /* epoll_wait */, 270 /* pselect6 */, 271 /* ppoll */,
+	281 /* epoll_pwait */, 288 /* accept4 */, 441 /* epoll_pwait2 */,
 };
 
 /* What an interrupted system call returns before the kernel restarts it. */
@@ -228,7 +227,7 @@ static void check_target(long pid, const char *lib)
 static int safe_call(long nr)
 {
 	for (size_t i = 0; i < sizeof(safe_calls) / sizeof(safe_calls[0]); i++)
-		if (safe_calls[i].nr == nr)
+		if (safe_calls[i] == nr)
 			return 1;
 	return 0;
 }
