@@ -34,7 +34,8 @@ CLI     = pytrace
 #  into the library, the tools, the unit tests and the fuzzer.
 COMMON_SRCS = shim/common/conf.c shim/common/format.c shim/common/log.c \
               shim/common/path.c shim/common/pattern.c shim/common/program.c \
-              shim/common/recfmt.c shim/common/rules.c shim/common/settings.c \
+              shim/common/recfmt.c shim/common/rules.c shim/common/scope.c \
+              shim/common/settings.c \
               shim/common/source.c
 COMMON  = shim/common/libpytrace-common.a
 #  shim/lib: only in libpytrace.so, inside the traced process.

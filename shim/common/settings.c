@@ -21,6 +21,7 @@
 
 #include "pattern.h"
 #include "pytrace.h"
+#include "scope.h"
 #include "settings.h"
 
 /* The C types a value can have in struct pt_settings. */
@@ -320,6 +321,24 @@ static int set_file_mode(struct pt_settings *s, const struct pt_value *v,
 	return 0;
 }
 
+/* scope: a list whose every item parses (scope.h). */
+static int set_scope(struct pt_settings *s, const struct pt_value *v,
+		     char *err, size_t errsize)
+{
+	struct pt_strlist l = { NULL, 0 };
+	int rc = strlist_set(&l, v);
+
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		rc = pt_scope_parse(l.v[i], NULL, err, errsize);
+	if (rc < 0) {
+		strlist_free(&l);
+		return rc;
+	}
+	strlist_free(&s->scope);
+	s->scope = l;
+	return 0;
+}
+
 static void show_file_mode(const struct pt_settings *s, char *buf,
 			   size_t size)
 {
@@ -366,6 +385,14 @@ static const struct pt_setting pt_table[] = {
 	  PT_FIELD(output_mode), .what = "an output mode",
 	  .words = (const char *const[]){
 		  [PT_MODE_TEXT] = "text", [PT_MODE_RECORD] = "record", NULL } },
+	{ .name = "scope", .type = PT_T_LIST, .def = "",
+	  PT_FIELD(scope), .set = set_scope },
+	{ .name = "scope_depth", .type = PT_T_INT, .def = "0",
+	  PT_FIELD(scope_depth) },
+	{ .name = "scope_lines", .type = PT_T_BOOL, .def = "true",
+	  PT_FIELD(scope_lines) },
+	{ .name = "scope_threads", .type = PT_T_BOOL, .def = "false",
+	  PT_FIELD(scope_threads) },
 };
 
 #define NSETTINGS ((int)(sizeof(pt_table) / sizeof(pt_table[0])))

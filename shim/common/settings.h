@@ -44,6 +44,12 @@ struct pt_settings {
 	int start;			/* enum pt_start */
 	int file_mode;			/* mode of new trace files */
 	int output_mode;		/* PT_MODE_TEXT or PT_MODE_RECORD */
+	struct pt_strlist scope;	/* scopes (scope.h), as written; empty:
+					 * everything is written */
+	long long scope_depth;		/* calls below a scope function (its
+					 * own lines: 1); 0: no limit */
+	int scope_lines;		/* " === scope: M:F (thread T)" */
+	int scope_threads;		/* threads started in a scope are in it */
 	char *origin[PT_SETTINGS_MAX];	/* by id: "default", "FILE:LINE" or
 					 * "PYTRACE_X" */
 };

@@ -236,6 +236,10 @@ static void test_settings_table(void)
 		"start = \"main\";",
 		"file_mode = \"0600\";",
 		"output_mode = \"text\";",
+		"scope = [];",
+		"scope_depth = 0;",
+		"scope_lines = true;",
+		"scope_threads = false;",
 	};
 	/* another value of each type, as set and as shown */
 	static const char *const other[][2] = {
@@ -273,7 +277,11 @@ static void test_settings_table(void)
 		pt_settings_format(&s, id, again, sizeof(again));
 		CHECK(strcmp(again, value) == 0 && s.origin[id] &&
 		      strncmp(s.origin[id], "PYTRACE_", 8) == 0);
-		if (t != PT_T_STRING) {
+		if (strcmp(name, "scope") == 0) {	/* its own syntax */
+			CHECK(env_set(&s, name, "a.b:C.f, /x.py:g") == 0);
+			pt_settings_format(&s, id, again, sizeof(again));
+			CHECK(strcmp(again, "[\"a.b:C.f\", \"/x.py:g\"]") == 0);
+		} else if (t != PT_T_STRING) {
 			CHECK(env_set(&s, name, other[t][0]) == 0);
 			pt_settings_format(&s, id, again, sizeof(again));
 			CHECK(strcmp(again, other[t][1]) == 0);
