@@ -72,7 +72,7 @@ $D/prog.py(3):     return x + 1"
 	mkdir "$D/etc"
 	cc -std=c11 -D_GNU_SOURCE -I"$PT_ROOT/shim/common" -DPYTRACE_SYSCONFDIR="\"$D/etc\"" \
 		-o "$D/check" "$PT_ROOT"/shim/tools/check.c \
-		"$PT_ROOT"/shim/common/{conf,settings,rules,path,pattern,source,log,format,program}.c -ldl -lpthread
+		"$PT_ROOT"/shim/common/{conf,settings,rules,path,pattern,scope,source,log,format,program}.c -ldl -lpthread
 	run "$D/check"
 	assert_success
 	assert_line "# configuration file: none"
