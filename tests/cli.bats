@@ -124,6 +124,14 @@ Environment=PYTRACE_CONF=/etc/pytrace/nova-compute.service.conf"
 restart nova-compute.service"
 }
 
+@test "enable: glob patterns are written as given, not expanded against the files where it runs" {
+	cd "$D"
+	touch nova-compute.log
+	run "$PT" enable nova-compute --programs 'nova*,n?va-api'
+	assert_success
+	assert_file_contains "$D/root/etc/pytrace/nova-compute.service.conf" '^programs = \["nova\*", "n?va-api"\];$'
+}
+
 @test "enable --conf FILE uses the file; another LD_PRELOAD of the unit is kept" {
 	printf 'output = "/var/log/x.trace";\n' >"$D/root/etc/mine.conf"
 	echo "LANG=C LD_PRELOAD=/usr/lib/libjemalloc.so.2:/usr/lib/other.so" >"$FAKE_SYSTEMD/env/nova-compute.service"
