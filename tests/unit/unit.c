@@ -403,6 +403,38 @@ static void test_format(void)
 	CHECK(pt_format_compile("", &f, err, sizeof(err)) == 0 && f.nops == 0);
 }
 
+/* The scope entry line: its text, and its size a true bound. */
+static void test_format_scope(void)
+{
+	static const struct {
+		const char *module, *qualname;
+		long tid;
+		const char *want;
+	} cases[] = {
+		{ "app.util", "Connector.connect_volume", 4242,
+		  " === scope: app.util:Connector.connect_volume (thread 4242)\n" },
+		{ "__main__", "outer.<locals>.inner", 1,
+		  " === scope: __main__:outer.<locals>.inner (thread 1)\n" },
+		{ "", "", LONG_MIN, " === scope: : (thread -9223372036854775808)\n" },
+		{ "a\nb\033[2J", "f\r\x7f", 7, " === scope: a?b?[2J:f?? (thread 7)\n" },
+	};
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t size = pt_format_scope_size(cases[i].module, cases[i].qualname);
+		memset(buf, 'x', sizeof(buf));
+		char *end = pt_format_scope(buf, cases[i].module, cases[i].qualname,
+					    cases[i].tid);
+		size_t n = (size_t)(end - buf);
+		/* what it wrote (a NUL past the end, maybe) fits in size */
+		size_t used = n;
+		while (used < sizeof(buf) && buf[used] != 'x')
+			used++;
+		CHECK(n == strlen(cases[i].want) && memcmp(buf, cases[i].want, n) == 0 &&
+		      used <= size);
+	}
+}
+
 static void test_record_format(void)
 {
 	unsigned char b[256], *p;
@@ -900,6 +932,7 @@ int main(void)
 	test_split();
 	test_program();
 	test_format();
+	test_format_scope();
 	test_record_format();
 	test_record_roundtrip();
 	test_notice();
