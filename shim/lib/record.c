@@ -22,7 +22,8 @@
  * with the pid, and in a file new to the process first its PROC record
  * and the definitions that the chunk's records use but the chunk does not
  * define (found by reading the chunk back; a rare event).  A notice
- * (log.c) is a NOTE record in a chunk of its own.  Everything here
+ * (log.c) is a NOTE record in a chunk of its own; a scope entry, a SCOPE
+ * record among the lines.  Everything here
  * runs with the output buffer locked: by the thread that traces (holding
  * the GIL) or by output.c's flusher.
  */
@@ -343,6 +344,17 @@ int pt_rec_call(struct pt_code *c)
 		return -1;
 	p = pt_rec_put_varint(p, (uint64_t)c->rec.id << 3 | PT_REC_CALL);
 	pt_out_end((char *)p);
+	return 0;
+}
+
+int pt_rec_scope(const char *module, const char *qualname, long tid)
+{
+	size_t nm = strlen(module), nq = strlen(qualname);
+	unsigned char *p = (unsigned char *)pt_out_begin(PT_REC_SCOPE_MAX(nm, nq));
+
+	if (!p)
+		return -1;
+	pt_out_end((char *)pt_rec_put_scope(p, tid, module, nm, qualname, nq));
 	return 0;
 }
 

@@ -36,6 +36,14 @@ int pt_rec_line(struct pt_code *c, int lineno, long depth);
 int pt_rec_call(struct pt_code *c);
 
 /*
+ * pt_rec_scope - append the SCOPE record of thread `tid` entering
+ * module:qualname (scope_lines); with the GIL held.  0, or -1 when the
+ * output is closed.  Among the lines, not in a chunk of its own (see
+ * recfmt.h).
+ */
+int pt_rec_scope(const char *module, const char *qualname, long tid);
+
+/*
  * pt_rec_notice - append the NOTE record of message msg[0, len) of
  * process `pid`, alone in its chunk: what is buffered is written first,
  * the note right after it.  With the GIL held; 0, or -1 when the output

@@ -4,7 +4,7 @@
  * arithmetic, settings, ignore rules, the output pattern, source splitting,
  * and record mode: the wire format, and records written through output.c
  * read back (rotation, forgotten definitions, a truncated file, garbage,
- * notices); notices (log.c): waiting for the trace, never on stderr; and
+ * notices, scope entries); notices (log.c): waiting for the trace, never on stderr; and
  * the per-code cache against a model, with stand-ins for the few
  * libpython calls it makes.
  * Prints one line per failed check and "unit: N passed, N failed".
@@ -435,6 +435,42 @@ static void test_format_scope(void)
 	}
 }
 
+/* SCOPE records: written and parsed, cut short, damaged, grown. */
+static void test_record_scope(void)
+{
+	unsigned char b[256], *p, *q;
+	struct pt_rec r;
+	int whole = 1;
+
+	p = pt_rec_put_scope(b, 4242, "app.util", 8, "Connector.connect_volume", 24);
+	CHECK((size_t)(p - b) <= PT_REC_SCOPE_MAX(8, 24));
+	CHECK(pt_rec_parse(b, (size_t)(p - b), PT_REC_F_TID, &r) == p - b &&
+	      r.kind == PT_REC_SCOPE && r.id == 4242 && r.n1 == 8 &&
+	      memcmp(r.s1, "app.util", 8) == 0 && r.n2 == 24 &&
+	      memcmp(r.s2, "Connector.connect_volume", 24) == 0);
+	for (size_t n = 0; n < (size_t)(p - b); n++)
+		whole &= pt_rec_parse(b, n, 0, &r) == 0;
+	CHECK(whole);
+	/* a body too short for the strings it holds: no record */
+	b[1]--;
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == -1);
+	b[1]++;
+	/* a body with more after what is known: that is skipped */
+	q = pt_rec_put_scope(b, 1, "m", 1, "f", 1);
+	b[1] += 2;
+	memcpy(q, "\x01\x02", 2);
+	p = pt_rec_put_varint(q + 2, (uint64_t)3 << 3 | PT_REC_LINE);
+	p = pt_rec_put_varint(p, 12);
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == q + 2 - b &&
+	      r.kind == PT_REC_SCOPE && r.id == 1 && r.n1 == 1 && r.s1[0] == 'm');
+	CHECK(pt_rec_parse(q + 2, (size_t)(p - q - 2), 0, &r) == p - q - 2 &&
+	      r.kind == PT_REC_LINE && r.line == 12);
+	/* empty names, the largest thread id */
+	p = pt_rec_put_scope(b, LONG_MAX, "", 0, "", 0);
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == p - b &&
+	      r.kind == PT_REC_SCOPE && r.id == (uint64_t)LONG_MAX && !r.n1 && !r.n2);
+}
+
 static void test_record_format(void)
 {
 	unsigned char b[256], *p;
@@ -463,8 +499,13 @@ static void test_record_format(void)
 	/* a string longer than what is left: not whole */
 	b[2] = 100;
 	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == 0);
-	b[0] = 7;	/* no such kind */
-	CHECK(pt_rec_parse(b, 8, 0, &r) == -1);
+	/* an EXT record of a sub-kind not known: skipped whole */
+	p = pt_rec_put_varint(b, (uint64_t)5 << 3 | PT_REC_EXT);
+	p = pt_rec_put_varint(p, 3);
+	memcpy(p, "\xff\xff\xff", 3);
+	CHECK(pt_rec_parse(b, (size_t)(p + 3 - b), 0, &r) == p + 3 - b &&
+	      r.kind == PT_REC_EXT && r.id == 5);
+	CHECK(pt_rec_parse(b, (size_t)(p + 2 - b), 0, &r) == 0);
 	p = pt_rec_put_varint(b, (uint64_t)4242 << 3 | PT_REC_NOTE);
 	p = pt_rec_put_str(p, "deep recursion", 14);
 	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == p - b &&
@@ -495,6 +536,9 @@ static void collect(const struct pt_rd_event *ev, void *arg)
 	if (ev->kind == PT_REC_CALL)
 		n = snprintf(line, sizeof(line), "call %s %s\n", ev->code->module,
 			     ev->code->function);
+	else if (ev->kind == PT_REC_SCOPE)
+		n = snprintf(line, sizeof(line), "scope %ld %s:%s\n", ev->tid,
+			     ev->module, ev->qualname);
 	else if (ev->kind == PT_REC_NOTE)
 		n = snprintf(line, sizeof(line), "note %ld %.*s\n", ev->note_pid,
 			     (int)ev->notelen, ev->note);
@@ -623,6 +667,11 @@ static void test_record_roundtrip(void)
 			CHECK(pt_rec_call(c) == 0);
 			wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "call %s %s\n",
 					       c->module, c->function);
+		}
+		if (k % 17 == 0) {
+			CHECK(pt_rec_scope(c->module, k % 2 ? "C.m" : "", 1000 + k) == 0);
+			wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "scope %d %s:%s\n",
+					       1000 + k, c->module, k % 2 ? "C.m" : "");
 		}
 		CHECK(pt_rec_line(c, k, depth) == 0);
 		wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "%s:%d %s.%s tid=1 depth=%ld\n",
@@ -934,6 +983,7 @@ int main(void)
 	test_format();
 	test_format_scope();
 	test_record_format();
+	test_record_scope();
 	test_record_roundtrip();
 	test_notice();
 	test_codemap();
