@@ -82,4 +82,9 @@ void pt_trace_emit(const struct pt_code *c, int lineno, long depth);
  * traced code (call_lines). */
 void pt_trace_call(const struct pt_code *c);
 
+/* pt_trace_scope - write " === scope: MODULE:QUALNAME (thread TID)" (a
+ * SCOPE record in record mode) for the calling thread entering a scope
+ * function (scope_lines). */
+void pt_trace_scope(const char *module, const char *qualname);
+
 #endif
