@@ -31,6 +31,7 @@
 #include "rules.h"
 #include "settings.h"
 #include "source.h"
+#include "state.h"
 #include "subinterp.h"
 
 static int passed, failed;
@@ -970,8 +971,68 @@ static void test_codemap(void)
 	CHECK(pt_codemap_size() == 0 && pt_codemap_held() == 0);
 }
 
-int main(void)
+/*
+ * write_records - `unit records FILE [FORMAT]`: the record file FILE,
+ * written by record.c as a traced process would, from the script on
+ * standard input, one command a line:
+ *     thread TID              what follows is of thread TID
+ *     scope MODULE QUALNAME   that thread enters a scope function
+ *     line PATH LINENO...     it runs these lines of PATH
+ * For tests/unit.bats, which replays and summarises such files.
+ * Returns the exit status: 0, 1 (output failed), 2 (a bad command).
+ */
+static int write_records(const char *path, const char *format)
 {
+	static struct pt_code codes[64];
+	size_t ncodes = 0;
+	struct pt_settings s;
+	struct timespec t0;
+	char cmd[1024], a[512], b[512];
+	int rc = 0, n;
+	long tid;
+
+	pt_settings_init(&s);
+	if (format && env_set(&s, "format", format) < 0)
+		return 2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pt_out_configure(0, 0, 0, 0600);
+	if (pt_rec_start(&s, &t0) < 0 || pt_out_open(path, "unit") < 0)
+		return 1;
+	while (!rc && fgets(cmd, sizeof(cmd), stdin)) {
+		if (sscanf(cmd, "thread %ld", &tid) == 1) {
+			pt_thread.tid = tid;
+		} else if (sscanf(cmd, "scope %511s %511s", a, b) == 2) {
+			rc = pt_rec_scope(a, b, pt_thread_tid()) < 0;
+		} else if (sscanf(cmd, "line %511s%n", a, &n) == 1) {
+			size_t i = 0;
+			while (i < ncodes && strcmp(codes[i].file->path, a) != 0)
+				i++;
+			if (i == ncodes) {
+				if (ncodes == 64 || !(codes[i].file = pt_file_get(a)))
+					return 2;
+				codes[ncodes++] = (struct pt_code){ codes[i].file, "m", "f",
+								    { 0, 0 } };
+			}
+			char *p = cmd + n, *end;
+			long line;
+			while (!rc && (line = strtol(p, &end, 10), end != p)) {
+				rc = pt_rec_line(&codes[i], (int)line, 0) < 0;
+				p = end;
+			}
+		} else if (cmd[0] != '\n') {
+			fprintf(stderr, "unit records: not a command: %s", cmd);
+			rc = 2;
+		}
+	}
+	pt_out_close();
+	pt_settings_free(&s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "records") == 0)
+		return write_records(argv[2], argc > 3 ? argv[3] : NULL);
 	test_normalize();
 	test_expand();
 	test_below();
