@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -826,7 +827,7 @@ static void release_code(PyObject *code, const void *owner)
 }
 
 /* A stand-in code object: a reference count and pytrace's extra slot.
- * A "new" code object at the same address is the old one after kill(). */
+ * A "new" code object at the same address is the old one after free_code(). */
 struct fake_code {
 	long refcnt;
 	void *extra;
@@ -870,7 +871,7 @@ static void fk_err_clear(void) { }
 
 /* The interpreter frees o, as code_dealloc does (the free function is
  * called with whatever the slot holds, NULL too). */
-static void kill(struct fake_code *o)
+static void free_code(struct fake_code *o)
 {
 	fk.free(o->extra);
 	o->extra = NULL;
@@ -914,7 +915,7 @@ static void test_codemap(void)
 	CHECK(pt_codemap_add((PyObject *)&objs[0], c, pt_py_thread_interp()) == 0);
 	CHECK(pt_codemap_find((PyObject *)&objs[0], &c) == 1);
 	CHECK(objs[0].extra == &objs[0] && objs[0].refcnt == 0);
-	kill(&objs[0]);
+	free_code(&objs[0]);
 	CHECK(pt_codemap_find((PyObject *)&objs[0], &c) == 0);
 	CHECK(pt_codemap_size() == 0);
 
@@ -937,7 +938,7 @@ static void test_codemap(void)
 			nknown++;
 			nheld += o->unmarkable;
 		} else if (rnd >> 45 & 1 && !o->refcnt) {
-			kill(o);
+			free_code(o);
 			known[i] = 0;
 			nknown--;
 		} else if (!pt_codemap_find((PyObject *)o, &c) || c != want[i]) {
@@ -978,28 +979,45 @@ static void test_codemap(void)
  *     thread TID              what follows is of thread TID
  *     scope MODULE QUALNAME   that thread enters a scope function
  *     line PATH LINENO...     it runs these lines of PATH
+ *     fork                    a child process runs the commands up to
+ *     exit                    this one; then the parent goes on after it
  * For tests/unit.bats, which replays and summarises such files.
- * Returns the exit status: 0, 1 (output failed), 2 (a bad command).
+ * Returns the exit status: 0, 1 (output failed), 2 (a bad script).
  */
 static int write_records(const char *path, const char *format)
 {
+	static char script[256][1024];
 	static struct pt_code codes[64];
-	size_t ncodes = 0;
+	size_t ncodes = 0, nlines = 0;
 	struct pt_settings s;
 	struct timespec t0;
-	char cmd[1024], a[512], b[512];
+	char a[512], b[512];
 	int rc = 0, n;
 	long tid;
 
+	while (nlines < 256 && fgets(script[nlines], sizeof(script[0]), stdin))
+		nlines++;
 	pt_settings_init(&s);
-	if (format && env_set(&s, "format", format) < 0)
+	if (!feof(stdin) || (format && env_set(&s, "format", format) < 0))
 		return 2;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pt_out_configure(0, 0, 0, 0600);
 	if (pt_rec_start(&s, &t0) < 0 || pt_out_open(path, "unit") < 0)
 		return 1;
-	while (!rc && fgets(cmd, sizeof(cmd), stdin)) {
-		if (sscanf(cmd, "thread %ld", &tid) == 1) {
+	for (size_t l = 0; !rc && l < nlines; l++) {
+		const char *cmd = script[l];
+		if (strcmp(cmd, "fork\n") == 0) {
+			pid_t pid = fork();
+			int status;
+			if (pid > 0) {
+				rc = waitpid(pid, &status, 0) != pid || status != 0;
+				while (l < nlines && strcmp(script[l], "exit\n") != 0)
+					l++;
+			}
+			rc |= pid < 0;
+		} else if (strcmp(cmd, "exit\n") == 0) {
+			break;
+		} else if (sscanf(cmd, "thread %ld", &tid) == 1) {
 			pt_thread.tid = tid;
 		} else if (sscanf(cmd, "scope %511s %511s", a, b) == 2) {
 			rc = pt_rec_scope(a, b, pt_thread_tid()) < 0;
@@ -1013,7 +1031,8 @@ static int write_records(const char *path, const char *format)
 				codes[ncodes++] = (struct pt_code){ codes[i].file, "m", "f",
 								    { 0, 0 } };
 			}
-			char *p = cmd + n, *end;
+			const char *p = cmd + n;
+			char *end;
 			long line;
 			while (!rc && (line = strtol(p, &end, 10), end != p)) {
 				rc = pt_rec_line(&codes[i], (int)line, 0) < 0;
