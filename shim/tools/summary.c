@@ -11,7 +11,9 @@
  * call lines, "#" lines (pytrace's notices, "# pytrace[PID]: ...") and
  * lines of another shape are skipped.  "-" reads stdin.
  * A record file (output_mode = "record", recognised by its first bytes)
- * is read directly, its lines' paths and numbers taken from the records.
+ * is read directly, its lines' paths and numbers taken from the records:
+ * the result is the one of the text trace it stands for (with scopes, as
+ * far as it tells no more than the text, below).
  *
  * A trace of a scope has an entry line " === scope: MODULE:QUALNAME
  * (thread TID)" (a SCOPE record) where each call of a scope function
@@ -210,26 +212,6 @@ static void load_functions(struct file *f)
 	fclose(src);
 }
 
-/* Split "path(line): ..." into path length and line; false if not one. */
-static int parse(const char *s, size_t n, size_t *plen, long *lineno)
-{
-	for (const char *p = memchr(s, '(', n); p; p = memchr(p + 1, '(', n - (size_t)(p + 1 - s))) {
-		const char *d = p + 1;
-		long v = 0;
-		while (d < s + n && *d >= '0' && *d <= '9')
-			v = v * 10 + (*d++ - '0');
-		if (d > p + 1 && d + 1 < s + n && d[0] == ')' && d[1] == ':') {
-			*plen = (size_t)(p - s);
-			*lineno = v;
-			return 1;
-		}
-		if (p + 1 >= s + n)
-			break;
-	}
-	return 0;
-}
-
-
 /* Count one line of file fi (line `lineno`) into g. */
 static void count_function(struct group *g, size_t fi, long lineno)
 {
@@ -269,6 +251,25 @@ static void count_function(struct group *g, size_t fi, long lineno)
 	}
 	g->fcs[g->nfcs] = (struct fcount){ fi, func, 1 };
 	g->fslots[j] = ++g->nfcs;
+}
+
+/* Split "path(line): ..." into path length and line; false if not one. */
+static int parse(const char *s, size_t n, size_t *plen, long *lineno)
+{
+	for (const char *p = memchr(s, '(', n); p; p = memchr(p + 1, '(', n - (size_t)(p + 1 - s))) {
+		const char *d = p + 1;
+		long v = 0;
+		while (d < s + n && *d >= '0' && *d <= '9')
+			v = v * 10 + (*d++ - '0');
+		if (d > p + 1 && d + 1 < s + n && d[0] == ')' && d[1] == ':') {
+			*plen = (size_t)(p - s);
+			*lineno = v;
+			return 1;
+		}
+		if (p + 1 >= s + n)
+			break;
+	}
+	return 0;
 }
 
 static const char runs_heading[] =
