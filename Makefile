@@ -40,7 +40,7 @@ COMMON_SRCS = shim/common/conf.c shim/common/format.c shim/common/log.c \
 COMMON  = shim/common/libpytrace-common.a
 #  shim/lib: only in libpytrace.so, inside the traced process.
 LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/control.c \
-           shim/lib/follow.c shim/lib/init.c shim/lib/interpose.c \
+           shim/lib/follow.c shim/lib/frames.c shim/lib/init.c shim/lib/interpose.c \
            shim/lib/layout.c shim/lib/monitor.c \
            shim/lib/output.c shim/lib/pyapi.c shim/lib/record.c \
            shim/lib/scoped.c shim/lib/scopes.c shim/lib/settrace.c shim/lib/standby.c shim/lib/start.c \

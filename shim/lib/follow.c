@@ -46,6 +46,7 @@
 #include "backend.h"
 #include "codemap.h"
 #include "layout.h"
+#include "frames.h"
 #include "pytrace.h"
 #include "scoped.h"
 #include "settrace.h"
@@ -98,7 +99,7 @@ static int frame_enters(void *frame, const struct pt_code *c, void *tstate,
 		return 1;
 	if (!pt_scoped.n && !(c && (c->scope || c->role)))
 		return 0;	/* the cheap answer, as pt_scoped_enter's */
-	return pt_scoped_enter(frame, c, pt_py_eval_caller(tstate, frame), self);
+	return pt_scoped_enter(frame, c, pt_frame_eval_caller(tstate, frame), self);
 }
 
 /* Are the lines of the running frame `frame` written? */
@@ -226,7 +227,7 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 		pt_thread.stack_floor = stack_floor();
 	const struct pt_code *c = frame_code(frame);
 	int d = frame_enters(frame, c, tstate,
-			     c && c->role ? pt_py_key_self(frame) : NULL);
+			     c && c->role ? pt_frame_self(frame) : NULL);
 	on = c && c->traced && pt_scoped_shown(d);
 	if (on != pt_thread.on)
 		set_trace(tstate, on);
@@ -289,7 +290,7 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what,
 		pt_thread_enter();
 		const struct pt_code *c = frame_code(frame);
 		int d = frame_enters(frame, c, NULL,
-				     c && c->role ? pt_py_frame_self(frame) : NULL);
+				     c && c->role ? pt_frame_self(frame) : NULL);
 		on = c && c->traced && pt_scoped_shown(d);
 		if (on && pt_state.call_lines)
 			pt_trace_call(c);

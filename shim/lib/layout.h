@@ -34,12 +34,13 @@ struct pt_layout {
 	size_t builtins;	/* 3.12: PyInterpreterState.builtins */
 	size_t recursion;	/* 3.12: .ceval.recursion_limit (int) */
 	size_t gil;		/* 3.12: .ceval.gil */
-	/* 3.11: the _PyInterpreterFrame's localsplus (its first argument);
-	 * PyThreadState.cframe, whose current_frame (8) is the frame
-	 * running, the caller of one the frame evaluation function gets
-	 * (it links the two only after) */
-	size_t localsplus;
-	size_t cframe;
+	/* 3.11+, for frames.c: in the _PyInterpreterFrame, its first
+	 * argument (localsplus), its caller (previous), its owner (3.12+:
+	 * 3 is a C caller's shim) and its frame object (frame_obj); the one
+	 * running: PyThreadState.cframe's current_frame (3.11, 3.12), or
+	 * PyThreadState.current_frame (3.13) */
+	size_t localsplus, iprevious, iowner, iframe_obj;
+	size_t cframe, cframe_current, tstate_current;
 };
 
 /*

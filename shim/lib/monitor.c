@@ -18,6 +18,7 @@
 
 #include "backend.h"
 #include "codemap.h"
+#include "frames.h"
 #include "pytrace.h"
 #include "scoped.h"
 #include "subinterp.h"
@@ -54,7 +55,7 @@ static struct {
 	int active;		/* `scope` has its events there */
 	/* the frame main told of as it set scope's events on, which scope
 	 * may be told of too, in the same event (its first event after) */
-	PyFrameObject *entered;
+	void *entered;
 	unsigned quiet;		/* its events since no frame is in a scope */
 } mon = { .main.id = -1, .scope.id = -1 };
 
@@ -99,7 +100,7 @@ static PyObject *on_line(PyObject *self, PyObject *const *args,
 		return ret(waiting ? pt_py.None : mon.disable);
 	long depth = pt_thread.depth - 1;
 	if (pt_scoped.on) {
-		PyFrameObject *f = pt_scoped.n ? pt_py.EvalGetFrame() : NULL;
+		void *f = pt_scoped.n ? pt_frame_running(NULL) : NULL;
 		int d = f ? pt_scoped_depth(f) : 0;
 		if (!pt_scoped_shown(d))
 			return ret(pt_py.None);
@@ -142,7 +143,7 @@ static PyObject *on_leave(PyObject *self, PyObject *const *args,
 	}
 	mon.entered = NULL;	/* its frame may be freed: see on_scope_fn */
 	if (pt_scoped.n) {
-		PyFrameObject *f = pt_py.EvalGetFrame();
+		void *f = pt_frame_running(NULL);
 		if (f)
 			pt_scoped_leave(f);
 	}
@@ -186,11 +187,11 @@ static void scope_events(int on)
 	mon.quiet = 0;
 }
 
-/* The frame running and what its code (args[0]) is, `c` NULL when
- * ignored and nothing to a scope, or before the program; NULL when
- * there is nothing to do (tracing stopped). */
-static PyFrameObject *running(PyObject *const *args, Py_ssize_t nargs,
-			      struct pt_code **c)
+/* The key of the frame running (frames.h) and what its code (args[0])
+ * is, `c` NULL when ignored and nothing to a scope, or before the
+ * program; NULL when there is nothing to do (tracing stopped). */
+static void *running(PyObject *const *args, Py_ssize_t nargs,
+		     struct pt_code **c)
 {
 	int waiting;
 
@@ -198,15 +199,15 @@ static PyFrameObject *running(PyObject *const *args, Py_ssize_t nargs,
 	if (nargs < 1 || pt_state.stopped)
 		return NULL;
 	*c = code_of(args[0], &waiting);
-	return pt_py.EvalGetFrame();
+	return pt_frame_running(NULL);
 }
 
-/* Frame `f`, of code `c`, starts or resumes: in a scope or not, and its
- * call line. */
-static void starts(PyFrameObject *f, const struct pt_code *c)
+/* Frame `f` (a key), of code `c`, starts or resumes: in a scope or not,
+ * and its call line. */
+static void starts(void *f, const struct pt_code *c)
 {
-	int d = pt_scoped_enter(f, c, pt_py_frame_back(f),
-				c && c->role ? pt_py_frame_self(f) : NULL);
+	int d = pt_scoped_enter(f, c, pt_frame_caller(f),
+				c && c->role ? pt_frame_self(f) : NULL);
 
 	if (pt_state.call_lines && c && c->traced && pt_scoped_shown(d))
 		pt_trace_call(c);
@@ -217,7 +218,7 @@ static PyObject *on_scope_fn(PyObject *self, PyObject *const *args,
 			     Py_ssize_t nargs)
 {
 	struct pt_code *c;
-	PyFrameObject *f = running(args, nargs, &c);
+	void *f = running(args, nargs, &c);
 
 	(void)self;
 	if (!c || !c->scope)
@@ -237,7 +238,7 @@ static PyObject *on_scoped_start(PyObject *self, PyObject *const *args,
 				 Py_ssize_t nargs)
 {
 	struct pt_code *c;
-	PyFrameObject *f = running(args, nargs, &c);
+	void *f = running(args, nargs, &c);
 
 	(void)self;
 	if (!pt_scoped.n && mon.active && ++mon.quiet >= SCOPE_QUIET &&

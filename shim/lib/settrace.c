@@ -25,6 +25,7 @@
 #include "backend.h"
 #include "codemap.h"
 #include "layout.h"
+#include "frames.h"
 #include "pytrace.h"
 #include "scoped.h"
 #include "settrace.h"
@@ -104,7 +105,7 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 			return 0;
 		long depth = pt_thread.depth - 1;
 		if (pt_scoped.on) {
-			int d = pt_scoped_depth(pt_py_frame_key(frame));
+			int d = pt_scoped_depth(pt_frame_key(frame));
 			if (!pt_scoped_shown(d))
 				return 0;
 			depth = d - 1;
@@ -120,16 +121,17 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 		/* frames are followed by the calls here only when every
 		 * call comes here (follow.c's are told there) */
 		if (pt_scoped.on && st.calls == PT_CALLS_ALL)
-			d = pt_scoped_enter(pt_py_frame_key(frame), c,
-					    pt_py_frame_back(frame),
-					    c && c->role ? pt_py_frame_self(frame) :
+			d = pt_scoped_enter(pt_frame_key(frame), c,
+					    pt_frame_back(frame),
+					    c && c->role ?
+					    pt_frame_self(pt_frame_key(frame)) :
 					    NULL);
 		if (pt_state.call_lines && c && c->traced && pt_scoped_shown(d))
 			pt_trace_call(c);
 	} else if (what == PT_TRACE_RETURN && st.calls == PT_CALLS_ALL) {
 		pt_thread_leave();
 		if (pt_scoped.n)
-			pt_scoped_leave(pt_py_frame_key(frame));
+			pt_scoped_leave(pt_frame_key(frame));
 	} else if (what == PT_TRACE_RETURN && st.counted_threads &&
 		   !AT(frame, pt_py.layout->back)) {
 		/* the bottom frame of a thread returns: see st.counted_threads */
@@ -168,12 +170,11 @@ static void thread_scope(void)
 	}
 	if (!c || c->role != PT_ROLE_BOOT)
 		return;
-	pt_scoped_enter(pt_py_frame_key(chain[n - 1]), c,
-			pt_py_frame_back(chain[n - 1]),
-			pt_py_frame_self(chain[n - 1]));
+	void *key = pt_frame_key(chain[n - 1]);
+	pt_scoped_enter(key, c, pt_frame_caller(key), pt_frame_self(key));
 	for (int i = n - 2; i >= 0; i--)
-		pt_scoped_enter(pt_py_frame_key(chain[i]), code_of(chain[i]),
-				pt_py_frame_back(chain[i]), NULL);
+		pt_scoped_enter(pt_frame_key(chain[i]), code_of(chain[i]),
+				pt_frame_back(chain[i]), NULL);
 }
 
 /* threading._trace_hook: runs once in each new thread. */
