@@ -204,25 +204,26 @@ tids_named() {
 		-e 's/^ === scope: .* \(thread [0-9]+\)$/ === scope: ANY (thread OTHER)/' "$1"
 }
 
-@test "a thread started inside the scope: not in it by default; in it with scope_threads, after its own entry line" {
+@test "threads started inside the scope: not in it by default; with scope_threads those of threading are, after their own entry line" {
 	local want=$BATS_TEST_TMPDIR/want pid
 	run scoped threads.py __main__:starter
 	assert_success
 	pid=${output#pid }
 	expect <<-EOF | sed 's/(thread TID)/(thread MAIN)/' >"$want"
 	= __main__:starter
-	threads.py 13 14 15
+	threads.py 23 24 25 26 27
 	EOF
 	diff -u "$want" <(tids_named "$TRACE" "$pid")
+	# not the one of _thread.start_new_thread (line 19)
 	run scoped threads.py __main__:starter PYTRACE_SCOPE_THREADS=true
 	assert_success
 	pid=${output#pid }
 	expect <<-EOF | sed 's/(thread TID)/(thread MAIN)/' >"$want"
 	= __main__:starter
-	threads.py 13 14
+	threads.py 23 24
 	EOF
 	echo ' === scope: ANY (thread OTHER)' >>"$want"
-	expect <<<"threads.py 9 15" >>"$want"
+	expect <<<"threads.py 15 25 26 27" >>"$want"
 	diff -u "$want" <(tids_named "$TRACE" "$pid")
 }
 
@@ -244,6 +245,18 @@ tids_named() {
 @test "scope_lines = false: the same lines without entry lines" {
 	scope_writes names.py scopeapp.conn:connect PYTRACE_SCOPE_LINES=false <<-EOF
 	scopeapp/conn.py 22 23 7 14 8
+	scopeapp/conn.py 22 23 7 14 8
+	EOF
+}
+
+@test "record mode: pytrace replay prints the entry lines and the lines as text mode writes them" {
+	run scoped names.py scopeapp.conn:connect PYTRACE_OUTPUT_MODE=record
+	assert_success
+	"$PT_ROOT/pytrace" replay "$TRACE" >"$TRACE.replayed"
+	trace_is "$TRACE.replayed" <<-EOF
+	= scopeapp.conn:connect
+	scopeapp/conn.py 22 23 7 14 8
+	= scopeapp.conn:connect
 	scopeapp/conn.py 22 23 7 14 8
 	EOF
 }
