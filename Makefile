@@ -43,7 +43,7 @@ LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/control.c \
            shim/lib/follow.c shim/lib/init.c shim/lib/interpose.c \
            shim/lib/layout.c shim/lib/monitor.c \
            shim/lib/output.c shim/lib/pyapi.c shim/lib/record.c \
-           shim/lib/settrace.c shim/lib/standby.c shim/lib/start.c \
+           shim/lib/scoped.c shim/lib/scopes.c shim/lib/settrace.c shim/lib/standby.c shim/lib/start.c \
            shim/lib/state.c shim/lib/subinterp.c shim/lib/trace.c \
            shim/lib/tracing.c
 #  shim/tools: the command-line programs.

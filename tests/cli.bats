@@ -124,6 +124,14 @@ Environment=PYTRACE_CONF=/etc/pytrace/nova-compute.service.conf"
 restart nova-compute.service"
 }
 
+@test "enable: glob patterns are written as given, not expanded against the files where it runs" {
+	cd "$D"
+	touch nova-compute.log
+	run "$PT" enable nova-compute --programs 'nova*,n?va-api'
+	assert_success
+	assert_file_contains "$D/root/etc/pytrace/nova-compute.service.conf" '^programs = \["nova\*", "n?va-api"\];$'
+}
+
 @test "enable --conf FILE uses the file; another LD_PRELOAD of the unit is kept" {
 	printf 'output = "/var/log/x.trace";\n' >"$D/root/etc/mine.conf"
 	echo "LANG=C LD_PRELOAD=/usr/lib/libjemalloc.so.2:/usr/lib/other.so" >"$FAKE_SYSTEMD/env/nova-compute.service"
@@ -251,6 +259,71 @@ restart nova-compute.service"
 	assert_file_not_exists "$D/p"
 	"$PT" --programs 'prog*' -o "$D/q" "$PY" "$D/prog.py" >/dev/null
 	assert_file_exists "$D/q"
+}
+
+@test "pytrace --scope (repeatable), --scope-depth, --no-scope-lines, --scope-threads reach the process" {
+	# pytrace-check as the command: what a traced process would read
+	run "$PT" --scope 'app.util:Conn.connect' --scope='nova.*:*.spawn,tool/*.py:main' \
+		--scope-depth 3 --no-scope-lines --scope-threads "$PT_ROOT/pytrace-check"
+	assert_success
+	assert_line --regexp '^scope = \["app\.util:Conn\.connect", "nova\.\*:\*\.spawn", "tool/\*\.py:main"\]; +# PYTRACE_SCOPE$'
+	assert_line --regexp '^scope_depth = 3; +# PYTRACE_SCOPE_DEPTH$'
+	assert_line --regexp '^scope_lines = false; +# PYTRACE_SCOPE_LINES$'
+	assert_line --regexp '^scope_threads = true; +# PYTRACE_SCOPE_THREADS$'
+	run "$PT" --scope-depth=0 "$PT_ROOT/pytrace-check"
+	assert_line --regexp '^scope_depth = 0; +# PYTRACE_SCOPE_DEPTH$'
+	assert_line --regexp '^scope = \[\]; +# default$'
+	assert_line --regexp '^scope_lines = true; +# default$'
+	assert_line --regexp '^scope_threads = false; +# default$'
+	# and in a Python program's own environment
+	run "$PT" --scope '__main__:f' --scope-threads -o "$D/t" "$PY" -c \
+		'import os; print(os.environ["PYTRACE_SCOPE"], os.environ["PYTRACE_SCOPE_THREADS"])'
+	assert_success
+	assert_output "__main__:f true"
+}
+
+@test "pytrace --scope and --scope-depth: a bad one is refused before anything runs" {
+	run "$PT" --scope 'app.util.connect' "$PY" "$D/prog.py"
+	assert_failure
+	assert_line --partial "PYTRACE_SCOPE: 'app.util.connect' is not a scope: no ':' (write module:Class.method or /path/file.py:function)"
+	assert_line "pytrace: the settings above are not valid; not running"
+	refute_line "2"
+	for bad in two -1 1.5 '1; enabled = false' 1234567890; do
+		run "$PT" --scope-depth "$bad" "$PY" "$D/prog.py"
+		assert_failure
+		assert_output "pytrace: --scope-depth: '$bad' is not a number of calls (0: no limit)"
+	done
+	run "$PT" --scope
+	assert_failure
+	assert_output "pytrace: --scope needs a scope (module:Class.method or /path/file.py:function)"
+}
+
+@test "enable writes the scope options into the configuration; a bad scope writes nothing" {
+	cd "$D"
+	touch nova.x:y.spawn
+	run "$PT" enable nova-compute --scope 'os_brick.initiator.connectors.iscsi:ISCSIConnector.connect_volume' \
+		--scope 'nova*:*.spawn' --scope-depth 4 --no-scope-lines --scope-threads
+	assert_success
+	local conf=$D/root/etc/pytrace/nova-compute.service.conf
+	assert_file_contains "$conf" '^scope = \["os_brick.initiator.connectors.iscsi:ISCSIConnector.connect_volume", "nova\*:\*.spawn"\];$'
+	assert_file_contains "$conf" '^scope_depth = 4;$'
+	assert_file_contains "$conf" '^scope_lines = false;$'
+	assert_file_contains "$conf" '^scope_threads = true;$'
+	run "$PT_ROOT/pytrace-check" "$conf"
+	assert_success
+	run "$PT" disable nova-compute
+	assert_success
+	for opt in "--scope a:f" "--scope-depth 2" --no-scope-lines --scope-threads; do
+		run "$PT" enable nova-compute --conf /etc/x.conf $opt
+		assert_failure
+		assert_output "pytrace: give either --conf FILE or options, not both"
+	done
+	run "$PT" enable nova-compute --scope 'a:f' --scope '/srv/:main'
+	assert_failure
+	assert_line --partial "scope: '/srv/:main' is not a scope: the path names no file"
+	assert_line "pytrace: the options above are not valid; nothing written"
+	run find "$D/root" -type f
+	assert_output ""
 }
 
 @test "pytrace --record writes records; pytrace replay prints them as text; enable writes output_mode" {

@@ -72,7 +72,7 @@ $D/prog.py(3):     return x + 1"
 	mkdir "$D/etc"
 	cc -std=c11 -D_GNU_SOURCE -I"$PT_ROOT/shim/common" -DPYTRACE_SYSCONFDIR="\"$D/etc\"" \
 		-o "$D/check" "$PT_ROOT"/shim/tools/check.c \
-		"$PT_ROOT"/shim/common/{conf,settings,rules,path,pattern,source,log,format,program}.c -ldl -lpthread
+		"$PT_ROOT"/shim/common/{conf,settings,rules,path,pattern,scope,source,log,format,program}.c -ldl -lpthread
 	run "$D/check"
 	assert_success
 	assert_line "# configuration file: none"
@@ -288,14 +288,17 @@ $APP/pkg/sub.py"
 		'ignore_modules = ["m"];' 'include = ["x"];' 'programs = ["p*"];' \
 		'max_size = 8192;' 'keep = 1;' 'flush_interval = 20;' \
 		'format = "{line}";' 'call_lines = true;' 'start = "init";' \
-		'output_mode = "record";'
+		'output_mode = "record";' 'scope = ["a.b:C.f", "/srv/x.py:main"];' \
+		'scope_depth = 3;' 'scope_lines = false;' 'scope_threads = true;'
 	run env PYTRACE_CONF="$D/c.conf" "$CHECK"
 	assert_success
 	local n=0
 	for want in 'enabled = false' 'output = "/o/%p"' 'ignore_dirs = \["/a", "/b"\]' \
 		'ignore_modules = \["m"\]' 'include = \["x"\]' 'programs = \["p\*"\]' \
 		'max_size = 8192' 'keep = 1' 'flush_interval = 20' 'format = "\{line\}"' \
-		'call_lines = true' 'start = "init"' 'output_mode = "record"'; do
+		'call_lines = true' 'start = "init"' 'output_mode = "record"' \
+		'scope = \["a.b:C.f", "/srv/x.py:main"\]' 'scope_depth = 3' \
+		'scope_lines = false' 'scope_threads = true'; do
 		n=$((n + 1))
 		assert_line --regexp "^$want; +# $D/c.conf:$n\$"
 	done
@@ -303,7 +306,8 @@ $APP/pkg/sub.py"
 		PYTRACE_IGNORE_DIRS=/c:/d PYTRACE_IGNORE_MODULES=n,o PYTRACE_INCLUDE=y \
 		PYTRACE_PROGRAMS=q PYTRACE_MAX_SIZE=0 PYTRACE_KEEP=9 PYTRACE_FLUSH_INTERVAL=0 \
 		PYTRACE_FORMAT='{path}' PYTRACE_CALL_LINES=no PYTRACE_START=main \
-		PYTRACE_OUTPUT_MODE=text "$CHECK"
+		PYTRACE_OUTPUT_MODE=text PYTRACE_SCOPE='nova.*:*.spawn, tool/*.py:main' \
+		PYTRACE_SCOPE_DEPTH=0 PYTRACE_SCOPE_LINES=yes PYTRACE_SCOPE_THREADS=no "$CHECK"
 	assert_success
 	for want in 'enabled = true; +# PYTRACE_ENABLED' 'output = "stderr"; +# PYTRACE_OUTPUT' \
 		'ignore_dirs = \["/c", "/d"\]; +# PYTRACE_IGNORE_DIRS' \
@@ -312,10 +316,59 @@ $APP/pkg/sub.py"
 		'max_size = 0; +# PYTRACE_MAX_SIZE' 'keep = 9; +# PYTRACE_KEEP' \
 		'flush_interval = 0; +# PYTRACE_FLUSH_INTERVAL' 'format = "\{path\}"; +# PYTRACE_FORMAT' \
 		'call_lines = false; +# PYTRACE_CALL_LINES' 'start = "main"; +# PYTRACE_START' \
-		'output_mode = "text"; +# PYTRACE_OUTPUT_MODE'; do
+		'output_mode = "text"; +# PYTRACE_OUTPUT_MODE' \
+		'scope = \["nova\.\*:\*\.spawn", "tool/\*\.py:main"\]; +# PYTRACE_SCOPE' \
+		'scope_depth = 0; +# PYTRACE_SCOPE_DEPTH' 'scope_lines = true; +# PYTRACE_SCOPE_LINES' \
+		'scope_threads = false; +# PYTRACE_SCOPE_THREADS'; do
 		assert_line --regexp "^$want\$"
 	done
 	run --separate-stderr env PYTRACE_START=boot "$CHECK"
 	assert_failure
 	assert_regex "$stderr" "PYTRACE_START: 'boot' is not a start \(use \"main\", \"init\" or \"standby\"\)$"
+}
+
+@test "scope: a malformed one in the file is its file, line and why; pytrace check fails on it" {
+	conf "output = \"$D/t\";" 'scope = ["app.util:Conn.connect",' '	"nocolon"];'
+	untraced_run
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:2: scope: 'nocolon' is not a scope: no ':' \(write module:Class.method or /path/file.py:function\); not tracing$"
+	run --separate-stderr "$PT_ROOT/pytrace" check "$D/c.conf"
+	assert_failure
+	assert_line "# errors: a traced process would run untraced"
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $D/c.conf:2: scope: 'nocolon' is not a scope: no ':'"
+	conf 'scope = ["app..util:f"];'
+	run --separate-stderr "$PT_ROOT/pytrace" check "$D/c.conf"
+	assert_failure
+	assert_regex "$stderr" "$D/c.conf:1: scope: 'app..util:f' is not a scope: the module 'app..util' has an empty dotted part$"
+}
+
+@test "scope: a malformed one in PYTRACE_SCOPE is named; the program runs untraced" {
+	run --separate-stderr env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/t" \
+		PYTRACE_SCOPE='__main__:f, /srv/:main' "$PY" "$D/prog.py"
+	assert_success
+	assert_output "2"
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: PYTRACE_SCOPE: '/srv/:main' is not a scope: the path names no file; not tracing$"
+	assert_file_not_exists "$D/t"
+	run --separate-stderr env PYTRACE_SCOPE='x' "$CHECK"
+	assert_failure
+	assert_regex "$stderr" "PYTRACE_SCOPE: 'x' is not a scope: no ':' \(write module:Class.method or /path/file.py:function\)$"
+}
+
+@test "scope_depth: only a non-negative integer, from the file and the environment" {
+	run --separate-stderr env PYTRACE_SCOPE_DEPTH=two "$CHECK"
+	assert_failure
+	assert_regex "$stderr" "PYTRACE_SCOPE_DEPTH: 'two' is not a non-negative integer$"
+	run --separate-stderr env PYTRACE_SCOPE_DEPTH=-1 "$CHECK"
+	assert_failure
+	assert_regex "$stderr" "PYTRACE_SCOPE_DEPTH: '-1' is not a non-negative integer$"
+	conf 'scope_depth = "2";'
+	run --separate-stderr "$CHECK" "$D/c.conf"
+	assert_failure
+	assert_regex "$stderr" "$D/c.conf:1: 'scope_depth' is a string, expected an integer$"
+	conf 'scope_depth = 2.5;'
+	run --separate-stderr "$CHECK" "$D/c.conf"
+	assert_failure
+	assert_regex "$stderr" "$D/c.conf:1: 'scope_depth' is a number, expected an integer$"
+	run env PYTRACE_SCOPE_DEPTH=12 "$CHECK"
+	assert_success
+	assert_line --regexp "^scope_depth = 12; +# PYTRACE_SCOPE_DEPTH$"
 }

@@ -111,6 +111,31 @@ status"
 	assert_output "on<TAB>PYTRACE_CONF=$PT_ROOT/conf/pytrace.conf<TAB>PYTRACE_IGNORE_DIRS=/a:/b:/c<TAB>PYTRACE_IGNORE_MODULES=os,six<TAB>PYTRACE_INCLUDE=/pkg/<TAB>PYTRACE_OUTPUT=/tmp/t<TAB>PYTRACE_CALL_LINES=true<TAB>PYTRACE_OUTPUT_MODE=record<TAB>PYTRACE_PROGRAMS=nova*<TAB>PYTRACE_FORMAT={elapsed} {line}"
 }
 
+@test "the scope options of on and attach become their PYTRACE_ fields; a bad scope is refused unsent" {
+	listener a reply $'ok\tstate=on\twas=standby' $'ok\tstate=on\twas=off'
+	run "$PT" on "$PID" --scope 'a.b:C.f' --scope=/srv/x.py:main --scope-depth 2 \
+		--no-scope-lines --scope-threads
+	assert_success
+	assert_output "$PID: on (was standby)"
+	# attach to a process that has the library: only switched on
+	echo 0 >"$D/ptrace_scope"
+	run env PYTRACE_PTRACE_SCOPE="$D/ptrace_scope" "$PT" attach "$PID" --scope 'nova.*:*.spawn' --for 30s
+	assert_success
+	assert_line "$PID: on (was off)"
+	run requests a
+	assert_output "on<TAB>PYTRACE_SCOPE=a.b:C.f,/srv/x.py:main<TAB>PYTRACE_SCOPE_DEPTH=2<TAB>PYTRACE_SCOPE_LINES=false<TAB>PYTRACE_SCOPE_THREADS=true
+on<TAB>PYTRACE_OUTPUT=/var/log/pytrace/%n.%p.trace<TAB>PYTRACE_SCOPE=nova.*:*.spawn<TAB>for=30"
+	run "$PT" on "$PID" --scope 'a.b:C.f' --scope 'nocolon'
+	assert_failure 1
+	assert_output --regexp "^pytrace\[[0-9]+\]: PYTRACE_SCOPE: 'nocolon' is not a scope: no ':' \(write module:Class.method or /path/file.py:function\)$"
+	run "$CTL" "$PID" on PYTRACE_SCOPE_DEPTH=deep
+	assert_failure 2
+	assert_output --regexp "^pytrace\[[0-9]+\]: PYTRACE_SCOPE_DEPTH: 'deep' is not a non-negative integer$"
+	run "$CTL" "$PID" on PYTRACE_SCOPE_THREADS=perhaps
+	assert_failure 2
+	assert_equal "$(wc -l <"$D/a/requests")" 2
+}
+
 @test "--for and --lines: 30, 30s, 5m, 1h as seconds; N lines" {
 	listener a reply $'ok\tstate=on\twas=standby'
 	run "$PT" on "$PID" --for 5m

@@ -199,3 +199,15 @@ char *pt_format_call(char *p, const char *module, const char *function)
 	*p++ = '\n';
 	return p;
 }
+
+size_t pt_format_scope_size(const char *module, const char *qualname)
+{
+	return strlen(module) + strlen(qualname) + 48;
+}
+
+char *pt_format_scope(char *p, const char *module, const char *qualname,
+		      long tid)
+{
+	return p + sprintf(p, " === scope: %s:%s (thread %ld)\n", module,
+			   qualname, tid);
+}

@@ -105,4 +105,8 @@ char *pt_format_render(const struct pt_format *f, const struct pt_line *l,
 size_t pt_format_call_size(const char *module, const char *function);
 char *pt_format_call(char *p, const char *module, const char *function);
 
+size_t pt_format_scope_size(const char *module, const char *qualname);
+char *pt_format_scope(char *p, const char *module, const char *qualname,
+		      long tid);
+
 #endif

@@ -100,6 +100,23 @@ void pt_scope_free(struct pt_scope *sc)
 	memset(sc, 0, sizeof(*sc));
 }
 
+/* The last parts of `path` after a '/', as many as the relative glob
+ * has ("tool/r*.py" gives "tool/run.py" of "/srv/tool/run.py"); NULL
+ * when the path has fewer.  By parts, not by length: a glob is not as
+ * long as what it matches. */
+static const char *path_tail(const char *path, const char *glob)
+{
+	size_t parts = 1;
+	const char *p = path + strlen(path);
+
+	for (const char *c = glob; *c; c++)
+		parts += *c == '/';
+	for (; p > path; p--)
+		if (p[-1] == '/' && --parts == 0)
+			return p;
+	return NULL;
+}
+
 int pt_scope_place(const struct pt_scope *sc, const char *module,
 		   const char *path, const char *name)
 {
@@ -111,10 +128,8 @@ int pt_scope_place(const struct pt_scope *sc, const char *module,
 		if (!path)
 			return 0;
 		if (sc->path[0] != '/' && sc->path[0] != '*') {
-			size_t lp = strlen(path), ls = strlen(sc->path);
-			const char *tail = lp > ls ? path + lp - ls - 1 : NULL;
-			if (!tail || *tail != '/' ||
-			    fnmatch(sc->path, tail + 1, 0) != 0)
+			const char *tail = path_tail(path, sc->path);
+			if (!tail || fnmatch(sc->path, tail, 0) != 0)
 				return 0;
 		} else if (fnmatch(sc->path, path, 0) != 0) {
 			return 0;

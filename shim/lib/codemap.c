@@ -96,6 +96,7 @@ static void free_code(struct pt_code *c)
 		return;
 	free(c->module);
 	free(c->function);
+	free(c->qualname);
 	free(c);
 }
 

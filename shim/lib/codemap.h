@@ -18,16 +18,28 @@
 #include "pyapi.h"
 #include "source.h"
 
-/* A traced code object.  Freed with its code object (or by
- * pt_codemap_clear): valid while that code object runs, not after. */
+/* A code object that is traced, or that matters to a scope (scoped.h).
+ * Freed with its code object (or by pt_codemap_clear): valid while that
+ * code object runs, not after. */
 struct pt_code {
 	struct pt_file *file;
 	char *module;		/* dotted __name__ of its module, or "" */
 	char *function;		/* co_name */
+	/* its lines are written (where a scope lets them); 0: ignored by
+	 * the rules, here only for what it is to a scope */
+	unsigned char traced;
+	/* a scope function (scope.h); qualname: the name it matched by */
+	unsigned char scope;
+	/* threading's Thread.start or Thread._bootstrap (scope_threads) */
+	unsigned char role;	/* PT_ROLE_* */
+	char *qualname;
 	/* record mode (record.c): the id of its definition, and the
 	 * generation in which that definition is known to be in the file */
 	struct { uint32_t id, gen; } rec;
 };
+
+/* What a code object of threading is to scope_threads. */
+enum { PT_ROLE_NONE, PT_ROLE_START, PT_ROLE_BOOT };
 
 /*
  * pt_codemap_start - ask the interpreter for an extra slot in code

@@ -47,6 +47,7 @@
 #include "codemap.h"
 #include "layout.h"
 #include "pytrace.h"
+#include "scoped.h"
 #include "settrace.h"
 #include "state.h"
 #include "subinterp.h"
@@ -73,19 +74,40 @@ static struct {
 
 #define AT(base, off) (*(void **)((char *)(base) + (off)))
 
-/* Is the code of `frame` traced?  A cache hit is one lookup; the first
- * frame of a code object decides from its globals. */
-static int frame_traced(void *frame)
+/* What the code of `frame` is (NULL: ignored).  A cache hit is one
+ * lookup; the first frame of a code object decides from its globals. */
+static struct pt_code *frame_code(void *frame)
 {
 	PyObject *code = AT(frame, fl.l->code);
 	struct pt_code *c;
 
 	if (!pt_state.waiting && pt_codemap_find(code, &c))
-		return c != NULL;
+		return c;
 	PyObject *globals = AT(frame, fl.l->globals);
 	if (!pt_trace_ready(globals))
-		return 0;
-	return pt_trace_decide(globals, code) != NULL;
+		return NULL;
+	return pt_trace_decide(globals, code);
+}
+
+/* `frame`, of code `c`, starts in thread `tstate` (NULL: the calling
+ * one): its depth in a scope (scoped.h), or 1 when no scope is set. */
+static int frame_enters(void *frame, const struct pt_code *c, void *tstate,
+			PyObject *self)
+{
+	if (!pt_scoped.on)
+		return 1;
+	if (!pt_scoped.n && !(c && (c->scope || c->role)))
+		return 0;	/* the cheap answer, as pt_scoped_enter's */
+	return pt_scoped_enter(frame, c, pt_py_eval_caller(tstate, frame), self);
+}
+
+/* Are the lines of the running frame `frame` written? */
+static int frame_traced(void *frame)
+{
+	const struct pt_code *c = frame_code(frame);
+
+	return c && c->traced &&
+	       (!pt_scoped.on || pt_scoped_shown(pt_scoped_depth(frame)));
 }
 
 /* Give this thread the trace function (on) or none, unless it has
@@ -202,7 +224,10 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	}
 	if (!pt_thread.stack_floor)
 		pt_thread.stack_floor = stack_floor();
-	on = frame_traced(frame);
+	const struct pt_code *c = frame_code(frame);
+	int d = frame_enters(frame, c, tstate,
+			     c && c->role ? pt_py_key_self(frame) : NULL);
+	on = c && c->traced && pt_scoped_shown(d);
 	if (on != pt_thread.on)
 		set_trace(tstate, on);
 	pt_thread_enter();
@@ -210,6 +235,8 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 		((pt_eval2)fl.inner)(frame, exc) :
 		((pt_eval3)fl.inner)(tstate, frame, exc);
 	pt_thread_leave();
+	if (pt_scoped.n)
+		pt_scoped_leave(frame);
 	/* the frame may have run code of another interpreter */
 	if (pt_interp_many)
 		resync(tstate);
@@ -260,14 +287,16 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what,
 	}
 	if (what == PT_TRACE_CALL) {
 		pt_thread_enter();
-		on = frame_traced(frame);
-		if (on && pt_state.call_lines) {
-			struct pt_code *c;
-			if (pt_codemap_find(pt_py_frame_code(frame), &c) && c)
-				pt_trace_call(c);
-		}
+		const struct pt_code *c = frame_code(frame);
+		int d = frame_enters(frame, c, NULL,
+				     c && c->role ? pt_py_frame_self(frame) : NULL);
+		on = c && c->traced && pt_scoped_shown(d);
+		if (on && pt_state.call_lines)
+			pt_trace_call(c);
 	} else if (what == PT_TRACE_RETURN) {
 		pt_thread_leave();
+		if (pt_scoped.n)
+			pt_scoped_leave(frame);
 		void *back = AT(frame, fl.l->back);
 		on = back && frame_traced(back);
 	} else {

@@ -34,6 +34,12 @@ struct pt_layout {
 	size_t builtins;	/* 3.12: PyInterpreterState.builtins */
 	size_t recursion;	/* 3.12: .ceval.recursion_limit (int) */
 	size_t gil;		/* 3.12: .ceval.gil */
+	/* 3.11: the _PyInterpreterFrame's localsplus (its first argument);
+	 * PyThreadState.cframe, whose current_frame (8) is the frame
+	 * running, the caller of one the frame evaluation function gets
+	 * (it links the two only after) */
+	size_t localsplus;
+	size_t cframe;
 };
 
 /*

@@ -19,20 +19,44 @@
 #include "backend.h"
 #include "codemap.h"
 #include "pytrace.h"
+#include "scoped.h"
+#include "subinterp.h"
 #include "state.h"
 #include "trace.h"
 
 /* Tool ids in the order tried: the ones PEP 669 leaves unnamed first. */
 static const int pt_tool_ids[] = { 4, 3, 5, 2, 1, 0 };
 
+/* The events pytrace uses, by name. */
+enum { EV_LINE, EV_START, EV_RESUME, EV_RETURN, EV_YIELD, EV_UNWIND,
+       EV_THROW, EV_COUNT };
+static const char *const ev_names[EV_COUNT] = {
+	"LINE", "PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD",
+	"PY_UNWIND", "PY_THROW",
+};
+
+/* A tool id pytrace holds in the interpreter tracing started in, and the
+ * events it has callbacks for (stop takes them back); id -1: none. */
+struct tool {
+	int id;
+	long events[EV_COUNT];
+	int nevents;
+};
+
 static struct {
 	PyObject *disable;	/* sys.monitoring.DISABLE */
-	/* in the interpreter tracing started in: the tool id claimed, and
-	 * the events with a callback (stop takes them back); id -1: none */
-	int id;
-	long events[6];
-	int nevents;
-} mon = { .id = -1 };
+	long bit[EV_COUNT];	/* sys.monitoring.events.* */
+	/* without scopes: the one tool.  With: `main` watches the scope
+	 * functions start; `scope`, with every event, is on while a frame
+	 * is in a scope (see "Scopes" below). */
+	struct tool main, scope;
+	void *interp;		/* the interpreter they are in */
+	int active;		/* `scope` has its events there */
+	/* the frame main told of as it set scope's events on, which scope
+	 * may be told of too, in the same event */
+	PyFrameObject *entered;
+	unsigned quiet;		/* its events since no frame is in a scope */
+} mon = { .main.id = -1, .scope.id = -1 };
 
 /* A callback's result: None or DISABLE, both immortal from 3.12 on (PEP
  * 683), so no reference is taken: one call into libpython less a line. */
@@ -57,7 +81,8 @@ static struct pt_code *code_of(PyObject *code, int *waiting)
 	return pt_trace_decide(globals, code);
 }
 
-/* The LINE callback: (code, line_number). */
+/* The LINE callback: (code, line_number).  With scopes, it is scope's
+ * (see "Scopes" below), and writes the lines of frames in a scope. */
 static PyObject *on_line(PyObject *self, PyObject *const *args,
 			 Py_ssize_t nargs)
 {
@@ -70,9 +95,17 @@ static PyObject *on_line(PyObject *self, PyObject *const *args,
 	if (pt_state.stopped)
 		return ret(mon.disable);
 	c = code_of(args[0], &waiting);
-	if (!c)
+	if (!c || !c->traced)
 		return ret(waiting ? pt_py.None : mon.disable);
-	pt_trace_emit(c, (int)pt_py.LongAsLong(args[1]), pt_thread.depth - 1);
+	long depth = pt_thread.depth - 1;
+	if (pt_scoped.on) {
+		PyFrameObject *f = pt_scoped.n ? pt_py.EvalGetFrame() : NULL;
+		int d = f ? pt_scoped_depth(f) : 0;
+		if (!pt_scoped_shown(d))
+			return ret(pt_py.None);
+		depth = d - 1;
+	}
+	pt_trace_emit(c, (int)pt_py.LongAsLong(args[1]), depth);
 	return ret(pt_py.None);
 }
 
@@ -95,31 +128,152 @@ static PyObject *on_start(PyObject *self, PyObject *const *args,
 	return ret(pt_py.None);
 }
 
-/* PY_RETURN, PY_YIELD, PY_UNWIND: the depth shrinks. */
+/* PY_RETURN, PY_YIELD, PY_UNWIND: the depth shrinks; with scopes (it is
+ * scope's), the frame leaves its scope. */
 static PyObject *on_leave(PyObject *self, PyObject *const *args,
 			  Py_ssize_t nargs)
 {
 	(void)self;
 	(void)args;
 	(void)nargs;
-	pt_thread_leave();
+	if (!pt_scoped.on) {
+		pt_thread_leave();
+	} else if (pt_scoped.n) {
+		PyFrameObject *f = pt_py.EvalGetFrame();
+		if (f)
+			pt_scoped_leave(f);
+	}
 	return ret(pt_py.None);
 }
 
-static struct pt_methoddef on_line_def = {
-	"pytrace_line", (pt_cfunction)(void (*)(void))on_line,
-	PT_METH_FASTCALL, "pytrace's sys.monitoring LINE callback."
+/*
+ * Scopes.  The interpreter tells a C callback of every call only at the
+ * cost of a call into pytrace per call, which ignored code must not pay
+ * (monitoring's DISABLE stops an event at one place in the code for good,
+ * and scopes need the calls of every frame beneath a scope function).
+ * So pytrace holds two tools:
+ *  - main: PY_START and PY_RESUME everywhere, disabled at once in every
+ *    function but the scope functions: idle, it costs nothing;
+ *  - scope: every event, set on by main when a scope function starts, and
+ *    off again once no frame has been in a scope for SCOPE_QUIET of its
+ *    events (so that a scope function run in a loop does not turn the
+ *    events on and off at each call: each change re-instruments the code
+ *    that runs next).  Its LINE events are disabled in ignored code.
+ * Frames are known by their frame objects (scoped.h).
+ */
+enum { SCOPE_QUIET = 10000 };
+
+static PyObject *call_monitoring(const char *name, const char *fmt, int id,
+				 long arg);
+
+/* `scope` on or off, in the interpreter the tools are in. */
+static void scope_events(int on)
+{
+	long set = 0;
+
+	for (int i = 0; on && i < mon.scope.nevents; i++)
+		set |= mon.scope.events[i];
+	PyObject *r = call_monitoring("set_events", "il", mon.scope.id, set);
+	if (r) {
+		pt_py.DecRef(r);
+		mon.active = on;
+	} else {
+		pt_py.ErrClear();
+	}
+	mon.quiet = 0;
+}
+
+/* The frame running and what its code (args[0]) is, `c` NULL when
+ * ignored and nothing to a scope, or before the program; NULL when
+ * there is nothing to do (tracing stopped). */
+static PyFrameObject *running(PyObject *const *args, Py_ssize_t nargs,
+			      struct pt_code **c)
+{
+	int waiting;
+
+	*c = NULL;
+	if (nargs < 1 || pt_state.stopped)
+		return NULL;
+	*c = code_of(args[0], &waiting);
+	return pt_py.EvalGetFrame();
+}
+
+/* Frame `f`, of code `c`, starts or resumes: in a scope or not, and its
+ * call line. */
+static void starts(PyFrameObject *f, const struct pt_code *c)
+{
+	int d = pt_scoped_enter(f, c, pt_py_frame_back(f),
+				c && c->role ? pt_py_frame_self(f) : NULL);
+
+	if (pt_state.call_lines && c && c->traced && pt_scoped_shown(d))
+		pt_trace_call(c);
+}
+
+/* main's PY_START, PY_RESUME: (code, offset). */
+static PyObject *on_scope_fn(PyObject *self, PyObject *const *args,
+			     Py_ssize_t nargs)
+{
+	struct pt_code *c;
+	PyFrameObject *f = running(args, nargs, &c);
+
+	(void)self;
+	if (!c || !c->scope)
+		return ret(pt_state.waiting || pt_state.stopped ? pt_py.None :
+			   mon.disable);
+	/* with scope's events on, scope's callback is told of it */
+	if (!f || mon.active || pt_py_thread_interp() != mon.interp)
+		return ret(pt_py.None);
+	scope_events(1);
+	starts(f, c);
+	mon.entered = f;
+	return ret(pt_py.None);
+}
+
+/* scope's PY_START, PY_RESUME, PY_THROW: (code, offset[, exception]). */
+static PyObject *on_scoped_start(PyObject *self, PyObject *const *args,
+				 Py_ssize_t nargs)
+{
+	struct pt_code *c;
+	PyFrameObject *f = running(args, nargs, &c);
+
+	(void)self;
+	if (!pt_scoped.n && mon.active && ++mon.quiet >= SCOPE_QUIET &&
+	    pt_py_thread_interp() == mon.interp)
+		scope_events(0);
+	if (f && f != mon.entered)
+		starts(f, c);
+	mon.entered = NULL;	/* see on_scope_fn */
+	return ret(pt_py.None);
+}
+
+/* The C functions given to sys.monitoring, one per callback above. */
+enum { CB_LINE, CB_START, CB_LEAVE, CB_SCOPE_FN, CB_SCOPED_START,
+       CB_COUNT };
+
+#define DEF(fn, doc) { "pytrace_" #fn, (pt_cfunction)(void (*)(void))fn, \
+		       PT_METH_FASTCALL, "pytrace's sys.monitoring callback: " doc }
+
+static struct pt_methoddef defs[CB_COUNT] = {
+	[CB_LINE] = DEF(on_line, "a line"),
+	[CB_START] = DEF(on_start, "a frame starts"),
+	[CB_LEAVE] = DEF(on_leave, "a frame ends"),
+	[CB_SCOPE_FN] = DEF(on_scope_fn, "a scope may begin"),
+	[CB_SCOPED_START] = DEF(on_scoped_start, "a frame starts (scopes)"),
 };
 
-static struct pt_methoddef on_start_def = {
-	"pytrace_start", (pt_cfunction)(void (*)(void))on_start,
-	PT_METH_FASTCALL, "pytrace's sys.monitoring PY_START callback."
-};
+/* sys.monitoring.NAME(fmt, id, arg), a new reference, or NULL with an
+ * error set. */
+static PyObject *call_monitoring(const char *name, const char *fmt, int id,
+				 long arg)
+{
+	PyObject *m = pt_py.SysGetObject("monitoring");	/* borrowed */
+	PyObject *fn = m ? pt_py.GetAttrString(m, name) : NULL;
+	PyObject *r = fn ? pt_py.CallFunction(fn, fmt, id, arg) : NULL;
 
-static struct pt_methoddef on_leave_def = {
-	"pytrace_leave", (pt_cfunction)(void (*)(void))on_leave,
-	PT_METH_FASTCALL, "pytrace's sys.monitoring PY_RETURN callback."
-};
+	if (fn)
+		pt_py.DecRef(fn);
+	return r;
+}
 
 /* Call monitoring.NAME(fmt, ...) and drop the result; 0 or -1. */
 #define CALL(mod, name, ...)                                               \
@@ -146,84 +300,149 @@ static int claim_tool(PyObject *m)
 	return -1;
 }
 
-/* sys.monitoring.events.NAME, or -1. */
-static long event_bit(PyObject *events, const char *name)
+/* The events' bits (mon.bit); 0, or -1 before 3.12. */
+static int event_bits(PyObject *m)
 {
-	PyObject *o = pt_py.GetAttrString(events, name);
-	long v = o ? pt_py.LongAsLong(o) : -1;
-
-	if (o)
-		pt_py.DecRef(o);
-	else
-		pt_py.ErrClear();
-	return v;
-}
-
-/* register_callback(id, event, a new C function from def); 0 or -1. */
-static int callback(PyObject *m, int id, long ev, struct pt_methoddef *def)
-{
-	PyObject *cb = pt_py.CFunctionNewEx(def, NULL, NULL);
-
-	return cb ? CALL(m, "register_callback", "ilO", id, ev, cb) : -1;
-}
-
-/* Start in the calling thread's interpreter; `first`: the interpreter
- * tracing starts in, whose tool and events stop() takes back. */
-static int start_in(int first)
-{
-	PyObject *m = pt_py.SysGetObject("monitoring");	/* borrowed */
-
-	if (!m)
-		return -1;	/* before 3.12 */
 	PyObject *events = pt_py.GetAttrString(m, "events");
+
 	mon.disable = pt_py.GetAttrString(m, "DISABLE");
 	if (!events || !mon.disable) {
 		pt_py.ErrClear();
 		return -1;
 	}
-	long line = event_bit(events, "LINE");
-	long starts[2] = { event_bit(events, "PY_START"),
-			   event_bit(events, "PY_RESUME") };
-	long leaves[3] = { event_bit(events, "PY_RETURN"),
-			   event_bit(events, "PY_YIELD"),
-			   event_bit(events, "PY_UNWIND") };
+	int rc = 0;
+	for (int i = 0; i < EV_COUNT; i++) {
+		PyObject *o = pt_py.GetAttrString(events, ev_names[i]);
+		mon.bit[i] = o ? pt_py.LongAsLong(o) : -1;
+		if (o)
+			pt_py.DecRef(o);
+		else
+			pt_py.ErrClear();
+		rc |= mon.bit[i] < 0 ? -1 : 0;
+	}
 	pt_py.DecRef(events);
-	if (line < 0 || starts[0] < 0 || starts[1] < 0 || leaves[0] < 0 ||
-	    leaves[1] < 0 || leaves[2] < 0)
-		return -1;
+	return rc;
+}
 
-	int id = claim_tool(m);
-	if (id < 0) {
+/* register_callback(id, event, a new C function from def); 0 or -1. */
+static int callback(PyObject *m, struct tool *t, int ev,
+		    struct pt_methoddef *def)
+{
+	PyObject *cb = pt_py.CFunctionNewEx(def, NULL, NULL);
+
+	t->events[t->nevents++] = mon.bit[ev];
+	return cb ? CALL(m, "register_callback", "ilO", t->id, mon.bit[ev], cb) : -1;
+}
+
+/* Events `t` has callbacks for, as one set. */
+static long all_events(const struct tool *t)
+{
+	long set = 0;
+
+	for (int i = 0; i < t->nevents; i++)
+		set |= t->events[i];
+	return set;
+}
+
+/* Give tool `t` back: no events, no callbacks, the id free. */
+static void release(PyObject *m, struct tool *t)
+{
+	if (t->id < 0)
+		return;
+	CALL(m, "set_events", "ii", t->id, 0);
+	for (int i = 0; i < t->nevents; i++)
+		CALL(m, "register_callback", "ilO", t->id, t->events[i],
+		     pt_py.None);
+	CALL(m, "free_tool_id", "i", t->id);
+	pt_py.ErrClear();
+	t->id = -1;
+	t->nevents = 0;
+}
+
+/* The callbacks of the one tool without scopes; 0 or -1. */
+static int plain_tool(PyObject *m, struct tool *t)
+{
+	int rc = callback(m, t, EV_LINE, &defs[CB_LINE]);
+
+	/* calls only when call_lines or {indent} need them */
+	if (pt_state.call_lines || pt_state.needs_depth) {
+		rc |= callback(m, t, EV_START, &defs[CB_START]);
+		rc |= callback(m, t, EV_RESUME, &defs[CB_START]);
+	}
+	if (pt_state.needs_depth) {
+		rc |= callback(m, t, EV_RETURN, &defs[CB_LEAVE]);
+		rc |= callback(m, t, EV_YIELD, &defs[CB_LEAVE]);
+		rc |= callback(m, t, EV_UNWIND, &defs[CB_LEAVE]);
+	}
+	return rc == 0 ? CALL(m, "set_events", "il", t->id, all_events(t)) : -1;
+}
+
+/* The callbacks of main and scope (see "Scopes"); `idle`: scope's
+ * events off until a scope function starts, else on for good. */
+static int scope_tools(PyObject *m, struct tool *main, struct tool *scope,
+		       int idle)
+{
+	int rc = 0;
+
+	if (main) {
+		rc |= callback(m, main, EV_START, &defs[CB_SCOPE_FN]);
+		rc |= callback(m, main, EV_RESUME, &defs[CB_SCOPE_FN]);
+		if (rc == 0)
+			rc = CALL(m, "set_events", "il", main->id, all_events(main));
+	}
+	rc |= callback(m, scope, EV_LINE, &defs[CB_LINE]);
+	rc |= callback(m, scope, EV_START, &defs[CB_SCOPED_START]);
+	rc |= callback(m, scope, EV_RESUME, &defs[CB_SCOPED_START]);
+	rc |= callback(m, scope, EV_THROW, &defs[CB_SCOPED_START]);
+	rc |= callback(m, scope, EV_RETURN, &defs[CB_LEAVE]);
+	rc |= callback(m, scope, EV_YIELD, &defs[CB_LEAVE]);
+	rc |= callback(m, scope, EV_UNWIND, &defs[CB_LEAVE]);
+	if (rc == 0 && !idle)
+		rc = CALL(m, "set_events", "il", scope->id, all_events(scope));
+	return rc;
+}
+
+/* Start in the calling thread's interpreter; `first`: the interpreter
+ * tracing starts in, whose tools stop() takes back.  With scopes,
+ * another interpreter has scope's events on for good (the events of its
+ * tools are its own). */
+static int start_in(int first)
+{
+	PyObject *m = pt_py.SysGetObject("monitoring");	/* borrowed */
+	struct tool main = { .id = -1 }, scope = { .id = -1 };
+	int rc = -1;
+
+	if (!m || event_bits(m) < 0)
+		return -1;	/* before 3.12 */
+	/* the tools of "Scopes": main only where tracing starts */
+	if (!pt_scoped.on || first)
+		main.id = claim_tool(m);
+	if (pt_scoped.on && (main.id >= 0 || !first))
+		scope.id = claim_tool(m);
+	if ((!pt_scoped.on || first) ? main.id < 0 || (pt_scoped.on && scope.id < 0)
+				      : scope.id < 0) {
+		release(m, &main);
 		pt_notice("every sys.monitoring tool id is in use; tracing with "
 		          "PyEval_SetTrace instead");
 		return -1;
 	}
-	long set = line, used[6] = { line };
-	int nused = 1;
-	int rc = callback(m, id, line, &on_line_def);
-	/* calls only when call_lines or {indent} need them */
-	for (int i = 0; i < 2 && (pt_state.call_lines || pt_state.needs_depth); i++) {
-		rc |= callback(m, id, starts[i], &on_start_def);
-		set |= used[nused++] = starts[i];
-	}
-	for (int i = 0; i < 3 && pt_state.needs_depth; i++) {
-		rc |= callback(m, id, leaves[i], &on_leave_def);
-		set |= used[nused++] = leaves[i];
-	}
-	if (rc == 0)
-		rc = CALL(m, "set_events", "il", id, set);
+	if (!pt_scoped.on)
+		rc = plain_tool(m, &main);
+	else
+		rc = scope_tools(m, first ? &main : NULL, &scope, first);
 	if (rc < 0) {
 		pt_py.ErrClear();
 		pt_notice("cannot use sys.monitoring; tracing with PyEval_SetTrace "
 		          "instead");
-		CALL(m, "free_tool_id", "i", id);
-		pt_py.ErrClear();
+		release(m, &main);
+		release(m, &scope);
 		return -1;
 	}
 	if (first) {
-		mon.id = id;
-		mon.nevents = nused;
-		memcpy(mon.events, used, sizeof(used));
+		mon.main = main;
+		mon.scope = scope;
+		mon.interp = pt_py_thread_interp();
+		mon.active = 0;
 	}
 	return 0;
 }
@@ -240,7 +459,7 @@ static int interp(void)
 
 /*
  * stop - in the interpreter tracing started in: no events, no callbacks,
- * and the tool id free again, so that the interpreter runs as if pytrace
+ * and the tool ids free again, so that the interpreter runs as if pytrace
  * had never monitored it.  Every other interpreter's lines are disabled
  * one by one as they next run (on_line, once pt_state.stopped is set).
  */
@@ -248,15 +467,11 @@ static void stop(void)
 {
 	PyObject *m = pt_py.SysGetObject("monitoring");	/* borrowed */
 
-	if (!m || mon.id < 0)
+	if (!m)
 		return;
-	CALL(m, "set_events", "ii", mon.id, 0);
-	for (int i = 0; i < mon.nevents; i++)
-		CALL(m, "register_callback", "ilO", mon.id, mon.events[i],
-		     pt_py.None);
-	CALL(m, "free_tool_id", "i", mon.id);
-	pt_py.ErrClear();
-	mon.id = -1;
+	release(m, &mon.main);
+	release(m, &mon.scope);
+	mon.active = 0;
 }
 
 const struct pt_backend pt_backend_monitor = {

@@ -79,6 +79,14 @@ static const struct pt_sym pt_syms[] = {
 	{ SLOT(ListGetItem), "PyList_GetItem", NULL, 1 },
 	{ SLOT(FrameGetLineNumber), "PyFrame_GetLineNumber", NULL, 1 },
 	{ SLOT(FrameGetCode), "PyFrame_GetCode", NULL, 0 },
+	{ SLOT(FrameGetBack), "PyFrame_GetBack", NULL, 0 },
+	{ SLOT(EvalGetFrame), "PyEval_GetFrame", NULL, 1 },
+	{ SLOT(DictNext), "PyDict_Next", NULL, 1 },
+	{ SLOT(ObjectIsInstance), "PyObject_IsInstance", NULL, 1 },
+	{ SLOT(TypeType), "PyType_Type", NULL, 1 },
+	{ SLOT(ClassType), "PyClass_Type", NULL, 0 },
+	{ SLOT(MappingGetItemString), "PyMapping_GetItemString", NULL, 1 },
+	{ SLOT(AtExit), "Py_AtExit", NULL, 1 },
 	{ SLOT(GetAttrString), "PyObject_GetAttrString", NULL, 1 },
 	{ SLOT(DictGetItemString), "PyDict_GetItemString", NULL, 1 },
 	{ SLOT(DictSetItemString), "PyDict_SetItemString", NULL, 1 },
@@ -169,6 +177,76 @@ PyObject *pt_py_frame_code(PyFrameObject *frame)
 	PyObject *code = pt_py.FrameGetCode(frame);
 	pt_py.DecRef(code);
 	return code;
+}
+
+#define AT(base, off) (*(void **)((char *)(base) + (off)))
+
+void *pt_py_frame_key(PyFrameObject *frame)
+{
+	if (pt_py.code_in_iframe == 1)
+		pt_py_frame_code(frame);	/* checks the layout */
+	if (pt_py.code_in_iframe == 2)
+		return AT(frame, pt_py.iframe_offset);
+	return frame;
+}
+
+void *pt_py_key_back(void *key)
+{
+	return AT(key, pt_py.layout->back);
+}
+
+void *pt_py_eval_caller(void *tstate, void *key)
+{
+	static int layout_ok;	/* 1 agrees with the API, -1 not, 0 unknown */
+	size_t off = pt_py.layout->cframe;
+
+	if (!off)
+		return pt_py_key_back(key);
+	if (!tstate)
+		tstate = pt_py.ThreadStateGet();
+	void *cframe = AT(tstate, off);
+	void *running = cframe ? AT(cframe, sizeof(void *)) : NULL;
+	if (layout_ok > 0)
+		return running;
+	PyFrameObject *f = pt_py.EvalGetFrame();
+	void *api = f ? pt_py_frame_key(f) : NULL;
+	if (!layout_ok && f && pt_py.code_in_iframe == 2)
+		layout_ok = api == running ? 1 : -1;
+	return api;
+}
+
+void *pt_py_frame_back(PyFrameObject *frame)
+{
+	if (pt_py.code_in_iframe == 2 || pt_py.code_in_frame)
+		return pt_py_key_back(pt_py_frame_key(frame));
+	if (!pt_py.FrameGetBack)
+		return NULL;
+	/* 3.12+: the caller's frame object, which its frame keeps */
+	PyFrameObject *back = pt_py.FrameGetBack(frame);
+	if (back)
+		pt_py.DecRef((PyObject *)back);
+	return back;
+}
+
+PyObject *pt_py_frame_self(PyFrameObject *frame)
+{
+	PyObject *locals = pt_py.GetAttrString((PyObject *)frame, "f_locals");
+	PyObject *self = locals ? pt_py.MappingGetItemString(locals, "self") : NULL;
+
+	if (!self)
+		pt_py.ErrClear();
+	if (locals)
+		pt_py.DecRef(locals);
+	if (self)
+		pt_py.DecRef(self);	/* the frame keeps it */
+	return self;
+}
+
+PyObject *pt_py_key_self(void *key)
+{
+	if (pt_py.layout->localsplus)	/* 3.11: a _PyInterpreterFrame */
+		return AT(key, pt_py.layout->localsplus);
+	return pt_py_frame_self(key);
 }
 
 void *pt_py_thread_interp(void)

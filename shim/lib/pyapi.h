@@ -115,6 +115,16 @@ struct pt_pyapi {
 	PyObject *(*ListGetItem)(PyObject *list, Py_ssize_t i);
 	int (*FrameGetLineNumber)(PyFrameObject *frame);
 	PyObject *(*FrameGetCode)(PyFrameObject *frame); /* 3.9+ */
+	PyFrameObject *(*FrameGetBack)(PyFrameObject *frame); /* 3.9+ */
+	PyFrameObject *(*EvalGetFrame)(void);
+	/* scoped.c, scopes.c: who a code object is, who started a thread */
+	int (*DictNext)(PyObject *d, Py_ssize_t *pos, PyObject **k,
+			PyObject **v);
+	int (*ObjectIsInstance)(PyObject *o, PyObject *cls);
+	PyObject *TypeType;	/* PyType_Type (data) */
+	PyObject *ClassType;	/* 2.7: PyClass_Type, old-style classes */
+	PyObject *(*MappingGetItemString)(PyObject *o, const char *key);
+	int (*AtExit)(void (*fn)(void));
 	PyObject *(*GetAttrString)(PyObject *o, const char *name);
 	PyObject *(*DictGetItemString)(PyObject *d, const char *key);
 	int (*DictSetItemString)(PyObject *d, const char *key, PyObject *v);
@@ -185,6 +195,29 @@ int pt_py_swap_reaches(void);
  * check out against the interpreter list on the first call.
  */
 void *pt_py_thread_interp(void);
+
+/*
+ * Frames as scoped.h knows them: a key per running frame, the same
+ * whatever back end delivered it.  On 3.11 the _PyInterpreterFrame (what
+ * the frame evaluation function gets; the layout was checked by
+ * pt_py_frame_code), else the frame object.
+ *   pt_py_frame_key - the key of `frame`;
+ *   pt_py_frame_back - the key of its caller (NULL: none);
+ *   pt_py_key_back - the same from a key of 3.6-3.11's frame evaluation
+ *     function (a frame object before 3.11), once the frame runs;
+ *   pt_py_eval_caller - the same as the frame evaluation function starts
+ *     (on 3.11 the frame is linked to its caller after that: the caller
+ *     is the thread's running frame);
+ *   pt_py_frame_self - its first argument, borrowed (identity only), or
+ *     NULL; reads f_locals (runs no Python code; on 2.7-3.12 it fills
+ *     the frame's locals dict, as sys._getframe().f_locals would).
+ */
+void *pt_py_frame_key(PyFrameObject *frame);
+void *pt_py_frame_back(PyFrameObject *frame);
+void *pt_py_key_back(void *key);
+void *pt_py_eval_caller(void *tstate, void *key);
+PyObject *pt_py_frame_self(PyFrameObject *frame);
+PyObject *pt_py_key_self(void *key);
 
 /*
  * pt_py_cstr - copy a str (or 2.x byte string) into buf as a NUL-terminated

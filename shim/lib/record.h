@@ -35,6 +35,8 @@ int pt_rec_line(struct pt_code *c, int lineno, long depth);
 /* pt_rec_call - append the CALL record of `c` (call_lines); as above. */
 int pt_rec_call(struct pt_code *c);
 
+int pt_rec_scope(const char *module, const char *qualname, long tid);
+
 /*
  * pt_rec_notice - append the NOTE record of message msg[0, len) of
  * process `pid`, alone in its chunk: what is buffered is written first,

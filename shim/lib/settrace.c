@@ -26,6 +26,7 @@
 #include "codemap.h"
 #include "layout.h"
 #include "pytrace.h"
+#include "scoped.h"
 #include "settrace.h"
 #include "state.h"
 #include "subinterp.h"
@@ -99,25 +100,80 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 		return 0;
 	}
 	if (what == PT_TRACE_LINE) {
-		if ((c = code_of(frame)))
-			pt_trace_emit(c, pt_py_line_event_lineno(frame),
-				      pt_thread.depth - 1);
+		if (!(c = code_of(frame)) || !c->traced)
+			return 0;
+		long depth = pt_thread.depth - 1;
+		if (pt_scoped.on) {
+			int d = pt_scoped_depth(pt_py_frame_key(frame));
+			if (!pt_scoped_shown(d))
+				return 0;
+			depth = d - 1;
+		}
+		pt_trace_emit(c, pt_py_line_event_lineno(frame), depth);
 		return 0;
 	}
 	if (what == PT_TRACE_CALL) {
+		int d = 1;
 		if (st.calls == PT_CALLS_ALL)
 			pt_thread_enter();
-		if (pt_state.call_lines && st.calls != PT_CALLS_NONE &&
-		    (c = code_of(frame)))
+		c = st.calls != PT_CALLS_NONE ? code_of(frame) : NULL;
+		/* frames are followed by the calls here only when every
+		 * call comes here (follow.c's are told there) */
+		if (pt_scoped.on && st.calls == PT_CALLS_ALL)
+			d = pt_scoped_enter(pt_py_frame_key(frame), c,
+					    pt_py_frame_back(frame),
+					    c && c->role ? pt_py_frame_self(frame) :
+					    NULL);
+		if (pt_state.call_lines && c && c->traced && pt_scoped_shown(d))
 			pt_trace_call(c);
 	} else if (what == PT_TRACE_RETURN && st.calls == PT_CALLS_ALL) {
 		pt_thread_leave();
+		if (pt_scoped.n)
+			pt_scoped_leave(pt_py_frame_key(frame));
 	} else if (what == PT_TRACE_RETURN && st.counted_threads &&
 		   !AT(frame, pt_py.layout->back)) {
 		/* the bottom frame of a thread returns: see st.counted_threads */
 		pt_settrace_clear();
 	}
 	return 0;
+}
+
+/* The frame object that called `f`, or NULL. */
+static PyFrameObject *caller_of(PyFrameObject *f)
+{
+	if (!pt_py.FrameGetBack)	/* 2.7-3.8: f_back */
+		return pt_py.layout->back ? AT(f, pt_py.layout->back) : NULL;
+	PyFrameObject *back = pt_py.FrameGetBack(f);
+	if (back)
+		pt_py.DecRef((PyObject *)back);	/* its frame keeps it */
+	return back;
+}
+
+/*
+ * thread_scope - threading's hook runs in a new thread (scope_threads):
+ * the frames from Thread._bootstrap_inner, which ran the hook, to the
+ * frame whose call the hook is, began before pytrace could see them; they
+ * may begin in a scope.  Told now, the outermost first.
+ */
+static void thread_scope(void)
+{
+	PyFrameObject *chain[4];
+	struct pt_code *c = NULL;
+	int n = 0;
+
+	for (PyFrameObject *f = pt_py.EvalGetFrame(); f && n < 4 &&
+	     !(c && c->role == PT_ROLE_BOOT); f = caller_of(f)) {
+		chain[n++] = f;
+		c = code_of(f);
+	}
+	if (!c || c->role != PT_ROLE_BOOT)
+		return;
+	pt_scoped_enter(pt_py_frame_key(chain[n - 1]), c,
+			pt_py_frame_back(chain[n - 1]),
+			pt_py_frame_self(chain[n - 1]));
+	for (int i = n - 2; i >= 0; i--)
+		pt_scoped_enter(pt_py_frame_key(chain[i]), code_of(chain[i]),
+				pt_py_frame_back(chain[i]), NULL);
 }
 
 /* threading._trace_hook: runs once in each new thread. */
@@ -131,6 +187,8 @@ static PyObject *thread_hook(PyObject *self, PyObject *args)
 		else
 			pt_py.SetTrace(pt_settrace_func, NULL);
 		pt_thread.traced = 1;
+		if (pt_scoped.on)
+			thread_scope();
 	}
 	pt_py.IncRef(pt_py.None);
 	return pt_py.None;

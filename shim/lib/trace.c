@@ -26,6 +26,7 @@
 #include "program.h"
 #include "pytrace.h"
 #include "record.h"
+#include "scopes.h"
 #include "state.h"
 #include "subinterp.h"
 #include "trace.h"
@@ -100,14 +101,33 @@ static struct pt_file *file_of(PyObject *code, const char *modfile)
 	return pt_file_get(norm);
 }
 
+/* What `name` (co_name) of module `modname` is to scope_threads. */
+static int role_of(const char *modname, const char *name)
+{
+	if (!tr.set.s->scope_threads || !pt_scopes_any() || !modname ||
+	    strcmp(modname, "threading") != 0)
+		return PT_ROLE_NONE;
+	if (strcmp(name, "start") == 0)
+		return PT_ROLE_START;
+	/* the first frames of the new thread: the first seen is the one
+	 * (2.7: Thread.__bootstrap; where the trace function comes from
+	 * threading's hook, _bootstrap_inner, which calls it) */
+	if (strcmp(name, "_bootstrap") == 0 || strcmp(name, "__bootstrap") == 0 ||
+	    strcmp(name, "_bootstrap_inner") == 0 ||
+	    strcmp(name, "__bootstrap_inner") == 0)
+		return PT_ROLE_BOOT;
+	return PT_ROLE_NONE;
+}
+
 /*
  * learn - decide, as trace.py does from the module's globals, whether the
- * code is traced.  Frames whose globals have no __file__ (or __file__
- * None) are not traced, but for __main__'s (see below).
+ * code is traced, and what it is to the scopes.  Frames whose globals
+ * have no __file__ (or __file__ None) are not traced, but for
+ * __main__'s (see below).  NULL: ignored, and nothing to a scope.
  */
 static struct pt_code *learn(PyObject *globals, PyObject *code)
 {
-	char name[512], file[PATH_MAX], norm[PATH_MAX];
+	char name[512], file[PATH_MAX], norm[PATH_MAX], fn[256];
 	const char *modname = NULL, *modfile = NULL;
 
 	if (!globals)
@@ -129,26 +149,38 @@ static struct pt_code *learn(PyObject *globals, PyObject *code)
 	    pt_path_normalize(file, tr.set.cwd, norm, sizeof(norm)) >= 0)
 		modfile = norm;
 	struct pt_file *f = file_of(code, modfile);
-	if (!f || (main_after && f->path[0] != '/') ||
-	    pt_rules_ignored(tr.set.rules, modfile ? modfile : f->path, modname) ||
-	    !pt_rules_included(tr.set.rules, f->path))
+	if (!f || (main_after && f->path[0] != '/'))
 		return NULL;
+	int traced = !pt_rules_ignored(tr.set.rules, modfile ? modfile : f->path,
+				       modname) &&
+		     pt_rules_included(tr.set.rules, f->path);
 
-	char fn[256];
 	PyObject *cn = pt_py.GetAttrString(code, "co_name");
 	if (pt_py_cstr(cn, fn, sizeof(fn)) < 0)
 		snprintf(fn, sizeof(fn), "?");
 	if (cn)
 		pt_py.DecRef(cn);
-	struct pt_code *c = calloc(1, sizeof(*c));
-	if (!c)
+	char *qualname = pt_scopes_any() ?
+		pt_scopes_match(code, globals, modname, f->path, fn) : NULL;
+	int role = role_of(modname, fn);
+	if (!traced && !qualname && !role)
 		return NULL;
+	struct pt_code *c = calloc(1, sizeof(*c));
+	if (!c) {
+		free(qualname);
+		return NULL;
+	}
 	c->file = f;
 	c->module = strdup(modname ? modname : "");
 	c->function = strdup(fn);
+	c->traced = (unsigned char)traced;
+	c->scope = qualname != NULL;
+	c->qualname = qualname;
+	c->role = (unsigned char)role;
 	if (!c->module || !c->function) {
 		free(c->module);
 		free(c->function);
+		free(c->qualname);
 		free(c);
 		return NULL;
 	}
@@ -350,6 +382,22 @@ void pt_trace_emit(const struct pt_code *c, int lineno, long depth)
 		fail();
 }
 
+void pt_trace_scope(const char *module, const char *qualname)
+{
+	if (tr.record) {
+		if (pt_rec_scope(module, qualname, pt_thread_tid()) < 0)
+			fail();
+		return;
+	}
+	char *p = pt_out_begin(pt_format_scope_size(module, qualname));
+
+	if (!p) {
+		fail();
+		return;
+	}
+	pt_out_end(pt_format_scope(p, module, qualname, pt_thread_tid()));
+}
+
 void pt_trace_call(const struct pt_code *c)
 {
 	if (tr.record) {
@@ -377,6 +425,8 @@ int pt_trace_start(const struct pt_trace_setup *set)
 	tr.to_file = s->output != NULL;
 	if (tr.record && pt_rec_start(s, &tr.start) < 0)
 		return -1;
+	if (pt_scopes_start(s) < 0)
+		return -1;
 	/* decisions taken under other rules (switched on again) go */
 	if (!pt_codemap_start(pt_interp_release))
 		pt_codemap_clear();
@@ -392,6 +442,7 @@ int pt_trace_start(const struct pt_trace_setup *set)
 
 void pt_trace_stop(void)
 {
+	pt_scopes_stop();	/* its notices go into the trace */
 	pt_state.stopped = 1;
 	pt_notice_sink(NULL);
 	pt_out_close();

@@ -20,6 +20,8 @@
 
 #include "backend.h"
 #include "pyapi.h"
+#include "scoped.h"
+#include "scopes.h"
 #include "state.h"
 #include "subinterp.h"
 #include "trace.h"
@@ -78,6 +80,7 @@ int pt_tracing_start(const struct pt_trace_setup *set)
 	s.stopped = stopped;
 	if (pt_trace_start(&s) < 0)
 		return -1;
+	pt_scoped_start(set->s);
 	if (!tg.interp_started) {
 		tg.interp_started = 1;
 		pt_interp_start();
@@ -98,6 +101,7 @@ int pt_tracing_start(const struct pt_trace_setup *set)
 
 void pt_tracing_stop(void)
 {
+	pt_scopes_stop();	/* its notices go into the trace */
 	pt_state.stopped = 1;
 	if (be) {
 		be->stop();

@@ -29,6 +29,7 @@
 #include "record.h"
 #include "recread.h"
 #include "rules.h"
+#include "scope.h"
 #include "settings.h"
 #include "source.h"
 #include "subinterp.h"
@@ -288,6 +289,157 @@ static void test_settings_table(void)
 		}
 		pt_settings_free(&s);
 	}
+}
+
+/* Where a scope looks and what it names: pt_scope_place for code of
+ * `module` in `path` whose co_qualname is `qualname` (co_name: its last
+ * dotted part), and pt_scope_name. */
+static const struct {
+	const char *scope, *module, *path, *qualname;
+	int place, name;
+} scope_cases[] = {
+	/* module form: the module's name, then co_name, then the qualname */
+	{ "app.util:Conn.connect", "app.util", "/srv/app/util.py", "Conn.connect", 1, 1 },
+	{ "app.util:Conn.connect", "app.util", "/srv/app/util.py", "Other.connect", 1, 0 },
+	{ "app.util:Conn.connect", "app.util", "/srv/app/util.py", "Conn.close", 0, 0 },
+	{ "app.util:Conn.connect", "app.utils", "/srv/app/utils.py", "Conn.connect", 0, 1 },
+	{ "app.util:Conn.connect", "app", "/srv/app/__init__.py", "Conn.connect", 0, 1 },
+	{ "app.util:Conn.connect", NULL, "/srv/app/util.py", "Conn.connect", 0, 1 },
+	{ "app.util:Conn.connect", "", "/srv/app/util.py", "Conn.connect", 0, 1 },
+	{ "__main__:main", "__main__", "/srv/run.py", "main", 1, 1 },
+	/* a function's name alone is only a top-level function */
+	{ "app.util:connect", "app.util", "/x.py", "Conn.connect", 1, 0 },
+	{ "a:outer.<locals>.inner", "a", "/a.py", "outer.<locals>.inner", 1, 1 },
+	/* globs span dots, in the module and in the qualname */
+	{ "nova.*:*.spawn", "nova.virt.libvirt.driver", "/n.py", "Driver.spawn", 1, 1 },
+	{ "nova.*:*.spawn", "nova.virt.libvirt.driver", "/n.py", "A.B.spawn", 1, 1 },
+	{ "nova.*:*.spawn", "nova", "/n/__init__.py", "A.spawn", 0, 1 },
+	{ "nova.*:*.spawn", "nova.virt", "/n.py", "spawn", 1, 0 },
+	{ "nova.*:*.spawn", "nova.virt", "/n.py", "A.spawn_later", 0, 0 },
+	{ "*:f", "__main__", "/r.py", "f", 1, 1 },
+	{ "*:f", "", "/r.py", "f", 0, 1 },	/* no module name */
+	/* co_name cannot rule out a last part with a glob: "C.*" also
+	 * names C.Inner.g */
+	{ "a:C.*", "a", "/a.py", "C.Inner.g", 1, 1 },
+	{ "a:C.*", "a", "/a.py", "D.g", 1, 0 },
+	{ "a:C.conn*", "a", "/a.py", "C.connect.<locals>.inner", 1, 1 },
+	{ "a:C.f?", "a", "/a.py", "C.f2", 1, 1 },
+	/* path form, absolute: the whole path; the module does not count */
+	{ "/srv/tool/run.py:main", NULL, "/srv/tool/run.py", "main", 1, 1 },
+	{ "/srv/tool/run.py:main", "__main__", "/srv/tool/run.py", "main", 1, 1 },
+	{ "/srv/tool/run.py:main", NULL, "/srv/tool/run.pyc", "main", 0, 1 },
+	{ "/srv/tool/run.py:main", NULL, "/srv/tool/run.py", "other", 0, 0 },
+	{ "/srv/tool/run.py:main", NULL, NULL, "main", 0, 1 },
+	{ "/srv/*/run.py:main", NULL, "/srv/a/b/run.py", "main", 1, 1 },
+	{ "/srv/*/run.py:main", NULL, "/opt/a/run.py", "main", 0, 1 },
+	/* relative: the end of the path, from a '/' */
+	{ "tool/run.py:main", NULL, "/srv/tool/run.py", "main", 1, 1 },
+	{ "tool/run.py:main", NULL, "/tool/run.py", "main", 1, 1 },
+	{ "tool/run.py:main", NULL, "/srv/mytool/run.py", "main", 0, 1 },
+	{ "tool/run.py:main", NULL, "/srv/tool/run.py/x.py", "main", 0, 1 },
+	{ "tool/run.py:main", NULL, NULL, "main", 0, 1 },
+	{ "tool/*.py:main", NULL, "/srv/tool/run.py", "main", 1, 1 },
+	{ "tool/*.py:main", NULL, "/srv/tool/a-much-longer-name.py", "main", 1, 1 },
+	{ "t*/run.py:main", NULL, "/srv/tool/run.py", "main", 1, 1 },
+	{ "t*/run.py:main", NULL, "/srv/other/run.py", "main", 0, 1 },
+	{ "tool/r?n.py:main", NULL, "/srv/tool/run.py", "main", 1, 1 },
+	/* a glob that starts with '*' is matched against the whole path */
+	{ "*/run.py:main", NULL, "/srv/tool/run.py", "main", 1, 1 },
+	{ "*/run.py:main", NULL, "/srv/tool/rerun.py", "main", 0, 1 },
+	{ "*/tool/run.py:main", NULL, "/tool/run.py", "main", 1, 1 },
+};
+
+/* What is not a scope, and why (after "'text' is not a scope: "). */
+#define PT_SCOPE_HOW "(write module:Class.method or /path/file.py:function)"
+static const char *const scope_refused[][2] = {
+	{ "nocolon", "no ':' " PT_SCOPE_HOW },
+	{ "", "no ':' " PT_SCOPE_HOW },
+	{ ":f", "no module " PT_SCOPE_HOW },
+	{ "a.b:", "no function " PT_SCOPE_HOW },
+	{ "/srv/tool/:main", "the path names no file" },
+	{ "a..b:f", "the module 'a..b' has an empty dotted part" },
+	{ ".a:f", "the module '.a' has an empty dotted part" },
+	{ "a.:f", "the module 'a.' has an empty dotted part" },
+	{ "a:C.", "the function 'C.' has an empty dotted part" },
+	{ "a:.f", "the function '.f' has an empty dotted part" },
+	{ "a b:f", "' ' cannot be in a module name" },
+	{ "a:f()", "'(' cannot be in a function name" },
+	{ "a:b:c", "':' cannot be in a module name" },
+	{ "a<x>:f", "'<' cannot be in a module name" },
+	{ "a:C-f", "'-' cannot be in a function name" },
+};
+
+/* Scopes: the two forms, what each matches, and every malformed one with
+ * the reason a user reads. */
+static void test_scope(void)
+{
+	struct pt_scope sc;
+	char err[512], want[512];
+
+	CHECK(pt_scope_parse("os_brick.initiator.connectors.iscsi:"
+			     "ISCSIConnector.connect_volume", &sc, err,
+			     sizeof(err)) == 0 && !sc.path &&
+	      strcmp(sc.module, "os_brick.initiator.connectors.iscsi") == 0 &&
+	      strcmp(sc.qualname, "ISCSIConnector.connect_volume") == 0 &&
+	      strcmp(sc.last, "connect_volume") == 0);
+	pt_scope_free(&sc);
+	CHECK(pt_scope_parse("/srv/tool/run.py:main", &sc, err,
+			     sizeof(err)) == 0 && !sc.module &&
+	      strcmp(sc.path, "/srv/tool/run.py") == 0 &&
+	      strcmp(sc.qualname, "main") == 0 && strcmp(sc.last, "main") == 0);
+	pt_scope_free(&sc);
+	/* without a '/' it is a module name, even with ".py" */
+	CHECK(pt_scope_parse("run.py:main", &sc, err, sizeof(err)) == 0 &&
+	      sc.module && !sc.path);
+	pt_scope_free(&sc);
+
+	for (size_t i = 0; i < sizeof(scope_cases) / sizeof(scope_cases[0]); i++) {
+		const char *q = scope_cases[i].qualname, *dot = strrchr(q, '.');
+		int place = -1, name = -1;
+
+		if (pt_scope_parse(scope_cases[i].scope, &sc, err,
+				   sizeof(err)) == 0) {
+			place = pt_scope_place(&sc, scope_cases[i].module,
+					       scope_cases[i].path,
+					       dot ? dot + 1 : q);
+			name = pt_scope_name(&sc, q);
+			pt_scope_free(&sc);
+		}
+		if (place == scope_cases[i].place && name == scope_cases[i].name) {
+			passed++;
+			continue;
+		}
+		failed++;
+		printf("FAIL scope '%s' at %s %s %s: place %d name %d, want "
+		       "%d %d\n", scope_cases[i].scope,
+		       scope_cases[i].module ? scope_cases[i].module : "NULL",
+		       scope_cases[i].path ? scope_cases[i].path : "NULL", q,
+		       place, name, scope_cases[i].place, scope_cases[i].name);
+	}
+
+	for (size_t i = 0; i < sizeof(scope_refused) / sizeof(scope_refused[0]); i++) {
+		const char *text = scope_refused[i][0];
+
+		memset(&sc, 0, sizeof(sc));
+		err[0] = '\0';
+		snprintf(want, sizeof(want), "'%s' is not a scope: %s", text,
+			 scope_refused[i][1]);
+		if (pt_scope_parse(text, &sc, err, sizeof(err)) == -EINVAL &&
+		    strcmp(err, want) == 0 && !sc.module && !sc.path &&
+		    !sc.qualname && pt_scope_parse(text, NULL, err,
+						   sizeof(err)) == -EINVAL) {
+			passed++;
+			continue;
+		}
+		failed++;
+		printf("FAIL scope '%s': '%s', want '%s'\n", text, err, want);
+	}
+	/* a long text is cut in the message, which still says why */
+	char longer[600];
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	CHECK(pt_scope_parse(longer, NULL, err, sizeof(err)) == -EINVAL &&
+	      strlen(err) < 300 && strstr(err, "is not a scope: no ':'"));
 }
 
 static void test_output_pattern(void)
@@ -896,6 +1048,7 @@ int main(void)
 	test_below();
 	test_settings_and_rules();
 	test_settings_table();
+	test_scope();
 	test_output_pattern();
 	test_split();
 	test_program();

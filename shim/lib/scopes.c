@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scopes.c - which code objects are scope functions (scopes.h).
+ *
+ * A code object is looked at once, when it first runs: its module (or
+ * file) and co_name are tested first (pt_scope_place, no Python object
+ * touched), and only a code object that passes has its qualified name
+ * found and matched:
+ *  - 3.11+: co_qualname;
+ *  - before: from the module's globals.  A scope without a glob in its
+ *    name is followed part by part (globals["Outer"], its __dict__'s
+ *    "Inner", its "method"); a scope with one looks at the module's
+ *    functions and at the methods of the classes its globals hold.  The
+ *    name is taken when the function found there runs this very code
+ *    object (through staticmethod, classmethod, property and
+ *    functools.wraps wrappers).  A function found nowhere (nested in a
+ *    function, in a class made inside a function) is known by its
+ *    co_name alone.
+ * Only functions, the three descriptors and class dictionaries are read:
+ * nothing the program defined runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pytrace.h"
+#include "scope.h"
+#include "scopes.h"
+
+static struct {
+	struct pt_scope *v;
+	unsigned char *matched;	/* by scope: some function matched it */
+	size_t n;
+	int at_exit;		/* Py_AtExit registered */
+	int types_known;	/* type_name reads this build right: 1 yes,
+				 * -1 no, 0 not checked yet */
+} sc;
+
+int pt_scopes_any(void)
+{
+	return sc.n != 0;
+}
+
+/* The interpreter ends: scopes that never matched are said while the
+ * trace is still open. */
+static void at_exit(void)
+{
+	pt_scopes_stop();
+}
+
+int pt_scopes_start(const struct pt_settings *s)
+{
+	char err[256];
+
+	pt_scopes_stop();
+	if (!s->scope.n)
+		return 0;
+	sc.v = calloc(s->scope.n, sizeof(*sc.v));
+	sc.matched = calloc(s->scope.n, 1);
+	if (!sc.v || !sc.matched)
+		goto nomem;
+	for (size_t i = 0; i < s->scope.n; i++) {
+		if (pt_scope_parse(s->scope.v[i], &sc.v[i], err, sizeof(err)) < 0)
+			goto nomem;	/* checked when set: only ENOMEM */
+		sc.n = i + 1;
+	}
+	if (!sc.at_exit && pt_py.AtExit(at_exit) == 0)
+		sc.at_exit = 1;
+	return 0;
+nomem:
+	pt_scopes_stop();
+	pt_log("out of memory for the scopes; not tracing");
+	return -1;
+}
+
+void pt_scopes_stop(void)
+{
+	for (size_t i = 0; i < sc.n; i++) {
+		const struct pt_scope *p = &sc.v[i];
+		if (!sc.matched[i])
+			pt_notice("scope '%s:%s' matched no function",
+				  p->module ? p->module : p->path, p->qualname);
+		pt_scope_free(&sc.v[i]);
+	}
+	free(sc.v);
+	free(sc.matched);
+	sc.v = NULL;
+	sc.matched = NULL;
+	sc.n = 0;
+}
+
+/*
+ * type_name - tp_name of an object's type.  ob_type and tp_name sit at
+ * the same offsets in every CPython 2.7-3.13 build without
+ * Py_TRACE_REFS (PyObject_HEAD, then PyObject_VAR_HEAD's size); checked
+ * once on None, and "" when that does not hold.
+ */
+static const char *type_name_of_none(void)
+{
+	return *(const char **)((char *)*(void **)((char *)pt_py.None +
+			sizeof(void *)) + 3 * sizeof(void *));
+}
+
+static const char *type_name(PyObject *o)
+{
+	const char *name = *(const char **)((char *)*(void **)((char *)o +
+				sizeof(void *)) + 3 * sizeof(void *));
+
+	if (!sc.types_known)
+		sc.types_known = strcmp(type_name_of_none(), "NoneType") == 0 ?
+				 1 : -1;
+	return sc.types_known > 0 ? name : "";
+}
+
+/* The attribute `name` of `o` (one of the kinds runs() reads), a new
+ * reference, or NULL with no error left. */
+static PyObject *attr(PyObject *o, const char *name)
+{
+	PyObject *v = pt_py.GetAttrString(o, name);
+
+	if (!v)
+		pt_py.ErrClear();
+	return v;
+}
+
+/* Does `v` (borrowed), a function or a wrapper of one, run `code`? */
+static int runs(PyObject *v, PyObject *code)
+{
+	PyObject *owned = NULL;
+	int found = 0;
+
+	for (int i = 0; v && i < 8 && !found; i++) {
+		const char *t = type_name(v);
+		PyObject *next = NULL;
+
+		if (strcmp(t, "function") == 0) {
+			PyObject *c = attr(v, "__code__");
+			found = c == code;
+			if (c)
+				pt_py.DecRef(c);
+			if (!found)
+				next = attr(v, "__wrapped__");
+		} else if (strcmp(t, "staticmethod") == 0 ||
+			   strcmp(t, "classmethod") == 0) {
+			next = attr(v, "__func__");
+		} else if (strcmp(t, "property") == 0) {
+			next = attr(v, "fget");
+		}
+		if (owned)
+			pt_py.DecRef(owned);
+		owned = v = next;
+	}
+	if (owned)
+		pt_py.DecRef(owned);
+	return found;
+}
+
+/* Is `v` a class (new-style, or 2.7's old-style)? */
+static int is_class(PyObject *v)
+{
+	int r = pt_py.ObjectIsInstance(v, pt_py.TypeType);
+
+	if (r == 0 && pt_py.ClassType)
+		r = pt_py.ObjectIsInstance(v, pt_py.ClassType);
+	if (r < 0)
+		pt_py.ErrClear();
+	return r > 0;
+}
+
+/* The member `name` of class `cls` (named `clsname`) in its own
+ * __dict__, a new reference or NULL: "__x" is found under the name
+ * Python mangles it to, "_Class__x". */
+static PyObject *member(PyObject *cls, const char *clsname, const char *name)
+{
+	PyObject *d = attr(cls, "__dict__"), *v = NULL;
+
+	if (!d)
+		return NULL;
+	v = pt_py.MappingGetItemString(d, name);
+	if (!v && strncmp(name, "__", 2) == 0 &&
+	    strcmp(name + strlen(name) - 2, "__") != 0) {
+		char mangled[512];
+		pt_py.ErrClear();
+		while (*clsname == '_')
+			clsname++;
+		snprintf(mangled, sizeof(mangled), "_%s%s", clsname, name);
+		v = pt_py.MappingGetItemString(d, mangled);
+	}
+	if (!v)
+		pt_py.ErrClear();
+	pt_py.DecRef(d);
+	return v;
+}
+
+/* Follow the dotted `qualname` (no glob) from the module's globals: does
+ * it lead to a function that runs `code`? */
+static int follows(PyObject *globals, const char *qualname, PyObject *code)
+{
+	char part[512], clsname[512] = "";
+	const char *p = qualname;
+	PyObject *o = NULL;	/* new reference, but for the first part */
+	int first = 1, found = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, ".");
+		if (n >= sizeof(part))
+			break;
+		memcpy(part, p, n);
+		part[n] = '\0';
+		p += n + (p[n] == '.');
+		PyObject *next;
+		if (first) {
+			next = pt_py.DictGetItemString(globals, part);
+			if (next)
+				pt_py.IncRef(next);
+		} else {
+			next = is_class(o) ? member(o, clsname, part) : NULL;
+		}
+		if (o)
+			pt_py.DecRef(o);
+		o = next;
+		first = 0;
+		snprintf(clsname, sizeof(clsname), "%s", part);
+		if (!o)
+			return 0;
+	}
+	if (!*p)
+		found = runs(o, code);
+	pt_py.DecRef(o);
+	return found;
+}
+
+/* With a glob in the scope's name: the qualified name of `code` among
+ * the module's functions and its classes' methods, written to buf; 0
+ * when not found. */
+static int search(PyObject *globals, const char *name, PyObject *code,
+		  char *buf, size_t size)
+{
+	Py_ssize_t pos = 0;
+	PyObject *k, *v;
+	char key[256];
+
+	while (pt_py.DictNext(globals, &pos, &k, &v)) {
+		if (pt_py_cstr(k, key, sizeof(key)) < 0)
+			continue;
+		if (strcmp(key, name) == 0 && runs(v, code)) {
+			snprintf(buf, size, "%s", name);
+			return 1;
+		}
+		if (!is_class(v))
+			continue;
+		PyObject *m = member(v, key, name);
+		int found = m && runs(m, code);
+		if (m)
+			pt_py.DecRef(m);
+		if (found) {
+			snprintf(buf, size, "%s.%s", key, name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The qualified name of `code` as `p` would see it, written to buf. */
+static void qualname_for(const struct pt_scope *p, PyObject *code,
+			 PyObject *globals, const char *name, char *buf,
+			 size_t size)
+{
+	snprintf(buf, size, "%s", name);	/* found nowhere */
+	if (pt_py.major > 3 || (pt_py.major == 3 && pt_py.minor >= 11)) {
+		PyObject *q = attr(code, "co_qualname");
+		if (q && pt_py_cstr(q, buf, size) < 0)
+			snprintf(buf, size, "%s", name);
+		if (q)
+			pt_py.DecRef(q);
+		return;
+	}
+	if (!globals)
+		return;
+	if (!strpbrk(p->qualname, "*?[")) {
+		if (follows(globals, p->qualname, code))
+			snprintf(buf, size, "%s", p->qualname);
+		return;
+	}
+	search(globals, name, code, buf, size);
+}
+
+char *pt_scopes_match(PyObject *code, PyObject *globals, const char *module,
+		      const char *path, const char *name)
+{
+	char qualname[512], *first = NULL;
+
+	/* every scope that names it is marked: none is said to match nothing */
+	for (size_t i = 0; i < sc.n; i++) {
+		const struct pt_scope *p = &sc.v[i];
+		if (!pt_scope_place(p, module, path, name))
+			continue;
+		qualname_for(p, code, globals, name, qualname, sizeof(qualname));
+		if (!pt_scope_name(p, qualname))
+			continue;
+		sc.matched[i] = 1;
+		if (!first)
+			first = strdup(qualname);
+	}
+	return first;
+}
