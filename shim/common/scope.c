@@ -135,9 +135,11 @@ int pt_scope_place(const struct pt_scope *sc, const char *module,
 			return 0;
 		}
 	}
-	/* A last part with a glob may span dots ("Class.*"): any co_name
-	 * may be the one.  Without one, it is co_name. */
-	return strpbrk(sc->last, "*?[") != NULL || strcmp(sc->last, name) == 0;
+	/* A last part with a glob may span dots ("Class.*"), and a bracket
+	 * may hold the dot taken for the last one ("C[.]f"): any co_name
+	 * may be the one.  Otherwise the last part is co_name. */
+	return strpbrk(sc->last, "*?[") != NULL || strchr(sc->qualname, '[') ||
+	       strcmp(sc->last, name) == 0;
 }
 
 int pt_scope_name(const struct pt_scope *sc, const char *qualname)

@@ -53,7 +53,7 @@ static struct {
 	void *interp;		/* the interpreter they are in */
 	int active;		/* `scope` has its events there */
 	/* the frame main told of as it set scope's events on, which scope
-	 * may be told of too, in the same event */
+	 * may be told of too, in the same event (its first event after) */
 	PyFrameObject *entered;
 	unsigned quiet;		/* its events since no frame is in a scope */
 } mon = { .main.id = -1, .scope.id = -1 };
@@ -138,7 +138,10 @@ static PyObject *on_leave(PyObject *self, PyObject *const *args,
 	(void)nargs;
 	if (!pt_scoped.on) {
 		pt_thread_leave();
-	} else if (pt_scoped.n) {
+		return ret(pt_py.None);
+	}
+	mon.entered = NULL;	/* its frame may be freed: see on_scope_fn */
+	if (pt_scoped.n) {
 		PyFrameObject *f = pt_py.EvalGetFrame();
 		if (f)
 			pt_scoped_leave(f);

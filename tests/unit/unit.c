@@ -324,6 +324,8 @@ static const struct {
 	{ "a:C.*", "a", "/a.py", "D.g", 1, 0 },
 	{ "a:C.conn*", "a", "/a.py", "C.connect.<locals>.inner", 1, 1 },
 	{ "a:C.f?", "a", "/a.py", "C.f2", 1, 1 },
+	/* a dot in brackets is not the last part's */
+	{ "a:C[.]f", "a", "/a.py", "C.f", 1, 1 },
 	/* path form, absolute: the whole path; the module does not count */
 	{ "/srv/tool/run.py:main", NULL, "/srv/tool/run.py", "main", 1, 1 },
 	{ "/srv/tool/run.py:main", "__main__", "/srv/tool/run.py", "main", 1, 1 },
