@@ -87,11 +87,15 @@ scope_writes() {
 	EOF
 }
 
-@test "a method of a nested class is Outer.Inner.method, on every version" {
+@test "a method is named by its class: Class.method, Outer.Inner.method, on every version; its plain name matches nothing" {
 	scope_writes names.py scopeapp.conn:Connector.Inner.connect <<-EOF
 	= scopeapp.conn:Connector.Inner.connect
 	scopeapp/conn.py 18
 	EOF
+	run scoped names.py scopeapp.conn:connect_volume
+	assert_success
+	assert_equal "$(notices "$TRACE")" "# pytrace[PID]: scope 'scopeapp.conn:connect_volume' matched no function"
+	assert_equal "$(count_lines "$TRACE")" 1
 }
 
 @test "a qualname glob: '*' matches dots, the entry line names the function entered" {
@@ -129,24 +133,23 @@ scope_writes() {
 	EOF
 }
 
-@test "a path: absolute, relative (matched at the end of the path, after a '/'), or a glob" {
+@test "a path: absolute, relative (its last whole parts), or a glob on the whole path; without a '/' it is a module name" {
 	local scope
-	for scope in "$S/scopeapp/conn.py:connect" conn.py:connect scopeapp/conn.py:connect \
-		'*/scope/scopeapp/c*.py:connect'; do
+	for scope in "$S/scopeapp/myconn.py:connect" scopeapp/myconn.py:connect \
+		scope/scopeapp/myconn.py:connect '*/myconn.py:connect' '*/scope/*/my*.py:connect'; do
 		scope_writes names.py "$scope" <<-EOF
-		= scopeapp.conn:connect
+		= scopeapp.myconn:connect
+		scopeapp/myconn.py 7
 		scopeapp/conn.py 22 23 7 14 8
-		= scopeapp.conn:connect
-		scopeapp/conn.py 22 23 7 14 8
+		scopeapp/myconn.py 8
 		EOF
 	done
-	# myconn.py ends in "conn.py" but not after a '/'
-	scope_writes names.py myconn.py:connect <<-EOF
-	= scopeapp.myconn:connect
-	scopeapp/myconn.py 7
-	scopeapp/conn.py 22 23 7 14 8
-	scopeapp/myconn.py 8
-	EOF
+	for scope in cope/scopeapp/myconn.py:connect myconn.py:connect; do
+		run scoped names.py "$scope"
+		assert_success
+		assert_equal "$(notices "$TRACE")" "# pytrace[PID]: scope '$scope' matched no function"
+		assert_equal "$(count_lines "$TRACE")" 1
+	done
 }
 
 @test "a scope function called twice: two entry lines; lines before, between and after the calls are not written" {
@@ -227,25 +230,30 @@ tids_named() {
 	diff -u "$want" <(tids_named "$TRACE" "$pid")
 }
 
-@test "scope_depth: 1 writes the function's own lines, 2 also its direct callees'" {
-	scope_writes names.py scopeapp.conn:connect PYTRACE_SCOPE_DEPTH=1 <<-EOF
-	= scopeapp.conn:connect
-	scopeapp/conn.py 22 23
-	= scopeapp.conn:connect
-	scopeapp/conn.py 22 23
+@test "scope_depth: 1 writes the function's own lines, 2 also its direct callees', 3 theirs" {
+	scope_writes names.py scopeapp.myconn:connect PYTRACE_SCOPE_DEPTH=1 <<-EOF
+	= scopeapp.myconn:connect
+	scopeapp/myconn.py 7 8
 	EOF
-	scope_writes names.py scopeapp.conn:connect PYTRACE_SCOPE_DEPTH=2 <<-EOF
-	= scopeapp.conn:connect
+	scope_writes names.py scopeapp.myconn:connect PYTRACE_SCOPE_DEPTH=2 <<-EOF
+	= scopeapp.myconn:connect
+	scopeapp/myconn.py 7
+	scopeapp/conn.py 22 23
+	scopeapp/myconn.py 8
+	EOF
+	scope_writes names.py scopeapp.myconn:connect PYTRACE_SCOPE_DEPTH=3 <<-EOF
+	= scopeapp.myconn:connect
+	scopeapp/myconn.py 7
 	scopeapp/conn.py 22 23 7 8
-	= scopeapp.conn:connect
-	scopeapp/conn.py 22 23 7 8
+	scopeapp/myconn.py 8
 	EOF
 }
 
 @test "scope_lines = false: the same lines without entry lines" {
-	scope_writes names.py scopeapp.conn:connect PYTRACE_SCOPE_LINES=false <<-EOF
+	scope_writes names.py scopeapp.myconn:connect PYTRACE_SCOPE_LINES=false <<-EOF
+	scopeapp/myconn.py 7
 	scopeapp/conn.py 22 23 7 14 8
-	scopeapp/conn.py 22 23 7 14 8
+	scopeapp/myconn.py 8
 	EOF
 }
 
