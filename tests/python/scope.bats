@@ -98,6 +98,32 @@ scope_writes() {
 	assert_equal "$(count_lines "$TRACE")" 1
 }
 
+@test "a function nested in a function, a method of a class made in one: outer.<locals>.inner on 3.11+, before by the plain name only" {
+	local v scope
+	v=$("$PYTHON" -c 'import sys; print("%d%02d" % sys.version_info[:2])')
+	if [ "$v" -ge 311 ]; then
+		scope_writes local.py '__main__:outer.<locals>.inner,__main__:outer.<locals>.Local.method' <<-EOF
+		= __main__:outer.<locals>.inner
+		local.py 9
+		= __main__:outer.<locals>.Local.method
+		local.py 13
+		EOF
+		scope=__main__:inner
+	else
+		scope_writes local.py __main__:inner,__main__:method <<-EOF
+		= __main__:inner
+		local.py 9
+		= __main__:method
+		local.py 13
+		EOF
+		scope='__main__:outer.<locals>.inner'
+	fi
+	run scoped local.py "$scope"
+	assert_success
+	assert_equal "$(notices "$TRACE")" "# pytrace[PID]: scope '$scope' matched no function"
+	assert_equal "$(count_lines "$TRACE")" 1
+}
+
 @test "a qualname glob: '*' matches dots, the entry line names the function entered" {
 	scope_writes names.py 'scopeapp.conn:*.conn*' <<-EOF
 	= scopeapp.conn:Connector.connect_volume
