@@ -284,14 +284,14 @@ tids_named() {
 }
 
 @test "record mode: pytrace replay prints the entry lines and the lines as text mode writes them" {
-	run scoped names.py scopeapp.conn:connect PYTRACE_OUTPUT_MODE=record
+	run scoped names.py scopeapp.myconn:connect PYTRACE_OUTPUT_MODE=record
 	assert_success
 	"$PT_ROOT/pytrace" replay "$TRACE" >"$TRACE.replayed"
 	trace_is "$TRACE.replayed" <<-EOF
-	= scopeapp.conn:connect
+	= scopeapp.myconn:connect
+	scopeapp/myconn.py 7
 	scopeapp/conn.py 22 23 7 14 8
-	= scopeapp.conn:connect
-	scopeapp/conn.py 22 23 7 14 8
+	scopeapp/myconn.py 8
 	EOF
 }
 
