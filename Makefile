@@ -181,10 +181,10 @@ bench: $(LIB) $(SUMMARY)
 # pattern, the format, paths and record files (libFuzzer, with ASan and
 # UBSan) for FUZZ_SECONDS; a crash, a leak or undefined behaviour fails it.
 # The record files of the corpus are traces of the fixture program and of
-# one that sets its own trace function (a notice).
+# one that sets its own trace function (a notice), and scope entries.
 FUZZ_SECONDS ?= 60
 FUZZ_SRCS = tests/fuzz/fuzz.c $(COMMON_SRCS) shim/tools/recread.c
-fuzz: $(LIB)
+fuzz: $(LIB) tests/unit/unit
 	@mkdir -p tests/.fuzz/corpus
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ishim/common -Ishim/tools \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -206,6 +206,12 @@ fuzz: $(LIB)
 	    LD_PRELOAD=$(CURDIR)/$(LIB) PYTRACE_OUTPUT_MODE=record \
 	    PYTRACE_OUTPUT=tests/.fuzz/rec python3 tests/.fuzz/own.py >/dev/null 2>&1; \
 	    (printf '\004'; cat tests/.fuzz/rec) >tests/.fuzz/corpus/rec.notice
+	@# scope entries (SCOPE records), from the unit tests' record writer
+	@rm -f tests/.fuzz/rec; \
+	    printf 'thread 7\nscope app.util C.connect\nline %s 1 2\nthread 8\nline %s 3\n' \
+	    $(CURDIR)/tests/fixtures/app/main.py $(CURDIR)/tests/fixtures/app/main.py | \
+	    tests/unit/unit records tests/.fuzz/rec '{tid} {path}({line})' && \
+	    (printf '\004'; cat tests/.fuzz/rec) >tests/.fuzz/corpus/rec.scope
 	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
 	    tests/.fuzz/fuzz -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 \
 	    -max_len=4096 -artifact_prefix=tests/.fuzz/ tests/.fuzz/corpus

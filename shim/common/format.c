@@ -205,9 +205,22 @@ size_t pt_format_scope_size(const char *module, const char *qualname)
 	return strlen(module) + strlen(qualname) + 48;
 }
 
+/* Copy name s to p, control characters as '?'; returns the end. */
+static char *put_name(char *p, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		*p++ = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	return p;
+}
+
 char *pt_format_scope(char *p, const char *module, const char *qualname,
 		      long tid)
 {
-	return p + sprintf(p, " === scope: %s:%s (thread %ld)\n", module,
-			   qualname, tid);
+	p = stpcpy(p, " === scope: ");
+	p = put_name(p, module);
+	*p++ = ':';
+	p = put_name(p, qualname);
+	return p + sprintf(p, " (thread %ld)\n", tid);
 }

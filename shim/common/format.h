@@ -105,6 +105,14 @@ char *pt_format_render(const struct pt_format *f, const struct pt_line *l,
 size_t pt_format_call_size(const char *module, const char *function);
 char *pt_format_call(char *p, const char *module, const char *function);
 
+/*
+ * The line of a scope entry (scope_lines): " === scope: MODULE:QUALNAME
+ * (thread TID)\n", for the function entered, not the pattern that named
+ * it.  Control characters in the names are shown as '?', so that the
+ * entry is one line whatever a program set its __name__ to.
+ * pt_format_scope_size, its length at most; pt_format_scope writes it at
+ * p and returns its end.  O(length).
+ */
 size_t pt_format_scope_size(const char *module, const char *qualname);
 char *pt_format_scope(char *p, const char *module, const char *qualname,
 		      long tid);

@@ -33,6 +33,31 @@ static uint32_t get32(const unsigned char *p)
 	       (uint32_t)p[3] << 24;
 }
 
+/* Bytes of v as a varint. */
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+unsigned char *pt_rec_put_scope(unsigned char *p, long tid, const char *module,
+				size_t nm, const char *qualname, size_t nq)
+{
+	uint64_t t = (uint64_t)tid;
+	size_t body = varint_len(t) + varint_len(nm) + nm + varint_len(nq) + nq;
+
+	p = pt_rec_put_varint(p, (uint64_t)PT_REC_EXT_SCOPE << 3 | PT_REC_EXT);
+	p = pt_rec_put_varint(p, body);
+	p = pt_rec_put_varint(p, t);
+	p = pt_rec_put_str(p, module, nm);
+	return pt_rec_put_str(p, qualname, nq);
+}
+
 void pt_rec_hdr_put(unsigned char *out, const struct pt_rec_hdr *h)
 {
 	memcpy(out, PT_REC_MAGIC, 4);
@@ -139,6 +164,28 @@ ssize_t pt_rec_parse(const unsigned char *p, size_t n, unsigned fields,
 	case PT_REC_NOTE:
 		r->s1 = str(&c, &r->n1);
 		break;
+	case PT_REC_EXT: {
+		/* a body of the length given: what it holds is read within it,
+		 * what follows what is known of it is skipped */
+		uint64_t len = varint(&c);
+		if (c.bad)
+			break;
+		if (len > (uint64_t)(c.end - c.p)) {
+			c.bad |= 1;
+			break;
+		}
+		struct cur body = { c.p, c.p + len, 0 };
+		c.p += len;
+		if (r->id == PT_REC_EXT_SCOPE) {
+			r->kind = PT_REC_SCOPE;
+			r->id = varint(&body);
+			r->s1 = str(&body, &r->n1);
+			r->s2 = str(&body, &r->n2);
+			if (body.bad)
+				c.bad |= 2;
+		}
+		break;
+	}
 	case PT_REC_PROC:
 		r->proc.flags = (unsigned)r->id;
 		r->proc.fields = (unsigned)varint(&c);

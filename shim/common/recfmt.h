@@ -26,6 +26,14 @@
  *                       offset (s), str TZ
  *   NOTE  pid           str message: a notice of pytrace (log.c), the
  *                       text line "# pytrace[pid]: message" at its place
+ *   EXT   sub-kind      length (varint), then that many bytes: a record
+ *                       kind added after the eight above, which a reader
+ *                       that does not know its sub-kind skips whole
+ *
+ *   EXT sub-kind        body
+ *   0 SCOPE             thread id, str module, str qualname: a scope
+ *                       entry (scope_lines), the text line
+ *                       " === scope: MODULE:QUALNAME (thread TID)"
  *
  * varint: unsigned LEB128; zigzag: a signed value as a varint; str: a
  * varint length, then the bytes.
@@ -52,6 +60,15 @@
  * before is read as it was.  The writer puts a NOTE record in a chunk of
  * its own, so that a reader which predates it (and skips the rest of a
  * chunk at a kind it does not know) loses only the notice.
+ *
+ * SCOPE, the first EXT record, is version 1 as well, for the same
+ * reasons.  EXT is the last of the eight kinds a head can name: every
+ * kind to come is an EXT sub-kind, with a length, so that a reader which
+ * knows EXT skips the sub-kinds it does not know, and a body may grow
+ * fields at its end.  A SCOPE record shares its chunk with lines (a
+ * write of its own for each entry would cost too much where a scope
+ * function is called often): a reader that predates EXT reports it and
+ * skips the rest of that chunk.
  */
 #ifndef PYTRACE_RECFMT_H
 #define PYTRACE_RECFMT_H
@@ -77,7 +94,12 @@ enum pt_rec_kind {
 	PT_REC_CODE = 4,
 	PT_REC_PROC = 5,
 	PT_REC_NOTE = 6,
+	PT_REC_EXT = 7,		/* an EXT record of a sub-kind not known */
+	PT_REC_SCOPE = 8,	/* decoded EXT records, from 8 on */
 };
+
+/* EXT sub-kinds: head >> 3 of an EXT record. */
+enum { PT_REC_EXT_SCOPE = 0 };
 
 /* PROC fields: what a LINE record carries after its line number. */
 enum {
@@ -114,12 +136,14 @@ struct pt_rec_proc {
 /* One record, decoded; strings point into the bytes parsed. */
 struct pt_rec {
 	enum pt_rec_kind kind;
-	uint64_t id;		/* head >> 3; NOTE: the pid */
+	uint64_t id;		/* head >> 3; NOTE: the pid; SCOPE: the
+				 * thread; EXT (not known): the sub-kind */
 	int32_t line;		/* LINE */
 	int64_t depth, wall, mono;	/* LINE, as the fields say; else 0 */
 	uint64_t file;		/* CODE: the file's id */
 	const char *s1, *s2;	/* FILE: path; CODE: module, function;
-				 * NOTE: the message (s1) */
+				 * NOTE: the message (s1); SCOPE: module,
+				 * qualname */
 	size_t n1, n2;
 	uint64_t size;		/* FILE: size and mtime when defined */
 	int64_t mtime_sec;
@@ -155,6 +179,15 @@ static inline int64_t pt_rec_unzigzag(uint64_t v)
 /* pt_rec_put_str - a varint length and the bytes; returns the end. */
 unsigned char *pt_rec_put_str(unsigned char *p, const char *s, size_t n);
 
+/*
+ * pt_rec_put_scope - the SCOPE record of thread `tid` entering
+ * module[0, nm):qualname[0, nq), at p; returns the end.  At most
+ * PT_REC_SCOPE_MAX(nm, nq) bytes.
+ */
+#define PT_REC_SCOPE_MAX(nm, nq) ((nm) + (nq) + 48)
+unsigned char *pt_rec_put_scope(unsigned char *p, long tid, const char *module,
+				size_t nm, const char *qualname, size_t nq);
+
 /* pt_rec_hdr_put - the 32 header bytes of `h` at out. */
 void pt_rec_hdr_put(unsigned char *out, const struct pt_rec_hdr *h);
 
@@ -165,8 +198,10 @@ int pt_rec_hdr_get(const unsigned char *in, struct pt_rec_hdr *h);
 /*
  * pt_rec_parse - decode the record at p[0, n) of a process whose LINE
  * records carry `fields`.  Returns its length; 0 when p holds only the
- * start of it; -1 when the bytes are no record (unknown kind, a varint
- * too long, a string longer than the rest of the chunk is reported as 0).
+ * start of it; -1 when the bytes are no record (a varint too long, an EXT
+ * body too short for what it holds; a string or an EXT body longer than
+ * the rest of the chunk is reported as 0).  An EXT record of a sub-kind
+ * not known here is kind PT_REC_EXT, to be skipped.
  * Never reads past p + n.  O(length).
  */
 ssize_t pt_rec_parse(const unsigned char *p, size_t n, unsigned fields,

@@ -117,7 +117,8 @@ struct pt_pyapi {
 	PyObject *(*FrameGetCode)(PyFrameObject *frame); /* 3.9+ */
 	PyFrameObject *(*FrameGetBack)(PyFrameObject *frame); /* 3.9+ */
 	PyFrameObject *(*EvalGetFrame)(void);
-	/* scoped.c, scopes.c: who a code object is, who started a thread */
+	/* scopes (scopes.c checks they are there): who a code object is,
+	 * who started a thread, the frame running */
 	int (*DictNext)(PyObject *d, Py_ssize_t *pos, PyObject **k,
 			PyObject **v);
 	int (*ObjectIsInstance)(PyObject *o, PyObject *cls);

@@ -22,7 +22,8 @@
  * with the pid, and in a file new to the process first its PROC record
  * and the definitions that the chunk's records use but the chunk does not
  * define (found by reading the chunk back; a rare event).  A notice
- * (log.c) is a NOTE record in a chunk of its own.  Everything here
+ * (log.c) is a NOTE record in a chunk of its own; a scope entry, a SCOPE
+ * record among the lines.  Everything here
  * runs with the output buffer locked: by the thread that traces (holding
  * the GIL) or by output.c's flusher.
  */
@@ -346,6 +347,17 @@ int pt_rec_call(struct pt_code *c)
 	return 0;
 }
 
+int pt_rec_scope(const char *module, const char *qualname, long tid)
+{
+	size_t nm = strlen(module), nq = strlen(qualname);
+	unsigned char *p = (unsigned char *)pt_out_begin(PT_REC_SCOPE_MAX(nm, nq));
+
+	if (!p)
+		return -1;
+	pt_out_end((char *)pt_rec_put_scope(p, tid, module, nm, qualname, nq));
+	return 0;
+}
+
 int pt_rec_notice(long pid, const char *msg, size_t len)
 {
 	size_t need = len + 24;
@@ -611,13 +623,5 @@ int pt_rec_start(const struct pt_settings *s, const struct timespec *mono_start)
 	}
 	pthread_once(&watching, watch_fork);
 	pt_out_records(&ops);
-	return 0;
-}
-
-int pt_rec_scope(const char *module, const char *qualname, long tid)
-{
-	(void)module;
-	(void)qualname;
-	(void)tid;
 	return 0;
 }

@@ -35,6 +35,12 @@ int pt_rec_line(struct pt_code *c, int lineno, long depth);
 /* pt_rec_call - append the CALL record of `c` (call_lines); as above. */
 int pt_rec_call(struct pt_code *c);
 
+/*
+ * pt_rec_scope - append the SCOPE record of thread `tid` entering
+ * module:qualname (scope_lines); with the GIL held.  0, or -1 when the
+ * output is closed.  Among the lines, not in a chunk of its own (see
+ * recfmt.h).
+ */
 int pt_rec_scope(const char *module, const char *qualname, long tid);
 
 /*

@@ -55,6 +55,13 @@ int pt_scopes_start(const struct pt_settings *s)
 	pt_scopes_stop();
 	if (!s->scope.n)
 		return 0;
+	if (!pt_py.EvalGetFrame || !pt_py.DictNext || !pt_py.ObjectIsInstance ||
+	    !pt_py.TypeType || !pt_py.MappingGetItemString || !pt_py.AtExit) {
+		pt_log("this libpython lacks what scopes need (PyEval_GetFrame, "
+		       "PyDict_Next, PyObject_IsInstance, PyType_Type, "
+		       "PyMapping_GetItemString, Py_AtExit); not tracing");
+		return -1;
+	}
 	sc.v = calloc(s->scope.n, sizeof(*sc.v));
 	sc.matched = calloc(s->scope.n, 1);
 	if (!sc.v || !sc.matched)

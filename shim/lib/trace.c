@@ -382,22 +382,6 @@ void pt_trace_emit(const struct pt_code *c, int lineno, long depth)
 		fail();
 }
 
-void pt_trace_scope(const char *module, const char *qualname)
-{
-	if (tr.record) {
-		if (pt_rec_scope(module, qualname, pt_thread_tid()) < 0)
-			fail();
-		return;
-	}
-	char *p = pt_out_begin(pt_format_scope_size(module, qualname));
-
-	if (!p) {
-		fail();
-		return;
-	}
-	pt_out_end(pt_format_scope(p, module, qualname, pt_thread_tid()));
-}
-
 void pt_trace_call(const struct pt_code *c)
 {
 	if (tr.record) {
@@ -412,6 +396,24 @@ void pt_trace_call(const struct pt_code *c)
 		return;
 	}
 	pt_out_end(pt_format_call(p, c->module, c->function));
+}
+
+void pt_trace_scope(const char *module, const char *qualname)
+{
+	long tid = pt_thread_tid();
+
+	if (tr.record) {
+		if (pt_rec_scope(module, qualname, tid) < 0)
+			fail();
+		return;
+	}
+	char *p = pt_out_begin(pt_format_scope_size(module, qualname));
+
+	if (!p) {
+		fail();
+		return;
+	}
+	pt_out_end(pt_format_scope(p, module, qualname, tid));
 }
 
 int pt_trace_start(const struct pt_trace_setup *set)

@@ -78,12 +78,13 @@ struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code);
  * configured format; `depth` is the call depth, for {indent}. */
 void pt_trace_emit(const struct pt_code *c, int lineno, long depth);
 
-/* pt_trace_scope - write " === scope: MODULE:QUALNAME (thread TID)" as a
- * scope begins in the calling thread (scoped.c). */
-void pt_trace_scope(const char *module, const char *qualname);
-
 /* pt_trace_call - write " --- modulename: M, funcname: F" for a call into
  * traced code (call_lines). */
 void pt_trace_call(const struct pt_code *c);
+
+/* pt_trace_scope - write " === scope: MODULE:QUALNAME (thread TID)" (a
+ * SCOPE record in record mode) for the calling thread entering a scope
+ * function (scope_lines). */
+void pt_trace_scope(const char *module, const char *qualname);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * recread.c - read a record file (record.h) as line, call and notice
- * events.
+ * recread.c - read a record file (record.h) as line, call, notice and
+ * scope entry events.
  *
  * One pass, chunk by chunk, in bounded memory besides the definitions:
  * each chunk header is checked (magic, check, version, a sane length), its
@@ -43,6 +43,8 @@ struct state {
 	struct pt_rd_proc *procs;
 	void **owned;		/* definitions and strings, freed at the end */
 	size_t nowned, capowned;
+	char *names;		/* a SCOPE event's names, NUL-terminated */
+	size_t capnames;
 };
 
 static void oom(void)
@@ -264,6 +266,23 @@ static void decode(struct state *st, const struct pt_rec_hdr *h,
 			st->rd->event(&note, st->rd->arg);
 			break;
 		}
+		case PT_REC_SCOPE: {
+			struct pt_rd_event scope = { .kind = PT_REC_SCOPE, .proc = p,
+						     .tid = (long)r.id };
+			if (r.n1 + r.n2 + 2 > st->capnames) {
+				st->capnames = r.n1 + r.n2 + 2;
+				if (!(st->names = realloc(st->names, st->capnames)))
+					oom();
+			}
+			scope.module = st->names;
+			scope.qualname = st->names + r.n1 + 1;
+			memcpy(st->names, r.s1, r.n1);
+			st->names[r.n1] = '\0';
+			memcpy(st->names + r.n1 + 1, r.s2, r.n2);
+			st->names[r.n1 + 1 + r.n2] = '\0';
+			st->rd->event(&scope, st->rd->arg);
+			break;
+		}
 		case PT_REC_LINE:
 		case PT_REC_CALL:
 			if (!(ev.code = lookup(p, 1, r.id))) {
@@ -361,6 +380,7 @@ int pt_rd_stream(const struct pt_rd *rd, FILE *in, const char *name)
 	for (size_t i = 0; i < st.nowned; i++)
 		free(st.owned[i]);
 	free(st.owned);
+	free(st.names);
 	map_free(&st.pids);
 	free(buf);
 	return st.problems;

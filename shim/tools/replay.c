@@ -10,7 +10,8 @@
  * file whose size or modification time is not what it was when traced is
  * named once on stderr: its lines may not be those that ran.  A notice
  * of pytrace is the line "# pytrace[PID]: message" at its place, as text
- * mode writes it.  Whatever cannot be decoded is reported (recread.c) and
+ * mode writes it; a scope entry, the line " === scope: MODULE:QUALNAME
+ * (thread TID)".  Whatever cannot be decoded is reported (recread.c) and
  * the rest still printed; the exit status is then 1.  "-" reads standard
  * input.
  */
@@ -302,6 +303,12 @@ static void event(const struct pt_rd_event *ev, void *arg)
 	}
 	if (!p->ok)
 		return;
+	if (ev->kind == PT_REC_SCOPE) {
+		const char *m = ev->module, *q = ev->qualname;
+		char *at = out_room(pt_format_scope_size(m, q));
+		o.len += (size_t)(pt_format_scope(at, m, q, ev->tid) - at);
+		return;
+	}
 	if (ev->kind == PT_REC_CALL) {
 		const char *m = ev->code->module, *f = ev->code->function;
 		char *q = out_room(pt_format_call_size(m, f));

@@ -190,6 +190,8 @@ busy() {
 @test "attach refuses, before touching it: not Python, traced by strace, attached twice, ptrace disabled, another user's" {
 	sleep 30 &
 	SVC=$!
+	# until the shell forked for it has become sleep
+	while [ "$(cat "/proc/$SVC/comm")" != sleep ]; do sleep 0.05; done
 	run "$ATT" "$SVC" "$PT_LIB"
 	assert_failure
 	assert_output --regexp "^pytrace: PID $SVC \(.*sleep\) is not a Python process\$"

@@ -4,7 +4,7 @@
  * arithmetic, settings, ignore rules, the output pattern, source splitting,
  * and record mode: the wire format, and records written through output.c
  * read back (rotation, forgotten definitions, a truncated file, garbage,
- * notices); notices (log.c): waiting for the trace, never on stderr; and
+ * notices, scope entries); notices (log.c): waiting for the trace, never on stderr; and
  * the per-code cache against a model, with stand-ins for the few
  * libpython calls it makes.
  * Prints one line per failed check and "unit: N passed, N failed".
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 #include "scope.h"
 #include "settings.h"
 #include "source.h"
+#include "state.h"
 #include "subinterp.h"
 
 static int passed, failed;
@@ -557,6 +559,74 @@ static void test_format(void)
 	CHECK(pt_format_compile("", &f, err, sizeof(err)) == 0 && f.nops == 0);
 }
 
+/* The scope entry line: its text, and its size a true bound. */
+static void test_format_scope(void)
+{
+	static const struct {
+		const char *module, *qualname;
+		long tid;
+		const char *want;
+	} cases[] = {
+		{ "app.util", "Connector.connect_volume", 4242,
+		  " === scope: app.util:Connector.connect_volume (thread 4242)\n" },
+		{ "__main__", "outer.<locals>.inner", 1,
+		  " === scope: __main__:outer.<locals>.inner (thread 1)\n" },
+		{ "", "", LONG_MIN, " === scope: : (thread -9223372036854775808)\n" },
+		{ "a\nb\033[2J", "f\r\x7f", 7, " === scope: a?b?[2J:f?? (thread 7)\n" },
+	};
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t size = pt_format_scope_size(cases[i].module, cases[i].qualname);
+		memset(buf, 'x', sizeof(buf));
+		char *end = pt_format_scope(buf, cases[i].module, cases[i].qualname,
+					    cases[i].tid);
+		size_t n = (size_t)(end - buf);
+		/* what it wrote (a NUL past the end, maybe) fits in size */
+		size_t used = n;
+		while (used < sizeof(buf) && buf[used] != 'x')
+			used++;
+		CHECK(n == strlen(cases[i].want) && memcmp(buf, cases[i].want, n) == 0 &&
+		      used <= size);
+	}
+}
+
+/* SCOPE records: written and parsed, cut short, damaged, grown. */
+static void test_record_scope(void)
+{
+	unsigned char b[256], *p, *q;
+	struct pt_rec r;
+	int whole = 1;
+
+	p = pt_rec_put_scope(b, 4242, "app.util", 8, "Connector.connect_volume", 24);
+	CHECK((size_t)(p - b) <= PT_REC_SCOPE_MAX(8, 24));
+	CHECK(pt_rec_parse(b, (size_t)(p - b), PT_REC_F_TID, &r) == p - b &&
+	      r.kind == PT_REC_SCOPE && r.id == 4242 && r.n1 == 8 &&
+	      memcmp(r.s1, "app.util", 8) == 0 && r.n2 == 24 &&
+	      memcmp(r.s2, "Connector.connect_volume", 24) == 0);
+	for (size_t n = 0; n < (size_t)(p - b); n++)
+		whole &= pt_rec_parse(b, n, 0, &r) == 0;
+	CHECK(whole);
+	/* a body too short for the strings it holds: no record */
+	b[1]--;
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == -1);
+	b[1]++;
+	/* a body with more after what is known: that is skipped */
+	q = pt_rec_put_scope(b, 1, "m", 1, "f", 1);
+	b[1] += 2;
+	memcpy(q, "\x01\x02", 2);
+	p = pt_rec_put_varint(q + 2, (uint64_t)3 << 3 | PT_REC_LINE);
+	p = pt_rec_put_varint(p, 12);
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == q + 2 - b &&
+	      r.kind == PT_REC_SCOPE && r.id == 1 && r.n1 == 1 && r.s1[0] == 'm');
+	CHECK(pt_rec_parse(q + 2, (size_t)(p - q - 2), 0, &r) == p - q - 2 &&
+	      r.kind == PT_REC_LINE && r.line == 12);
+	/* empty names, the largest thread id */
+	p = pt_rec_put_scope(b, LONG_MAX, "", 0, "", 0);
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == p - b &&
+	      r.kind == PT_REC_SCOPE && r.id == (uint64_t)LONG_MAX && !r.n1 && !r.n2);
+}
+
 static void test_record_format(void)
 {
 	unsigned char b[256], *p;
@@ -585,8 +655,13 @@ static void test_record_format(void)
 	/* a string longer than what is left: not whole */
 	b[2] = 100;
 	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == 0);
-	b[0] = 7;	/* no such kind */
-	CHECK(pt_rec_parse(b, 8, 0, &r) == -1);
+	/* an EXT record of a sub-kind not known: skipped whole */
+	p = pt_rec_put_varint(b, (uint64_t)5 << 3 | PT_REC_EXT);
+	p = pt_rec_put_varint(p, 3);
+	memcpy(p, "\xff\xff\xff", 3);
+	CHECK(pt_rec_parse(b, (size_t)(p + 3 - b), 0, &r) == p + 3 - b &&
+	      r.kind == PT_REC_EXT && r.id == 5);
+	CHECK(pt_rec_parse(b, (size_t)(p + 2 - b), 0, &r) == 0);
 	p = pt_rec_put_varint(b, (uint64_t)4242 << 3 | PT_REC_NOTE);
 	p = pt_rec_put_str(p, "deep recursion", 14);
 	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == p - b &&
@@ -617,6 +692,9 @@ static void collect(const struct pt_rd_event *ev, void *arg)
 	if (ev->kind == PT_REC_CALL)
 		n = snprintf(line, sizeof(line), "call %s %s\n", ev->code->module,
 			     ev->code->function);
+	else if (ev->kind == PT_REC_SCOPE)
+		n = snprintf(line, sizeof(line), "scope %ld %s:%s\n", ev->tid,
+			     ev->module, ev->qualname);
 	else if (ev->kind == PT_REC_NOTE)
 		n = snprintf(line, sizeof(line), "note %ld %.*s\n", ev->note_pid,
 			     (int)ev->notelen, ev->note);
@@ -745,6 +823,11 @@ static void test_record_roundtrip(void)
 			CHECK(pt_rec_call(c) == 0);
 			wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "call %s %s\n",
 					       c->module, c->function);
+		}
+		if (k % 17 == 0) {
+			CHECK(pt_rec_scope(c->module, k % 2 ? "C.m" : "", 1000 + k) == 0);
+			wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "scope %d %s:%s\n",
+					       1000 + k, c->module, k % 2 ? "C.m" : "");
 		}
 		CHECK(pt_rec_line(c, k, depth) == 0);
 		wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "%s:%d %s.%s tid=1 depth=%ld\n",
@@ -898,7 +981,7 @@ static void release_code(PyObject *code, const void *owner)
 }
 
 /* A stand-in code object: a reference count and pytrace's extra slot.
- * A "new" code object at the same address is the old one after kill(). */
+ * A "new" code object at the same address is the old one after free_code(). */
 struct fake_code {
 	long refcnt;
 	void *extra;
@@ -942,7 +1025,7 @@ static void fk_err_clear(void) { }
 
 /* The interpreter frees o, as code_dealloc does (the free function is
  * called with whatever the slot holds, NULL too). */
-static void kill(struct fake_code *o)
+static void free_code(struct fake_code *o)
 {
 	fk.free(o->extra);
 	o->extra = NULL;
@@ -986,7 +1069,7 @@ static void test_codemap(void)
 	CHECK(pt_codemap_add((PyObject *)&objs[0], c, pt_py_thread_interp()) == 0);
 	CHECK(pt_codemap_find((PyObject *)&objs[0], &c) == 1);
 	CHECK(objs[0].extra == &objs[0] && objs[0].refcnt == 0);
-	kill(&objs[0]);
+	free_code(&objs[0]);
 	CHECK(pt_codemap_find((PyObject *)&objs[0], &c) == 0);
 	CHECK(pt_codemap_size() == 0);
 
@@ -1009,7 +1092,7 @@ static void test_codemap(void)
 			nknown++;
 			nheld += o->unmarkable;
 		} else if (rnd >> 45 & 1 && !o->refcnt) {
-			kill(o);
+			free_code(o);
 			known[i] = 0;
 			nknown--;
 		} else if (!pt_codemap_find((PyObject *)o, &c) || c != want[i]) {
@@ -1043,8 +1126,86 @@ static void test_codemap(void)
 	CHECK(pt_codemap_size() == 0 && pt_codemap_held() == 0);
 }
 
-int main(void)
+/*
+ * write_records - `unit records FILE [FORMAT]`: the record file FILE,
+ * written by record.c as a traced process would, from the script on
+ * standard input, one command a line:
+ *     thread TID              what follows is of thread TID
+ *     scope MODULE QUALNAME   that thread enters a scope function
+ *     line PATH LINENO...     it runs these lines of PATH
+ *     fork                    a child process runs the commands up to
+ *     exit                    this one; then the parent goes on after it
+ * For tests/unit.bats, which replays and summarises such files.
+ * Returns the exit status: 0, 1 (output failed), 2 (a bad script).
+ */
+static int write_records(const char *path, const char *format)
 {
+	static char script[256][1024];
+	static struct pt_code codes[64];
+	size_t ncodes = 0, nlines = 0;
+	struct pt_settings s;
+	struct timespec t0;
+	char a[512], b[512];
+	int rc = 0, n;
+	long tid;
+
+	while (nlines < 256 && fgets(script[nlines], sizeof(script[0]), stdin))
+		nlines++;
+	pt_settings_init(&s);
+	if (!feof(stdin) || (format && env_set(&s, "format", format) < 0))
+		return 2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pt_out_configure(0, 0, 0, 0600);
+	if (pt_rec_start(&s, &t0) < 0 || pt_out_open(path, "unit") < 0)
+		return 1;
+	for (size_t l = 0; !rc && l < nlines; l++) {
+		const char *cmd = script[l];
+		if (strcmp(cmd, "fork\n") == 0) {
+			pid_t pid = fork();
+			int status;
+			if (pid > 0) {
+				rc = waitpid(pid, &status, 0) != pid || status != 0;
+				while (l < nlines && strcmp(script[l], "exit\n") != 0)
+					l++;
+			}
+			rc |= pid < 0;
+		} else if (strcmp(cmd, "exit\n") == 0) {
+			break;
+		} else if (sscanf(cmd, "thread %ld", &tid) == 1) {
+			pt_thread.tid = tid;
+		} else if (sscanf(cmd, "scope %511s %511s", a, b) == 2) {
+			rc = pt_rec_scope(a, b, pt_thread_tid()) < 0;
+		} else if (sscanf(cmd, "line %511s%n", a, &n) == 1) {
+			size_t i = 0;
+			while (i < ncodes && strcmp(codes[i].file->path, a) != 0)
+				i++;
+			if (i == ncodes) {
+				if (ncodes == 64 || !(codes[i].file = pt_file_get(a)))
+					return 2;
+				codes[ncodes++] = (struct pt_code){ codes[i].file, "m", "f",
+								    { 0, 0 } };
+			}
+			const char *p = cmd + n;
+			char *end;
+			long line;
+			while (!rc && (line = strtol(p, &end, 10), end != p)) {
+				rc = pt_rec_line(&codes[i], (int)line, 0) < 0;
+				p = end;
+			}
+		} else if (cmd[0] != '\n') {
+			fprintf(stderr, "unit records: not a command: %s", cmd);
+			rc = 2;
+		}
+	}
+	pt_out_close();
+	pt_settings_free(&s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "records") == 0)
+		return write_records(argv[2], argc > 3 ? argv[3] : NULL);
 	test_normalize();
 	test_expand();
 	test_below();
@@ -1055,7 +1216,9 @@ int main(void)
 	test_split();
 	test_program();
 	test_format();
+	test_format_scope();
 	test_record_format();
+	test_record_scope();
 	test_record_roundtrip();
 	test_notice();
 	test_codemap();
