@@ -156,3 +156,45 @@ setup() {
 	run grep -c "# GREEN\$" "$D/t"
 	[ "$output" -gt 10 ] || fail "$output lines"
 }
+
+@test "eventlet: a scope follows its green thread: not another one that runs while it sleeps, and its lines after the sleep" {
+	cat >"$D/scoped.py" <<-'PY'
+	import eventlet
+	eventlet.monkey_patch()
+	import sys
+
+	log = []
+
+
+	def inside():
+	    log.append("a1")
+	    eventlet.sleep(0.01)
+	    seen = list(log)
+	    log.append("a2")
+	    return seen
+
+
+	def outside():
+	    log.append("b")
+	    return len(log)
+
+
+	pool = eventlet.GreenPool()
+	a = pool.spawn(inside)
+	b = pool.spawn(outside)
+	pool.waitall()
+	sys.stdout.write("inside saw %s, log %s\n" % (a.wait(), log))
+	PY
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/t" PYTRACE_SCOPE=__main__:inside \
+		PYTRACE_IGNORE_DIRS="/usr/lib/python3.11:/usr/lib/python3/dist-packages" \
+		"$PY" "$D/scoped.py"
+	assert_success
+	# outside() ran while inside() slept
+	assert_output "inside saw ['a1', 'b'], log ['a1', 'b', 'a2']"
+	assert_equal "$(sed -E 's/\(thread [0-9]+\)$/(thread TID)/' "$D/t")" " === scope: __main__:inside (thread TID)
+$D/scoped.py(9):     log.append(\"a1\")
+$D/scoped.py(10):     eventlet.sleep(0.01)
+$D/scoped.py(11):     seen = list(log)
+$D/scoped.py(12):     log.append(\"a2\")
+$D/scoped.py(13):     return seen"
+}
