@@ -7,15 +7,15 @@
  * touched), and only a code object that passes has its qualified name
  * found and matched:
  *  - 3.11+: co_qualname;
- *  - before: from the module's globals.  A scope without a glob in its
- *    name is followed part by part (globals["Outer"], its __dict__'s
- *    "Inner", its "method"); a scope with one looks at the module's
- *    functions and at the methods of the classes its globals hold.  The
- *    name is taken when the function found there runs this very code
- *    object (through staticmethod, classmethod, property and
- *    functools.wraps wrappers).  A function found nowhere (nested in a
- *    function, in a class made inside a function) is known by its
- *    co_name alone.
+ *  - before: from the module's globals.  The name a scope gives without
+ *    a glob is tried first, part by part (globals["Outer"], its
+ *    __dict__'s "Inner", its "method"); otherwise pytrace looks at the
+ *    module's functions, the methods of its classes and of the classes
+ *    defined in them (NESTED_MAX deep).  A name is taken when the
+ *    function found there runs this very code object (through
+ *    staticmethod, classmethod, property and functools.wraps wrappers).
+ *    A function found nowhere (nested in a function, in a class made
+ *    inside a function) is known by its co_name alone.
  * Only functions, the three descriptors and class dictionaries are read:
  * nothing the program defined runs.
  */
@@ -237,9 +237,78 @@ static int follows(PyObject *globals, const char *qualname, PyObject *code)
 	return found;
 }
 
-/* With a glob in the scope's name: the qualified name of `code` among
- * the module's functions and its classes' methods, written to buf; 0
- * when not found. */
+/* How deep classes are looked into, below the module's (Outer.Inner). */
+enum { NESTED_MAX = 3 };
+
+/* The dict of class `cls`, a new reference: its own (2.7's old-style
+ * classes) or a copy of the one its mappingproxy shows; NULL with no
+ * error left. */
+static PyObject *class_dict(PyObject *cls)
+{
+	PyObject *d = attr(cls, "__dict__");
+	PyObject *copy = d ? attr(d, "copy") : NULL;
+	PyObject *r = copy ? pt_py.CallFunction(copy, NULL) : NULL;
+
+	if (!r)
+		pt_py.ErrClear();
+	if (copy)
+		pt_py.DecRef(copy);
+	if (d)
+		pt_py.DecRef(d);
+	return r;
+}
+
+/* Is `v` the class defined as `qualname` (3.x: its __qualname__; 2.7
+ * has none, and takes any class)? */
+static int defined_as(PyObject *v, const char *qualname)
+{
+	char q[512];
+	PyObject *o;
+
+	if (pt_py.major < 3)
+		return 1;
+	o = attr(v, "__qualname__");
+	int same = o && pt_py_cstr(o, q, sizeof(q)) >= 0 && strcmp(q, qualname) == 0;
+	if (o)
+		pt_py.DecRef(o);
+	return same;
+}
+
+/* In class `cls`, whose qualified name is `path` and own name `clsname`,
+ * and in the classes defined in it (`depth` levels): the method `name`
+ * that runs `code`.  Its qualified name written to buf: 1, else 0. */
+static int search_class(PyObject *cls, const char *path, const char *clsname,
+			const char *name, PyObject *code, char *buf,
+			size_t size, int depth)
+{
+	PyObject *m = member(cls, clsname, name), *d, *k, *v;
+	int found = m && runs(m, code);
+	Py_ssize_t pos = 0;
+
+	if (m)
+		pt_py.DecRef(m);
+	if (found) {
+		snprintf(buf, size, "%s.%s", path, name);
+		return 1;
+	}
+	if (!depth || !(d = class_dict(cls)))
+		return 0;
+	while (!found && pt_py.DictNext(d, &pos, &k, &v)) {
+		char key[256], inner[512];
+		if (pt_py_cstr(k, key, sizeof(key)) < 0 || !is_class(v))
+			continue;
+		snprintf(inner, sizeof(inner), "%s.%s", path, key);
+		found = defined_as(v, inner) &&
+			search_class(v, inner, key, name, code, buf, size,
+				     depth - 1);
+	}
+	pt_py.DecRef(d);
+	return found;
+}
+
+/* The qualified name of `code` among the module's functions and the
+ * methods of its classes (and theirs, NESTED_MAX deep), written to buf;
+ * 0 when not found. */
 static int search(PyObject *globals, const char *name, PyObject *code,
 		  char *buf, size_t size)
 {
@@ -254,16 +323,9 @@ static int search(PyObject *globals, const char *name, PyObject *code,
 			snprintf(buf, size, "%s", name);
 			return 1;
 		}
-		if (!is_class(v))
-			continue;
-		PyObject *m = member(v, key, name);
-		int found = m && runs(m, code);
-		if (m)
-			pt_py.DecRef(m);
-		if (found) {
-			snprintf(buf, size, "%s.%s", key, name);
+		if (is_class(v) && defined_as(v, key) &&
+		    search_class(v, key, key, name, code, buf, size, NESTED_MAX))
 			return 1;
-		}
 	}
 	return 0;
 }
@@ -284,9 +346,9 @@ static void qualname_for(const struct pt_scope *p, PyObject *code,
 	}
 	if (!globals)
 		return;
-	if (!strpbrk(p->qualname, "*?[")) {
-		if (follows(globals, p->qualname, code))
-			snprintf(buf, size, "%s", p->qualname);
+	/* the name the scope gives, when it leads there: the quick way */
+	if (!strpbrk(p->qualname, "*?[") && follows(globals, p->qualname, code)) {
+		snprintf(buf, size, "%s", p->qualname);
 		return;
 	}
 	search(globals, name, code, buf, size);
