@@ -105,6 +105,40 @@ static void put(struct slot *slots, size_t mask, struct slot s)
 	slots[i] = s;
 }
 
+/* The slot of `key`, or the empty one where it goes. */
+static struct slot *slot_of(const void *key)
+{
+	size_t i = home(key, sd.mask);
+
+	while (sd.slots[i].key && sd.slots[i].key != key)
+		i = (i + 1) & sd.mask;
+	return &sd.slots[i];
+}
+
+/* This thread's last answer: frame `key` is at `depth` (0: out) of scope
+ * `root`. */
+static inline void remember(const void *key, int depth, const void *root)
+{
+	pt_thread.skey = key;
+	pt_thread.sdepth = depth;
+	pt_thread.sroot = root;
+	pt_thread.sgen = pt_scoped.gen;
+}
+
+/* The depth of the running frame `key` (0: out of scope) and its scope,
+ * from this thread's last answer or the table. */
+static int lookup(const void *key, const struct names **root)
+{
+	if (key == pt_thread.skey && pt_thread.sgen == pt_scoped.gen) {
+		*root = pt_thread.sroot;
+		return pt_thread.sdepth;
+	}
+	const struct slot *at = pt_scoped.n ? find(key) : NULL;
+	*root = at ? at->root : NULL;
+	remember(key, at ? at->depth : 0, *root);
+	return at ? at->depth : 0;
+}
+
 /* Room for one more entry; 0 or -1 (out of memory: the frame is then
  * taken for out of scope). */
 static int room(void)
@@ -162,6 +196,7 @@ void pt_scoped_start(const struct pt_settings *s)
 	free(sd.slots);
 	sd.slots = NULL;
 	sd.mask = 0;
+	pt_scoped.gen++;
 	pt_scoped.n = 0;
 	pt_scoped.on = s->scope.n != 0;
 	pt_scoped.max = (long)s->scope_depth;
@@ -203,46 +238,45 @@ static int thread_boots(PyObject *thread, const struct names **root)
 int pt_scoped_enter(const void *key, const struct pt_code *c, const void *back,
 		    PyObject *self)
 {
-	const struct names *root;
-	struct slot *at;
+	const struct names *root = NULL, *croot = NULL;
 	int depth, begins = 0;
 
 	if (!pt_scoped.n && !(c && (c->scope || c->role)))
 		return 0;
-	at = find(key);
-	struct slot *caller = back ? find(back) : NULL;
-	if (c && c->role == PT_ROLE_BOOT && !caller && sd.threads &&
+	int cdepth = back ? lookup(back, &croot) : 0;
+	if (c && c->role == PT_ROLE_BOOT && !cdepth && sd.threads &&
 	    (depth = thread_boots(self, &root))) {
 		depth++;
 		begins = 1;
 	} else if (c && c->scope) {
+		const struct slot *at = find(key);
 		if (at && at->depth == 1)
 			return 1;	/* told twice (monitor.c's two tools) */
 		root = names_of(c);
 		depth = 1;
-		begins = !caller;
-	} else if (caller) {
-		root = caller->root;
+		begins = !cdepth;
+	} else if (cdepth) {
+		root = croot;
 		/* below the depth shown, one depth stands for all */
-		depth = caller->depth + (!pt_scoped.max ||
-					 caller->depth <= pt_scoped.max);
+		depth = cdepth + (!pt_scoped.max || cdepth <= pt_scoped.max);
 	} else {
+		depth = 0;
+	}
+	if (!depth || !root || room() < 0) {
+		struct slot *at = pt_scoped.n ? find(key) : NULL;
 		if (at)
 			remove_slot(at);
-		return 0;
+		remember(key, 0, NULL);
+		return 0;	/* out of scope (or of memory) */
 	}
-	if (!root || (!at && room() < 0)) {
-		if (at)
-			remove_slot(at);
-		return 0;	/* out of memory: out of scope */
-	}
-	if (!at) {
-		put(sd.slots, sd.mask, (struct slot){ key, root, depth });
+	struct slot *at = slot_of(key);
+	if (!at->key) {
+		at->key = key;
 		pt_scoped.n++;
-	} else {
-		at->root = root;
-		at->depth = depth;
 	}
+	at->root = root;
+	at->depth = depth;
+	remember(key, depth, root);
 	if (begins && sd.lines)
 		pt_trace_scope(root->module, root->qualname);
 	if (c && c->role == PT_ROLE_START && sd.threads)
@@ -254,14 +288,16 @@ void pt_scoped_leave(const void *key)
 {
 	struct slot *at = find(key);
 
+	if (pt_thread.skey == key)
+		pt_thread.skey = NULL;
 	if (!at)
 		return;
 	remove_slot(at);
 }
 
-int pt_scoped_depth(const void *key)
+int pt_scoped_lookup(const void *key)
 {
-	const struct slot *at = pt_scoped.n ? find(key) : NULL;
+	const struct names *root;
 
-	return at ? at->depth : 0;
+	return lookup(key, &root);
 }

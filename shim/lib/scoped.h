@@ -26,12 +26,16 @@
 #include "codemap.h"
 #include "pyapi.h"
 #include "settings.h"
+#include "state.h"
 
 /* What every back end reads on its hot path. */
 struct pt_scoped {
 	int on;			/* scopes are set */
 	size_t n;		/* frames in a scope now, in every thread */
 	long max;		/* scope_depth; 0: none */
+	unsigned gen;		/* tracing started this many times: the
+				 * threads' last answers (state.h) of before
+				 * are void */
 };
 
 extern struct pt_scoped pt_scoped;
@@ -54,9 +58,18 @@ int pt_scoped_enter(const void *key, const struct pt_code *c, const void *back,
 /* pt_scoped_leave - the frame `key` returns, yields or unwinds. */
 void pt_scoped_leave(const void *key);
 
+/* pt_scoped_lookup - pt_scoped_depth from the table. */
+int pt_scoped_lookup(const void *key);
+
 /* pt_scoped_depth - the depth of the running frame `key` in a scope, 0
- * outside one. */
-int pt_scoped_depth(const void *key);
+ * outside one: this thread's last answer when it was of `key` (most
+ * lines are in the frame asked of last), else from the table. */
+static inline int pt_scoped_depth(const void *key)
+{
+	if (key == pt_thread.skey && pt_thread.sgen == pt_scoped.gen)
+		return pt_thread.sdepth;
+	return pt_scoped_lookup(key);
+}
 
 /* pt_scoped_shown - are the lines of a frame at scope depth `d`
  * written? */

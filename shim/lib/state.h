@@ -75,6 +75,12 @@ struct pt_thread {
 	/* output.c: this thread writes lines, and has the value whose
 	 * destructor stops the flusher when the last writer ends. */
 	int watched;
+	/* scoped.c: the last frame whose scope this thread asked or told,
+	 * its depth and scope, valid while sgen is scoped.c's generation
+	 * (most line events are in the frame asked last) */
+	const void *skey, *sroot;
+	int sdepth;
+	unsigned sgen;
 };
 
 extern __thread struct pt_thread pt_thread
