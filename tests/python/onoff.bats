@@ -319,3 +319,31 @@ phase() {
 	run grep -c "late.py(13):     n = tick(n)" "$D/t"
 	[ "$output" -gt 5 ] || fail "$output lines"
 }
+
+@test "on with a scope: only the scope's lines; on again with another scope, one that matches nothing said at off" {
+	standby env PYTRACE_OUTPUT="$D/t" "$PYTHON" "$PT_FIX/onoff.py" "$D"
+	wait_file "$D/ready"
+	run "$PT" on "$SVC" --scope __main__:phase1
+	assert_success
+	phase 1
+	run "$PT" off "$SVC"
+	assert_success
+	run "$PT" on "$SVC" --scope __main__:phase3 --scope '__main__:nothing'
+	assert_success
+	phase 2
+	phase 3
+	run "$PT" off "$SVC"
+	assert_success
+	touch "$D/go4"
+	wait "$SVC"
+	SVC=
+	local f=$PT_FIX/onoff.py one three
+	one=$(grep -n '# PHASE1$' "$f" | cut -d: -f1)
+	three=$(grep -n '# PHASE3$' "$f" | cut -d: -f1)
+	run sed -e 's/(thread [0-9]*)$/(thread TID)/' -e 's/^# pytrace\[[0-9]*\]/# pytrace[PID]/' "$D/t"
+	assert_output " === scope: __main__:phase1 (thread TID)
+$f($one):     return \"one\"  # PHASE1
+ === scope: __main__:phase3 (thread TID)
+$f($three):     return \"three\"  # PHASE3
+# pytrace[PID]: scope '__main__:nothing' matched no function"
+}
