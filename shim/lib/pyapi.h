@@ -121,9 +121,11 @@ struct pt_pyapi {
 	 * who started a thread, the frame running */
 	int (*DictNext)(PyObject *d, Py_ssize_t *pos, PyObject **k,
 			PyObject **v);
-	int (*ObjectIsInstance)(PyObject *o, PyObject *cls);
-	PyObject *TypeType;	/* PyType_Type (data) */
-	PyObject *ClassType;	/* 2.7: PyClass_Type, old-style classes */
+	int (*TypeIsSubtype)(PyObject *a, PyObject *b);
+	/* types (data): type, 2.7's old-style class, function, and the
+	 * three descriptors a method may be wrapped in */
+	PyObject *TypeType, *ClassType, *FunctionType, *StaticMethodType,
+		 *ClassMethodType, *PropertyType;
 	PyObject *(*MappingGetItemString)(PyObject *o, const char *key);
 	int (*AtExit)(void (*fn)(void));
 	PyObject *(*GetAttrString)(PyObject *o, const char *name);

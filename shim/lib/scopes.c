@@ -16,8 +16,9 @@
  *    staticmethod, classmethod, property and functools.wraps wrappers).
  *    A function found nowhere (nested in a function, in a class made
  *    inside a function) is known by its co_name alone.
- * Only functions, the three descriptors and class dictionaries are read:
- * nothing the program defined runs.
+ * Only functions, the three descriptors and classes are read, each by
+ * its exact type, classes through type.__getattribute__ whatever their
+ * metaclass: nothing the program defined runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static struct {
 	unsigned char *matched;	/* by scope: some function matched it */
 	size_t n;
 	int at_exit;		/* Py_AtExit registered */
-	int types_known;	/* type_name reads this build right: 1 yes,
+	int types_known;	/* TYPE_OF reads this build right: 1 yes,
 				 * -1 no, 0 not checked yet */
 } sc;
 
@@ -55,10 +56,10 @@ int pt_scopes_start(const struct pt_settings *s)
 	pt_scopes_stop();
 	if (!s->scope.n)
 		return 0;
-	if (!pt_py.EvalGetFrame || !pt_py.DictNext || !pt_py.ObjectIsInstance ||
+	if (!pt_py.EvalGetFrame || !pt_py.DictNext || !pt_py.TypeIsSubtype ||
 	    !pt_py.TypeType || !pt_py.MappingGetItemString || !pt_py.AtExit) {
 		pt_log("this libpython lacks what scopes need (PyEval_GetFrame, "
-		       "PyDict_Next, PyObject_IsInstance, PyType_Type, "
+		       "PyDict_Next, PyType_IsSubtype, PyType_Type, "
 		       "PyMapping_GetItemString, Py_AtExit); not tracing");
 		return -1;
 	}
@@ -96,31 +97,21 @@ void pt_scopes_stop(void)
 	sc.n = 0;
 }
 
-/*
- * type_name - tp_name of an object's type.  ob_type and tp_name sit at
- * the same offsets in every CPython 2.7-3.13 build without
- * Py_TRACE_REFS (PyObject_HEAD, then PyObject_VAR_HEAD's size); checked
- * once on None, and "" when that does not hold.
- */
-static const char *type_name_of_none(void)
-{
-	return *(const char **)((char *)*(void **)((char *)pt_py.None +
-			sizeof(void *)) + 3 * sizeof(void *));
-}
+/* The type of `o`: ob_type, right after the reference count in every
+ * CPython 2.7-3.13 build without Py_TRACE_REFS (checked: the type of
+ * `type` is `type`). */
+#define TYPE_OF(o) (*(PyObject **)((char *)(o) + sizeof(Py_ssize_t)))
 
-static const char *type_name(PyObject *o)
+static int types_known(void)
 {
-	const char *name = *(const char **)((char *)*(void **)((char *)o +
-				sizeof(void *)) + 3 * sizeof(void *));
-
 	if (!sc.types_known)
-		sc.types_known = strcmp(type_name_of_none(), "NoneType") == 0 ?
-				 1 : -1;
-	return sc.types_known > 0 ? name : "";
+		sc.types_known = TYPE_OF(pt_py.TypeType) == pt_py.TypeType ? 1 : -1;
+	return sc.types_known > 0;
 }
 
-/* The attribute `name` of `o` (one of the kinds runs() reads), a new
- * reference, or NULL with no error left. */
+/* The attribute `name` of `o`, a new reference, or NULL with no error
+ * left.  Only for objects whose attributes no Python code computes (the
+ * exact types runs() knows, 2.7's old-style classes, dicts). */
 static PyObject *attr(PyObject *o, const char *name)
 {
 	PyObject *v = pt_py.GetAttrString(o, name);
@@ -130,27 +121,55 @@ static PyObject *attr(PyObject *o, const char *name)
 	return v;
 }
 
-/* Does `v` (borrowed), a function or a wrapper of one, run `code`? */
+/* Is `v` a class (new-style, or 2.7's old-style)?  By its type alone:
+ * isinstance() would ask a proxy's __class__. */
+static int is_class(PyObject *v)
+{
+	PyObject *t = TYPE_OF(v);
+
+	return (pt_py.ClassType && t == pt_py.ClassType) ||
+	       pt_py.TypeIsSubtype(t, pt_py.TypeType);
+}
+
+/* The attribute `name` of class `cls` as type.__getattribute__ finds it,
+ * whatever its metaclass defines; a new reference, or NULL with no error
+ * left. */
+static PyObject *class_attr(PyObject *cls, const char *name)
+{
+	if (pt_py.ClassType && TYPE_OF(cls) == pt_py.ClassType)
+		return attr(cls, name);		/* 2.7: no metaclass */
+	PyObject *get = attr(pt_py.TypeType, "__getattribute__");
+	PyObject *v = get ? pt_py.CallFunction(get, "Os", cls, name) : NULL;
+
+	if (!v)
+		pt_py.ErrClear();
+	if (get)
+		pt_py.DecRef(get);
+	return v;
+}
+
+/* Does `v` (borrowed), a function or a wrapper of one, run `code`?
+ * Only functions, staticmethod, classmethod and property objects are
+ * looked into, known by their exact type. */
 static int runs(PyObject *v, PyObject *code)
 {
 	PyObject *owned = NULL;
 	int found = 0;
 
 	for (int i = 0; v && i < 8 && !found; i++) {
-		const char *t = type_name(v);
-		PyObject *next = NULL;
+		PyObject *t = TYPE_OF(v), *next = NULL;
 
-		if (strcmp(t, "function") == 0) {
+		if (t == pt_py.FunctionType) {
 			PyObject *c = attr(v, "__code__");
 			found = c == code;
 			if (c)
 				pt_py.DecRef(c);
 			if (!found)
 				next = attr(v, "__wrapped__");
-		} else if (strcmp(t, "staticmethod") == 0 ||
-			   strcmp(t, "classmethod") == 0) {
+		} else if (t == pt_py.StaticMethodType ||
+			   t == pt_py.ClassMethodType) {
 			next = attr(v, "__func__");
-		} else if (strcmp(t, "property") == 0) {
+		} else if (t == pt_py.PropertyType) {
 			next = attr(v, "fget");
 		}
 		if (owned)
@@ -162,24 +181,12 @@ static int runs(PyObject *v, PyObject *code)
 	return found;
 }
 
-/* Is `v` a class (new-style, or 2.7's old-style)? */
-static int is_class(PyObject *v)
-{
-	int r = pt_py.ObjectIsInstance(v, pt_py.TypeType);
-
-	if (r == 0 && pt_py.ClassType)
-		r = pt_py.ObjectIsInstance(v, pt_py.ClassType);
-	if (r < 0)
-		pt_py.ErrClear();
-	return r > 0;
-}
-
 /* The member `name` of class `cls` (named `clsname`) in its own
  * __dict__, a new reference or NULL: "__x" is found under the name
  * Python mangles it to, "_Class__x". */
 static PyObject *member(PyObject *cls, const char *clsname, const char *name)
 {
-	PyObject *d = attr(cls, "__dict__"), *v = NULL;
+	PyObject *d = class_attr(cls, "__dict__"), *v = NULL;
 
 	if (!d)
 		return NULL;
@@ -245,7 +252,7 @@ enum { NESTED_MAX = 3 };
  * error left. */
 static PyObject *class_dict(PyObject *cls)
 {
-	PyObject *d = attr(cls, "__dict__");
+	PyObject *d = class_attr(cls, "__dict__");
 	PyObject *copy = d ? attr(d, "copy") : NULL;
 	PyObject *r = copy ? pt_py.CallFunction(copy, NULL) : NULL;
 
@@ -267,7 +274,7 @@ static int defined_as(PyObject *v, const char *qualname)
 
 	if (pt_py.major < 3)
 		return 1;
-	o = attr(v, "__qualname__");
+	o = class_attr(v, "__qualname__");
 	int same = o && pt_py_cstr(o, q, sizeof(q)) >= 0 && strcmp(q, qualname) == 0;
 	if (o)
 		pt_py.DecRef(o);
@@ -344,7 +351,7 @@ static void qualname_for(const struct pt_scope *p, PyObject *code,
 			pt_py.DecRef(q);
 		return;
 	}
-	if (!globals)
+	if (!globals || !types_known())
 		return;
 	/* the name the scope gives, when it leads there: the quick way */
 	if (!strpbrk(p->qualname, "*?[") && follows(globals, p->qualname, code)) {

@@ -347,3 +347,15 @@ tids_named() {
 	assert_regex "$stderr" "^pytrace\[[0-9]+\]: $BATS_TEST_TMPDIR/c.conf:1: scope: 'scopeapp.conn:' is not a scope: no function \(write module:Class.method or /path/file.py:function\); not tracing$"
 	assert_file_not_exists "$TRACE"
 }
+
+@test "finding a method's class runs none of the program's code: a proxy's __getattribute__, a metaclass's" {
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_SCOPE='__main__:*.connect' \
+		PYTRACE_OUTPUT="$TRACE" "$PYTHON" "$S/hooks.py"
+	assert_success
+	assert_output "done"
+	run sed 's/(thread [0-9]*)$/(thread TID)/' "$TRACE"
+	assert_output " === scope: __main__:Conn.connect (thread TID)
+$S/hooks.py(19):         return 1
+ === scope: __main__:Other.connect (thread TID)
+$S/hooks.py(22):         return 2"
+}
