@@ -182,10 +182,15 @@ static void forget_pending(int i)
 	sd.pending[i] = sd.pending[--sd.npending];
 }
 
-void pt_scoped_start(const struct pt_settings *s)
+void pt_scoped_stop(void)
 {
 	while (sd.npending)
 		forget_pending(sd.npending - 1);
+}
+
+void pt_scoped_start(const struct pt_settings *s)
+{
+	pt_scoped_stop();
 	while (sd.names) {
 		struct names *n = sd.names;
 		sd.names = n->next;

@@ -44,6 +44,10 @@ extern struct pt_scoped pt_scoped;
  * scopes of pt_scopes_start). */
 void pt_scoped_start(const struct pt_settings *s);
 
+/* pt_scoped_stop - tracing stops: the Thread objects of threads started
+ * in a scope that did not begin yet are let go (scope_threads). */
+void pt_scoped_stop(void);
+
 /*
  * pt_scoped_enter - the frame `key` starts or resumes; `c` is what its
  * code is (NULL: ignored and nothing to a scope), `back` its caller's

@@ -108,6 +108,7 @@ void pt_tracing_stop(void)
 		last = be;
 		be = NULL;
 	}
+	pt_scoped_stop();
 	pt_trace_stop();
 }
 
