@@ -163,7 +163,7 @@ static PyObject *on_leave(PyObject *self, PyObject *const *args,
  *    events (so that a scope function run in a loop does not turn the
  *    events on and off at each call: each change re-instruments the code
  *    that runs next).  Its LINE events are disabled in ignored code.
- * Frames are known by their frame objects (scoped.h).
+ * Frames are known by their keys (frames.h): no frame object is made.
  */
 enum { SCOPE_QUIET = 10000 };
 
