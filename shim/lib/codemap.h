@@ -25,6 +25,9 @@ struct pt_code {
 	struct pt_file *file;
 	char *module;		/* dotted __name__ of its module, or "" */
 	char *function;		/* co_name */
+	/* record mode (record.c): the id of its definition, and the
+	 * generation in which that definition is known to be in the file */
+	struct { uint32_t id, gen; } rec;
 	/* its lines are written (where a scope lets them); 0: ignored by
 	 * the rules, here only for what it is to a scope */
 	unsigned char traced;
@@ -33,9 +36,6 @@ struct pt_code {
 	/* threading's Thread.start or Thread._bootstrap (scope_threads) */
 	unsigned char role;	/* PT_ROLE_* */
 	char *qualname;
-	/* record mode (record.c): the id of its definition, and the
-	 * generation in which that definition is known to be in the file */
-	struct { uint32_t id, gen; } rec;
 };
 
 /* What a code object of threading is to scope_threads. */

@@ -864,7 +864,7 @@ static void test_record_roundtrip(void)
 	pt_out_configure(0, 0, 0, 0600);
 	CHECK(pt_out_open(path, "unit") == 0);
 	static char names[70000][16];
-	struct pt_code c = { codes[0].file, "m", NULL, { 0, 0 } };
+	struct pt_code c = { .file = codes[0].file, .module = "m" };
 	int ok = 1;
 	for (int k = 0; k < 70000; k++) {
 		snprintf(names[k], sizeof(names[k]), "f%d", k);
@@ -1182,8 +1182,9 @@ static int write_records(const char *path, const char *format)
 			if (i == ncodes) {
 				if (ncodes == 64 || !(codes[i].file = pt_file_get(a)))
 					return 2;
-				codes[ncodes++] = (struct pt_code){ codes[i].file, "m", "f",
-								    { 0, 0 } };
+				codes[ncodes++] = (struct pt_code){
+					.file = codes[i].file, .module = "m",
+					.function = "f" };
 			}
 			const char *p = cmd + n;
 			char *end;
