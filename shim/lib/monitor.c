@@ -21,7 +21,6 @@
 #include "frames.h"
 #include "pytrace.h"
 #include "scoped.h"
-#include "subinterp.h"
 #include "state.h"
 #include "trace.h"
 
@@ -150,6 +149,19 @@ static PyObject *on_leave(PyObject *self, PyObject *const *args,
 	return ret(pt_py.None);
 }
 
+/* Call monitoring.NAME(fmt, ...) and drop the result; 0 or -1. */
+#define CALL(mod, name, ...)                                               \
+	({                                                                 \
+		PyObject *fn_ = pt_py.GetAttrString(mod, name);            \
+		PyObject *r_ = fn_ ? pt_py.CallFunction(fn_, __VA_ARGS__)  \
+				   : NULL;                                 \
+		if (fn_)                                                   \
+			pt_py.DecRef(fn_);                                 \
+		if (r_)                                                    \
+			pt_py.DecRef(r_);                                  \
+		r_ ? 0 : -1;                                               \
+	})
+
 /*
  * Scopes.  The interpreter tells a C callback of every call only at the
  * cost of a call into pytrace per call, which ignored code must not pay
@@ -167,9 +179,6 @@ static PyObject *on_leave(PyObject *self, PyObject *const *args,
  */
 enum { SCOPE_QUIET = 10000 };
 
-static PyObject *call_monitoring(const char *name, const char *fmt, int id,
-				 long arg);
-
 /* `scope` on or off, in the interpreter the tools are in. */
 static void scope_events(int on)
 {
@@ -177,13 +186,12 @@ static void scope_events(int on)
 
 	for (int i = 0; on && i < mon.scope.nevents; i++)
 		set |= mon.scope.events[i];
-	PyObject *r = call_monitoring("set_events", "il", mon.scope.id, set);
-	if (r) {
-		pt_py.DecRef(r);
+	PyObject *m = pt_py.SysGetObject("monitoring");	/* borrowed */
+
+	if (m && CALL(m, "set_events", "il", mon.scope.id, set) == 0)
 		mon.active = on;
-	} else {
+	else
 		pt_py.ErrClear();
-	}
 	mon.quiet = 0;
 }
 
@@ -265,32 +273,6 @@ static struct pt_methoddef defs[CB_COUNT] = {
 	[CB_SCOPED_START] = DEF(on_scoped_start, "a frame starts (scopes)"),
 };
 
-/* sys.monitoring.NAME(fmt, id, arg), a new reference, or NULL with an
- * error set. */
-static PyObject *call_monitoring(const char *name, const char *fmt, int id,
-				 long arg)
-{
-	PyObject *m = pt_py.SysGetObject("monitoring");	/* borrowed */
-	PyObject *fn = m ? pt_py.GetAttrString(m, name) : NULL;
-	PyObject *r = fn ? pt_py.CallFunction(fn, fmt, id, arg) : NULL;
-
-	if (fn)
-		pt_py.DecRef(fn);
-	return r;
-}
-
-/* Call monitoring.NAME(fmt, ...) and drop the result; 0 or -1. */
-#define CALL(mod, name, ...)                                               \
-	({                                                                 \
-		PyObject *fn_ = pt_py.GetAttrString(mod, name);            \
-		PyObject *r_ = fn_ ? pt_py.CallFunction(fn_, __VA_ARGS__)  \
-				   : NULL;                                 \
-		if (fn_)                                                   \
-			pt_py.DecRef(fn_);                                 \
-		if (r_)                                                    \
-			pt_py.DecRef(r_);                                  \
-		r_ ? 0 : -1;                                               \
-	})
 
 /* A free tool id, claimed for pytrace, or -1. */
 static int claim_tool(PyObject *m)

@@ -17,7 +17,6 @@
 #include "scoped.h"
 #include "state.h"
 #include "trace.h"
-#include "pyapi.h"
 
 struct pt_scoped pt_scoped;
 
