@@ -58,6 +58,7 @@ static struct {
 	int wake[2];		/* pt_control_wake -> the listener */
 	volatile time_t deadline;	/* CLOCK_MONOTONIC s; 0: none */
 	pthread_t thread;
+	long tid;		/* the listener's kernel id, set by it */
 	int running;		/* the listener thread runs */
 	int paused;		/* it ended for a fork (fork_prepare) */
 	int fresh;		/* a forked child: a socket of its own to make */
@@ -206,6 +207,7 @@ static void end_work(void)
 static void *listener(void *arg)
 {
 	(void)arg;
+	ctl.tid = pt_thread_tid();	/* read after the join */
 	if (ctl.ops->prepare)
 		ctl.ops->prepare();
 	for (;;) {
@@ -285,7 +287,7 @@ static void fork_prepare(void)
 	if (busy)
 		return;
 	(void)!write(ctl.wake[1], "q", 1);
-	pthread_join(ctl.thread, NULL);
+	pt_thread_join(ctl.thread, &ctl.tid);
 	ctl.running = 0;
 	ctl.paused = 1;
 }

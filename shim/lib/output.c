@@ -488,6 +488,7 @@ static struct {
 	pthread_mutex_t ctl;	/* serialises starting and stopping */
 	pthread_cond_t wake;
 	pthread_t thread;
+	long tid;		/* the flusher's kernel id, set by it */
 	int running, stop;
 	int writers;		/* threads alive that wrote lines */
 } fl = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl = PTHREAD_MUTEX_INITIALIZER,
@@ -499,6 +500,7 @@ static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static void *flusher(void *arg)
 {
 	(void)arg;
+	fl.tid = pt_thread_tid();	/* read after the join */
 	if (!out.fast && fast_register()) {
 		/* writers lock until now: none is on the fast path */
 		pthread_mutex_lock(&out.lock);
@@ -563,8 +565,9 @@ static void stop_flusher(int rearm)
 		fl.stop = 1;
 		pthread_cond_signal(&fl.wake);
 		pthread_mutex_unlock(&fl.lock);
-		pthread_join(fl.thread, NULL);
+		pt_thread_join(fl.thread, &fl.tid);
 		fl.thread = 0;
+		fl.tid = 0;
 	}
 	if (rearm)
 		fl.running = 0;

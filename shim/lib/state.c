@@ -3,7 +3,9 @@
  * state.c - the process's and each thread's tracing state (state.h).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "state.h"
@@ -43,4 +45,22 @@ long pt_state_pid(void)
 		pid = (long)getpid();
 	}
 	return pid;
+}
+
+void pt_thread_join(pthread_t thread, const long *tid)
+{
+	long id;
+
+	if (pthread_join(thread, NULL) != 0 || (id = *tid) <= 0)
+		return;
+	for (int i = 0; i < 1100; i++) {
+		if (syscall(SYS_tgkill, (long)getpid(), id, 0) < 0)
+			return;		/* ESRCH: gone */
+		if (i < 100) {
+			sched_yield();
+		} else {
+			struct timespec pause = { 0, 100000 };
+			nanosleep(&pause, NULL);
+		}
+	}
 }

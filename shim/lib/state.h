@@ -14,6 +14,7 @@
 #ifndef PYTRACE_STATE_H
 #define PYTRACE_STATE_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 /* Tracing in this process.  Written with the GIL held (stopped: by any
@@ -101,6 +102,16 @@ static inline void pt_thread_leave(void)
 /* pt_thread_tid - the kernel's id of the calling thread, asked once (and
  * again in a forked child, whose thread has another id). */
 long pt_thread_tid(void);
+
+/*
+ * pt_thread_join - join one of the library's threads, which stored its
+ * pt_thread_tid() in *tid, and wait (up to 100 ms) until the kernel no
+ * longer counts it either.  pthread_join returns when the thread cleared
+ * its id, before the kernel drops it from the process: for that moment
+ * /proc/self/stat still counts it, and CPython 3.12+ reads that count
+ * after os.fork() to warn of a fork with threads.
+ */
+void pt_thread_join(pthread_t thread, const long *tid);
 
 /* pt_state_pid - this process's id, asked once (and again after fork). */
 long pt_state_pid(void);
