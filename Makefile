@@ -24,6 +24,7 @@ LIB     = libpytrace.so
 CHECK   = pytrace-check
 SUMMARY = pytrace-summary
 REPLAY  = pytrace-replay
+REPORT  = pytrace-report
 CTL     = pytrace-ctl
 ATTACH  = pytrace-attach
 CLI     = pytrace
@@ -48,8 +49,9 @@ LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/control.c \
            shim/lib/tracing.c
 #  shim/tools: the command-line programs.
 CHECK_SRCS   = shim/tools/check.c
-SUMMARY_SRCS = shim/tools/summary.c shim/tools/recread.c
+SUMMARY_SRCS = shim/tools/summary.c shim/tools/recread.c shim/tools/textread.c
 REPLAY_SRCS  = shim/tools/replay.c shim/tools/recread.c
+REPORT_SRCS  = shim/tools/report.c shim/tools/recread.c shim/tools/textread.c
 CTL_SRCS     = shim/tools/ctl.c
 ATTACH_SRCS  = shim/tools/attach.c
 
@@ -63,7 +65,7 @@ UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/lib/codemap.o \
 
 .PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
 
-all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH) $(CLI)
+all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH) $(CLI)
 
 # Linked aside, then renamed: processes that have the library mapped (a
 # traced service, a running test) keep the old file intact.
@@ -85,6 +87,9 @@ $(SUMMARY): $(SUMMARY_SRCS:.c=.o) $(COMMON)
 $(REPLAY): $(REPLAY_SRCS:.c=.o) $(COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
+$(REPORT): $(REPORT_SRCS:.c=.o) $(COMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 $(CTL): $(CTL_SRCS:.c=.o) $(COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PT_LDLIBS)
 
@@ -97,6 +102,7 @@ $(ATTACH): $(ATTACH_SRCS:.c=.o)
 define make_cli
 	sed -e 's|@LIB@|$(1)/$(LIB)|' -e 's|@CHECK@|$(2)/$(CHECK)|' \
 	    -e 's|@SUMMARY@|$(2)/$(SUMMARY)|' -e 's|@REPLAY@|$(2)/$(REPLAY)|' \
+	    -e 's|@REPORT@|$(2)/$(REPORT)|' \
 	    -e 's|@CTL@|$(2)/$(CTL)|' -e 's|@ATTACH@|$(2)/$(ATTACH)|' \
 	    -e 's|@VERSION@|$(VERSION)|' \
 	    shim/tools/pytrace.in >$(3) && chmod 0755 $(3)
@@ -123,13 +129,14 @@ tests/unit/unit: tests/unit/unit.c $(UNIT_OBJS) $(COMMON) shim/*/*.h
 
 # The configuration files go to DOCDIR as examples: a file at
 # $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
-install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH)
+install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
 	install -m 0755 $(CHECK) $(DESTDIR)$(BINDIR)/$(CHECK)
 	install -m 0755 $(SUMMARY) $(DESTDIR)$(BINDIR)/$(SUMMARY)
 	install -m 0755 $(REPLAY) $(DESTDIR)$(BINDIR)/$(REPLAY)
+	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/$(REPORT)
 	install -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/$(CTL)
 	install -m 0755 $(ATTACH) $(DESTDIR)$(BINDIR)/$(ATTACH)
 	$(call make_cli,$(LIBDIR),$(BINDIR),$(DESTDIR)$(BINDIR)/$(CLI))
@@ -140,6 +147,7 @@ install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH)
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(BINDIR)/$(CHECK) \
 	    $(DESTDIR)$(BINDIR)/$(SUMMARY) $(DESTDIR)$(BINDIR)/$(REPLAY) \
+	    $(DESTDIR)$(BINDIR)/$(REPORT) \
 	    $(DESTDIR)$(BINDIR)/$(CTL) $(DESTDIR)$(BINDIR)/$(ATTACH) \
 	    $(DESTDIR)$(BINDIR)/$(CLI) \
 	    $(DESTDIR)$(MANDIR)/man1/pytrace.1 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
@@ -147,7 +155,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH) $(CLI) \
+	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH) $(CLI) \
 	    $(COMMON) \
 	    shim/*/*.o tests/unit/unit
 	rm -rf tests/.fuzz tests/.asan
@@ -167,14 +175,14 @@ check:
 
 demo:
 	@tests/deps build
-	@$(MAKE) --no-print-directory $(LIB)
+	@$(MAKE) --no-print-directory $(LIB) $(REPORT)
 	@examples/demo/run
 
 # Wall-time ratios and peak RSS against untraced runs, with targets, on
-# each interpreter, and pytrace summary against grep on a 1 GiB trace; about
-# 10 minutes (not a test: timings are noisy).  BENCH_* variables: see
+# each interpreter, and pytrace summary and report against grep on a 1 GiB
+# trace; about 10 minutes (not a test: timings are noisy).  BENCH_* variables: see
 # tests/bench/bench.
-bench: $(LIB) $(SUMMARY)
+bench: $(LIB) $(SUMMARY) $(REPORT)
 	tests/bench/bench
 
 # Fuzz the parsers of the environment, the configuration file, the output

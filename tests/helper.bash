@@ -20,6 +20,12 @@ traced() {
 	LD_PRELOAD=$PT_LIB "$@"
 }
 
+# host_python: the interpreter of the tests that need one, not each:
+# Debian's, else the first python3.
+host_python() {
+	if [ -x /usr/bin/python3.11 ]; then echo /usr/bin/python3.11; else command -v python3; fi
+}
+
 # sys_dirs: the interpreter's standard library and site directories,
 # ':'-separated, as a user would ignore them.
 sys_dirs() {

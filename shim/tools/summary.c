@@ -42,6 +42,7 @@
 #include "format.h"
 #include "hash.h"
 #include "recread.h"
+#include "textread.h"
 
 /* A file seen in the trace, with its lines' functions once read. */
 struct file {
@@ -82,18 +83,20 @@ struct group {
 	struct group *next;	/* the next entry, in order */
 };
 
-static struct file *files;
-static size_t nfiles, capfiles;
-static size_t *slots;		/* open addressing: index + 1, 0 empty */
-static size_t nslots;
+static struct file *files;	/* [index in paths] */
+static size_t nfiles;
+static struct pt_tx_paths paths = PT_TX_PATHS(struct file);
+
+static __attribute__((noreturn)) void oom(void)
+{
+	fprintf(stderr, "pytrace summary: out of memory\n");
+	exit(1);
+}
 
 static void *xrealloc(void *p, size_t n)
 {
-	p = realloc(p, n);
-	if (!p) {
-		fprintf(stderr, "pytrace summary: out of memory\n");
-		exit(1);
-	}
+	if (!(p = realloc(p, n)))
+		oom();
 	return p;
 }
 
@@ -102,42 +105,15 @@ static size_t hash(const char *s, size_t n)
 	return (size_t)pt_hash64(s, n, PT_HASH64_INIT);
 }
 
-/* The index of file `path` (n bytes), added on first sight. */
+/* The index of file path[0, n), added on first sight.  O(n) average. */
 static size_t file_index(const char *path, size_t n, const regex_t *inc)
 {
-	if (nfiles * 2 >= nslots) {
-		size_t ns = nslots ? nslots * 2 : 1024;
-		size_t *s = calloc(ns, sizeof(*s));
-		if (!s)
-			xrealloc(NULL, (size_t)-1);
-		for (size_t i = 0; i < nfiles; i++) {
-			size_t j = hash(files[i].path, strlen(files[i].path)) & (ns - 1);
-			while (s[j])
-				j = (j + 1) & (ns - 1);
-			s[j] = i + 1;
-		}
-		free(slots);
-		slots = s;
-		nslots = ns;
-	}
-	size_t j = hash(path, n) & (nslots - 1);
-	for (; slots[j]; j = (j + 1) & (nslots - 1)) {
-		struct file *f = &files[slots[j] - 1];
-		if (strncmp(f->path, path, n) == 0 && f->path[n] == '\0')
-			return slots[j] - 1;
-	}
-	if (nfiles == capfiles) {
-		capfiles = capfiles ? capfiles * 2 : 256;
-		files = xrealloc(files, capfiles * sizeof(*files));
-	}
-	struct file *f = &files[nfiles];
-	memset(f, 0, sizeof(*f));
-	f->path = strndup(path, n);
-	if (!f->path)
-		xrealloc(NULL, (size_t)-1);
-	f->included = !inc || regexec(inc, f->path, 0, NULL, 0) == 0;
-	slots[j] = ++nfiles;
-	return nfiles - 1;
+	paths.include = inc;
+	size_t i = pt_tx_path(&paths, path, n);
+
+	files = paths.items;
+	nfiles = paths.n;
+	return i;
 }
 
 /* Read f's source and name the function of each of its lines. */
@@ -225,7 +201,7 @@ static void count_function(struct group *g, size_t fi, long lineno)
 		size_t ns = g->nfslots ? g->nfslots * 2 : 64;
 		size_t *s = calloc(ns, sizeof(*s));
 		if (!s)
-			xrealloc(NULL, (size_t)-1);
+			oom();
 		for (size_t i = 0; i < g->nfcs; i++) {
 			const struct fcount *c = &g->fcs[i];
 			size_t j = (hash(c->func, strlen(c->func)) ^ c->file) & (ns - 1);
@@ -251,25 +227,6 @@ static void count_function(struct group *g, size_t fi, long lineno)
 	}
 	g->fcs[g->nfcs] = (struct fcount){ fi, func, 1 };
 	g->fslots[j] = ++g->nfcs;
-}
-
-/* Split "path(line): ..." into path length and line; false if not one. */
-static int parse(const char *s, size_t n, size_t *plen, long *lineno)
-{
-	for (const char *p = memchr(s, '(', n); p; p = memchr(p + 1, '(', n - (size_t)(p + 1 - s))) {
-		const char *d = p + 1;
-		long v = 0;
-		while (d < s + n && *d >= '0' && *d <= '9')
-			v = v * 10 + (*d++ - '0');
-		if (d > p + 1 && d + 1 < s + n && d[0] == ')' && d[1] == ':') {
-			*plen = (size_t)(p - s);
-			*lineno = v;
-			return 1;
-		}
-		if (p + 1 >= s + n)
-			break;
-	}
-	return 0;
 }
 
 static const char runs_heading[] =
@@ -390,7 +347,7 @@ static struct group *new_group(unsigned long ordinal, const char *title)
 	g->ordinal = ordinal;
 	g->title = strdup(title);
 	if (!g->title)
-		xrealloc(NULL, (size_t)-1);
+		oom();
 	return g;
 }
 
@@ -448,7 +405,7 @@ static struct group **key_slot(uint64_t k)
 		uint64_t *nk = calloc(cap, sizeof(*nk));
 		struct group **nv = calloc(cap, sizeof(*nv));
 		if (!nk || !nv)
-			xrealloc(NULL, (size_t)-1);
+			oom();
 		for (size_t i = 0; keys.keys && i <= keys.mask; i++) {
 			if (!keys.keys[i])
 				continue;
@@ -578,6 +535,26 @@ static char *entry_of(char *s, size_t n)
 	return s + m;
 }
 
+/* A line of a text trace: counted, or a scope entry; "#" lines (notices)
+ * and lines of another shape are skipped. */
+static void count_text(char *line, size_t len, void *arg)
+{
+	size_t plen;
+	long lineno;
+	char *title;
+
+	(void)arg;
+	/* a traced line starts with its path, never "#" or " " */
+	if (line[0] == '#')
+		return;
+	if ((title = entry_of(line, len))) {
+		if (!no_scopes)
+			enter(title, 0, 0);
+	} else if (pt_tx_parse(line, len, &plen, &lineno)) {
+		count(group_of(0, 0), line, plen, lineno);
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: pytrace summary [--include REGEX] [--no-scopes] "
@@ -589,8 +566,6 @@ int main(int argc, char **argv)
 {
 	regex_t inc;
 	int first = 1, problems = 0;
-	char *line = NULL;
-	size_t cap = 0;
 	struct pt_rd rd = { "pytrace summary", count_event, NULL };
 
 	for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
@@ -616,39 +591,11 @@ int main(int argc, char **argv)
 	before = new_group(0, "");
 	before->stream = 1;
 	for (int a = first; a < argc; a++) {
-		FILE *in = strcmp(argv[a], "-") == 0 ? stdin : fopen(argv[a], "r");
-		ssize_t len;
-
-		if (!in) {
-			perror(argv[a]);
+		int n = pt_tx_read(argv[a], &rd, count_text, NULL);
+		if (n < 0)
 			return 1;
-		}
-		setvbuf(in, NULL, _IOFBF, 1 << 20);
-		int c = getc(in);
-		if (c != EOF)
-			ungetc(c, in);
-		if (c != EOF && pt_rd_is_records(&(char){ (char)c }, 1)) {
-			problems += pt_rd_stream(&rd, in, argv[a]);
-			c = EOF;	/* read */
-		}
-		while (c != EOF && (len = getline(&line, &cap, in)) >= 0) {
-			size_t plen;
-			long lineno;
-			char *title;
-
-			/* a traced line starts with its path, never "#" or " " */
-			if (line[0] == '#')
-				continue;
-			if ((title = entry_of(line, (size_t)len))) {
-				if (!no_scopes)
-					enter(title, 0, 0);
-			} else if (parse(line, (size_t)len, &plen, &lineno))
-				count(group_of(0, 0), line, plen, lineno);
-		}
-		if (in != stdin)
-			fclose(in);
+		problems += n;
 	}
 	finish();
-	free(line);
 	return problems ? 1 : 0;
 }
