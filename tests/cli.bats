@@ -233,6 +233,12 @@ restart nova-compute.service"
 	assert_equal "$runs" "$(grep -E '^[^(]*pkg/' "$D/t" | cut -d'(' -f1 | uniq -c)"
 	run "$PT" summary --include '(' "$D/t"
 	assert_failure
+	# -g's timings are not part of the path
+	"$PT" -g -o "$D/g" --ignore-dir "$SYS" "$PY" main.py >/dev/null
+	grep -q '^[0-9]*\.[0-9]* /' "$D/g"
+	run "$PT" summary "$D/g"
+	runs=$(sed -n '/^# runs/,/^# lines per file/p' <<<"$output" | sed '1d;$d')
+	assert_equal "$runs" "$(cut -d'(' -f1 "$D/t" | uniq -c)"
 }
 
 @test "summary: notice lines (# pytrace[PID]: ...) are not counted, whatever they hold" {

@@ -98,6 +98,11 @@ print(json.loads(html.unescape(open(sys.argv[1]).read())).get(sys.argv[2]))' "$D
 	diff <(grep -v '^<p>[0-9]* lines executed' "$D/t.html" | sed '/<h2>Processes/,/<h2>Runs/d') \
 		<(grep -v '^<p>[0-9]* lines executed' "$D/r.html" | sed '/<h2>Processes/,/<h2>Runs/d')
 	assert_equal "$(runs "$D/t.html")" "$(cut -d'(' -f1 "$D/t" | uniq -c)"
+	# a trace with -g timings: the same page
+	"$PT" -g -o "$D/g" --ignore-dir "$SYS" "$PY" main.py >/dev/null
+	grep -q '^[0-9]*\.[0-9]* /' "$D/g"
+	"$PT" report "$D/g" -o "$D/g.html"
+	diff <(grep -v '^<p>[0-9]* lines executed' "$D/t.html") <(grep -v '^<p>[0-9]* lines executed' "$D/g.html")
 	# the record file names the process and its two threads
 	assert_equal "$(grep -c '^<tr><td>[0-9]*</td><td>[0-9]*</td><td>[0-9]*</td><td>[0-9]*</td></tr>$' "$D/r.html")" 2
 	assert_file_contains "$D/t.html" "Text traces do not say which process"

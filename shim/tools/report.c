@@ -213,28 +213,22 @@ static void count(size_t fi, long line, const char *text, size_t tlen)
 	}
 }
 
-/* A line of a text trace: "path(line): source"; others are skipped. */
+/* A line of a text trace: "path(line): source" (after a -g timing or
+ * not); others are skipped. */
 static void count_text(char *s, size_t n, void *arg)
 {
 	static size_t last = SIZE_MAX;
-	size_t plen;
-	long line;
+	struct pt_tx_line l;
 
 	(void)arg;
 	/* a traced line starts with its path, never "#" or " " */
-	if (s[0] == '#' || !pt_tx_parse(s, n, &plen, &line))
+	if (s[0] == '#' || !pt_tx_parse(s, n, &l))
 		return;
 	size_t fi = last;
-	if (fi >= nfiles || strncmp(files[fi].path, s, plen) != 0 ||
-	    files[fi].path[plen] != '\0')
-		fi = last = file_index(s, plen);
-	const char *t = memchr(s + plen, ')', n - plen) + 2;
-	if (t < s + n && *t == ' ')
-		t++;
-	size_t tlen = (size_t)(s + n - t);
-	if (tlen && t[tlen - 1] == '\n')
-		tlen--;
-	count(fi, line, t, tlen);
+	if (fi >= nfiles || strncmp(files[fi].path, l.path, l.pathlen) != 0 ||
+	    files[fi].path[l.pathlen] != '\0')
+		fi = last = file_index(l.path, l.pathlen);
+	count(fi, l.line, l.text, l.textlen);
 }
 
 /* A record: lines count; calls, notices and scope entries do not. */

@@ -539,8 +539,7 @@ static char *entry_of(char *s, size_t n)
  * and lines of another shape are skipped. */
 static void count_text(char *line, size_t len, void *arg)
 {
-	size_t plen;
-	long lineno;
+	struct pt_tx_line l;
 	char *title;
 
 	(void)arg;
@@ -550,8 +549,8 @@ static void count_text(char *line, size_t len, void *arg)
 	if ((title = entry_of(line, len))) {
 		if (!no_scopes)
 			enter(title, 0, 0);
-	} else if (pt_tx_parse(line, len, &plen, &lineno)) {
-		count(group_of(0, 0), line, plen, lineno);
+	} else if (pt_tx_parse(line, len, &l)) {
+		count(group_of(0, 0), l.path, l.pathlen, l.line);
 	}
 }
 

@@ -10,16 +10,41 @@
 #include "hash.h"
 #include "textread.h"
 
-int pt_tx_parse(const char *s, size_t n, size_t *plen, long *lineno)
+/* The length of a -g timing prefix at s[0, n) ("12.34 " before a "/"),
+ * or 0. */
+static size_t timing(const char *s, size_t n)
 {
+	size_t i = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (!i || i + 3 > n || s[i] != '.')
+		return 0;
+	size_t d = ++i;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i > d && i + 1 < n && s[i] == ' ' && s[i + 1] == '/' ? i + 1 : 0;
+}
+
+int pt_tx_parse(const char *s, size_t n, struct pt_tx_line *l)
+{
+	size_t skip = timing(s, n);
+
+	s += skip;
+	n -= skip;
 	for (const char *p = memchr(s, '(', n); p; p = memchr(p + 1, '(', n - (size_t)(p + 1 - s))) {
 		const char *d = p + 1;
 		long v = 0;
 		while (d < s + n && *d >= '0' && *d <= '9' && v < 100000000)
 			v = v * 10 + (*d++ - '0');
 		if (d > p + 1 && d + 1 < s + n && d[0] == ')' && d[1] == ':') {
-			*plen = (size_t)(p - s);
-			*lineno = v;
+			l->path = s;
+			l->pathlen = (size_t)(p - s);
+			l->line = v;
+			l->text = d + 2 < s + n && d[2] == ' ' ? d + 3 : d + 2;
+			l->textlen = (size_t)(s + n - l->text);
+			if (l->textlen && l->text[l->textlen - 1] == '\n')
+				l->textlen--;
 			return 1;
 		}
 		if (p + 1 >= s + n)

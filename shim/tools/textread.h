@@ -14,13 +14,22 @@
 
 #include "recread.h"
 
+/* A line of a text trace, split. */
+struct pt_tx_line {
+	const char *path;	/* not NUL-terminated */
+	size_t pathlen;
+	long line;
+	const char *text;	/* the source text, without the "\n" */
+	size_t textlen;
+};
+
 /*
  * pt_tx_parse - split a text trace line s[0, n) of the default format,
- * "path(line): source", into the length of its path and its line number.
- * False when it is no such line (a notice, a call line, another format).
- * O(n).
+ * "path(line): source", with or without the -g timing prefix
+ * ("12.34 /path(line): source").  False when it is no such line (a
+ * notice, a call line, another format).  O(n).
  */
-int pt_tx_parse(const char *s, size_t n, size_t *plen, long *lineno);
+int pt_tx_parse(const char *s, size_t n, struct pt_tx_line *l);
 
 /*
  * pt_tx_read - read the trace `name` ("-": standard input) to its end: a
