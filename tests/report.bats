@@ -33,15 +33,16 @@ runs() {
 		awk '{ printf "%7d %s\n", $1, substr($0, length($1) + 2) }'
 }
 
-# browse REPORT FILTER LINE HIDDEN: load REPORT in chromium through the
-# harness, which filters by FILTER, sorts, opens LINE, then HIDDEN (a line
-# of a collapsed stretch); prints what the page showed, as JSON.
+# browse REPORT FILTER LINE: load REPORT in chromium through the harness,
+# which filters by FILTER, sorts, opens LINE, opens the first collapsed
+# stretch of its file and clicks a line's number; prints what the page
+# showed, as JSON.
 browse() {
 	command -v chromium >/dev/null || {
 		[ "${CI:-}" != true ] || fail "chromium is missing (tests/deps installs it)"
 		skip "chromium is not installed"
 	}
-	local url="file://$RF/harness.html?report=file://$1&filter=$2&line=$3&hidden=$4"
+	local url="file://$RF/harness.html?report=file://$1&filter=$2&line=$3"
 	timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run \
 		--user-data-dir="$D/chromium" --allow-file-access-from-files \
 		--virtual-time-budget=10000 --dump-dom "$url" 2>/dev/null |
@@ -70,13 +71,14 @@ print(json.loads(html.unescape(open(sys.argv[1]).read())).get(sys.argv[2]))' "$D
 	"$PT" report "$D/t" -o "$D/r.html"
 	section f0 "$D/r.html" >"$D/prog"
 	# the loop body: 5 times, the 10th distinct line reached
-	assert_file_contains "$D/prog" '^<div class="l r" id="f0-L28"><a href="#f0-L28">28</a><span class="c">5</span><span class="o">10</span><code>        total += square(i)</code></div>$'
+	assert_file_contains "$D/prog" '^<p class=r id=f0-L28><a>28</a><b>5</b><i>10</i><code>        total += square(i)</code></p>$'
 	# square's body: 5 calls in the loop and one more
-	assert_file_contains "$D/prog" 'id="f0-L22">.*<span class="c">6<'
+	assert_file_contains "$D/prog" '^<p class=r id=f0-L22><a>22</a><b>6</b>'
 	# a line that never ran is plain
-	assert_file_contains "$D/prog" '^<div class="l" id="f0-L34"><a href="#f0-L34">34</a><code>        print(&quot;never&quot;)</code></div>$'
+	assert_file_contains "$D/prog" '^<p id=f0-L34><a>34</a><code>        print(&quot;never&quot;)</code></p>$'
 	# the body of never_called (lines 8-20), but two lines at each end
-	assert_file_contains "$D/prog" '^<details class="gap"><summary>9 lines not run (10&ndash;18)</summary>$'
+	assert_file_contains "$D/prog" '^<details class="gap"><summary>9 lines not run (10&ndash;18)</summary><pre>    10                      y = x + 1$'
+	assert_file_contains "$D/prog" '^    18                      return y$'
 	# the index: files by lines executed, with their share
 	assert_file_contains "$D/r.html" "<a href=\"#f0\">$RF/prog.py</a></td><td data-v=\"29\">29</td><td data-v=\"15\">15</td><td data-v=\"0.878788\">87.9%</td>"
 	assert_file_contains "$D/r.html" "<a href=\"#f1\">$RF/helper.py</a></td><td data-v=\"4\">4</td><td data-v=\"4\">4</td>"
@@ -155,7 +157,7 @@ print(json.loads(html.unescape(open(sys.argv[1]).read())).get(sys.argv[2]))' "$D
 	assert_file_contains "$D/r.html" "&lt;img src=x onerror=&quot;parent.pwned=1&quot;&gt;&amp;&#39;q&#39;/m&lt;script&gt;.py"
 	assert_file_contains "$D/r.html" 'w = &quot;�� not UTF-8 ��\[31m&quot;'
 	# and in a browser nothing of it runs
-	browse "$D/r.html" "script" "f0-L2" "f0-L3"
+	browse "$D/r.html" "script" "f0-L2"
 	assert_equal "$(dom pwned)" False
 	assert_equal "$(dom elements)" "['script']"
 	assert_equal "$(dom line_text)" 'x = "</code></div><script>parent.pwned=1</script>"'
@@ -188,7 +190,7 @@ print(json.loads(html.unescape(open(sys.argv[1]).read())).get(sys.argv[2]))' "$D
 	run --separate-stderr "$PT" report "$D/t" -o "$D/a.html"
 	assert_success
 	assert_file_contains "$D/a.html" "Its source cannot be read (No such file or directory)"
-	assert_file_contains "$D/a.html" 'id="f1-L2"><a href="#f1-L2">2</a><span class="c">1</span>'
+	assert_file_contains "$D/a.html" '^<p class=r id=f1-L2><a>2</a><b>1</b><i>[0-9]*</i><code></code></p>$'
 }
 
 @test "report: the files of a forked program's processes make one page" {
@@ -205,8 +207,8 @@ print(json.loads(html.unescape(open(sys.argv[1]).read())).get(sys.argv[2]))' "$D
 	child=$(sed -n "s|^<tr><td>\([0-9]*\)</td><td>$parent</td><td>(not recorded)</td><td>4</td></tr>\$|\1|p" "$D/r.html")
 	[ -n "$parent" ] && [ -n "$child" ]
 	# line 3 ran in each; line 8 in the parent alone
-	assert_file_contains "$D/r.html" 'id="f0-L3">.*<span class="c">2<'
-	assert_file_contains "$D/r.html" 'id="f0-L8">.*<span class="c">1<'
+	assert_file_contains "$D/r.html" '^<p class=r id=f0-L3><a>3</a><b>2</b>'
+	assert_file_contains "$D/r.html" '^<p class=r id=f0-L8><a>8</a><b>1</b>'
 	assert_file_contains "$D/r.html" "^<p>11 lines executed, 8 distinct lines, in 1 files; from <code>$D/t.[0-9]*</code> (records, [47] lines), <code>$D/t.[0-9]*</code> (records, [47] lines).</p>$"
 }
 
@@ -260,7 +262,7 @@ print(json.loads(html.unescape(open(sys.argv[1]).read())).get(sys.argv[2]))' "$D
 @test "report: in a real browser: the files listed, a marked line with its count, the filter, sorting, a collapsed stretch" {
 	fixture_trace
 	"$PT" report "$D/t" -o "$D/r.html"
-	browse "$D/r.html" "help" "f0-L28" "f0-L12"
+	browse "$D/r.html" "help" "f0-L28"
 	assert_equal "$(dom files)" "['$RF/prog.py', '$RF/helper.py']"
 	assert_equal "$(dom scripts)" 1
 	assert_equal "$(dom filtered)" "['$RF/helper.py']"
@@ -271,8 +273,10 @@ print(json.loads(html.unescape(open(sys.argv[1]).read())).get(sys.argv[2]))' "$D
 	assert_equal "$(dom line_count)" 5
 	assert_equal "$(dom line_order)" 10
 	assert_equal "$(dom line_text)" "        total += square(i)"
-	assert_equal "$(dom hidden_before)" False
-	assert_equal "$(dom hidden_after)" True
+	assert_equal "$(dom gap_before)" False
+	assert_equal "$(dom gap_after)" True
+	assert_equal "$(dom gap_first)" "10                      y = x + 1"
+	assert_equal "$(dom clicked)" "#$(dom clicked_line)"
 	# a screenshot of a real trace's page, kept with the test results
 	cd "$APP"
 	"$PT" -o "$D/app" --ignore-dir "$SYS" "$PY" main.py >/dev/null

@@ -371,16 +371,18 @@ static const char script[] =
 	"    s.classList.toggle('shown', s === file);\n"
 	"  });\n"
 	"  var t = h && document.getElementById(h);\n"
-	"  if (t) {\n"
-	"    for (var d = t.closest('details'); d; d = d.parentElement.closest('details'))\n"
-	"      d.open = true;\n"
+	"  if (t)\n"
 	"    t.scrollIntoView();\n"
-	"  }\n"
 	"}\n"
+	"document.addEventListener('click', function (e) {\n"
+	"  var p = e.target.parentNode;\n"
+	"  if (e.target.tagName === 'A' && !e.target.hasAttribute('href') && p.id)\n"
+	"    location.hash = '#' + p.id;\n"
+	"});\n"
 	"window.addEventListener('hashchange', show);\n"
 	"show();\n"
 	"})();\n";
-static const char script_sha256[] = "WSXP+ySr+7w6kWI6c8s0vj3O+tZfXg9qauiRdQLKZ84=";
+static const char script_sha256[] = "apSOBEgm3LryEWPAhnUJSiga50B0PNnCuzC+ztUWkgU=";
 
 static const char style[] =
 	"body{font:14px/1.4 system-ui,sans-serif;margin:0 1.5em 2em;color:#222}\n"
@@ -395,14 +397,15 @@ static const char style[] =
 	"section.file{display:none}\n"
 	"section.file.shown,section.file:target,section.file:has(:target){display:block}\n"
 	".src{font:13px/1.35 ui-monospace,monospace;tab-size:8}\n"
-	".l{display:grid;grid-template-columns:5em 6em 5em 1fr;white-space:pre}\n"
-	".l>a{grid-column:1;text-align:right;padding-right:1em;color:#999;text-decoration:none}\n"
-	".l .c{grid-column:2;text-align:right;padding-right:.6em;color:#060}\n"
-	".l .o{grid-column:3;text-align:right;padding-right:1em;color:#669}\n"
-	".l code{grid-column:4;font:inherit}\n"
-	".l.h{color:#777;border-bottom:1px solid #ddd;font-family:system-ui,sans-serif}\n"
-	".l.r{background:#e6f6e6}.l:target{outline:2px solid #c80}\n"
-	".gap summary{color:#888;padding-left:16em;cursor:pointer}\n"
+	".src p{display:grid;grid-template-columns:7ch 10ch 7ch 1fr;white-space:pre;margin:0}\n"
+	".src a{grid-column:1;text-align:right;padding-right:1ch;color:#999;cursor:pointer}\n"
+	".src b{grid-column:2;text-align:right;padding-right:1ch;color:#060;font-weight:normal}\n"
+	".src i{grid-column:3;text-align:right;padding-right:1ch;color:#669;font-style:normal}\n"
+	".src code{grid-column:4;font:inherit}\n"
+	".src p.h{color:#777;border-bottom:1px solid #ddd}\n"
+	".src p.r{background:#e6f6e6}.src p:target{outline:2px solid #c80}\n"
+	".gap summary{color:#888;padding-left:24ch;cursor:pointer}\n"
+	".gap pre{margin:0;font:inherit;color:#444}\n"
 	"#runs{font:13px/1.35 ui-monospace,monospace;list-style:none;padding:0;white-space:nowrap}\n"
 	"#runs .c{display:inline-block;min-width:7em;text-align:right;padding-right:1em}\n";
 
@@ -504,19 +507,20 @@ static void check_changed(struct rfile *f)
 			"its lines are shown as they are now\n", prog, f->path);
 }
 
+/* Line i of file fi, its text s[0, n): <p>, number, count and order
+ * when it ran, text.  Short markup: a page holds every line of every
+ * file traced. */
 static void put_line(size_t fi, size_t i, const char *s, size_t n)
 {
 	const struct rfile *f = &files[fi];
-	int ran = i < f->cap && f->hits[i];
 
-	fprintf(out, "<div class=\"l%s\" id=\"f%zu-L%zu\"><a href=\"#f%zu-L%zu\">%zu</a>",
-		ran ? " r" : "", fi, i, fi, i, i);
-	if (ran)
-		fprintf(out, "<span class=\"c\">%llu</span><span class=\"o\">%lu</span>",
-			(unsigned long long)f->hits[i], (unsigned long)f->first[i]);
-	fputs("<code>", out);
+	if (i < f->cap && f->hits[i])
+		fprintf(out, "<p class=r id=f%zu-L%zu><a>%zu</a><b>%llu</b><i>%lu</i><code>",
+			fi, i, i, (unsigned long long)f->hits[i], (unsigned long)f->first[i]);
+	else
+		fprintf(out, "<p id=f%zu-L%zu><a>%zu</a><code>", fi, i, i);
 	esc(s, n);
-	fputs("</code></div>\n", out);
+	fputs("</code></p>\n", out);
 }
 
 /* The section of file fi: its source with the lines that ran marked. */
@@ -542,9 +546,9 @@ static void put_file(size_t fi)
 		escs(strerror(f->unreadable));
 		fputs("): the lines that ran, without their text.</p>\n", out);
 	}
-	fputs("<div class=\"src\">\n<div class=\"l h\"><a>line</a><span class=\"c\" title=\"times the line ran\">ran</span>"
-	      "<span class=\"o\" title=\"the order in which the trace first reached its distinct lines\">first</span>"
-	      "<code>source</code></div>\n", out);
+	fputs("<div class=\"src\">\n<p class=h><a>line</a><b title=\"times the line ran\">ran</b>"
+	      "<i title=\"the order in which the trace first reached its distinct lines\">first</i>"
+	      "<code>source</code></p>\n", out);
 	size_t last = text ? nlines : 0;
 	for (size_t i = 1; i <= last;) {
 		const char *s;
@@ -566,13 +570,17 @@ static void put_file(size_t fi)
 			put_line(fi, i, s, n);
 		}
 		if (a < b) {
+			/* one text, no element per line: the page of a trace
+			 * of many large files stays light */
 			fprintf(out, "<details class=\"gap\"><summary>%zu lines not run "
-				"(%zu&ndash;%zu)</summary>\n", b - a, a, b - 1);
+				"(%zu&ndash;%zu)</summary><pre>", b - a, a, b - 1);
 			for (; i < b; i++) {
 				source_line(text, starts, (uint32_t)i, &s, &n);
-				put_line(fi, i, s, n);
+				fprintf(out, "%6zu%18s", i, "");
+				esc(s, n);
+				putc('\n', out);
 			}
-			fputs("</details>\n", out);
+			fputs("</pre></details>\n", out);
 		}
 		for (; i < j; i++) {
 			source_line(text, starts, (uint32_t)i, &s, &n);

@@ -24,10 +24,10 @@ setup() {
 		<(grep -v '^<p>[0-9]* lines executed' "$D/r.html" | sed '/<h2>Processes/,/<h2>Runs/d')
 	# the two files; the loop body 5 times, square's 6, line 34 never
 	assert_equal "$(grep -c '^<tr data-path=' "$D/t.html")" 2
-	assert_file_contains "$D/t.html" '^<div class="l r" id="f0-L28"><a href="#f0-L28">28</a><span class="c">5</span><span class="o">[0-9]*</span><code>        total += square(i)</code></div>$'
-	assert_file_contains "$D/t.html" '^<div class="l r" id="f0-L22"><a href="#f0-L22">22</a><span class="c">6</span>'
-	assert_file_contains "$D/t.html" '^<div class="l" id="f0-L34"><a href="#f0-L34">34</a><code>'
-	assert_file_contains "$D/t.html" '^<div class="l r" id="f1-L6"><a href="#f1-L6">6</a><span class="c">1</span><span class="o">[0-9]*</span><code>    raise ValueError(why)</code></div>$'
+	assert_file_contains "$D/t.html" '^<p class=r id=f0-L28><a>28</a><b>5</b><i>[0-9]*</i><code>        total += square(i)</code></p>$'
+	assert_file_contains "$D/t.html" '^<p class=r id=f0-L22><a>22</a><b>6</b>'
+	assert_file_contains "$D/t.html" '^<p id=f0-L34><a>34</a><code>'
+	assert_file_contains "$D/t.html" '^<p class=r id=f1-L6><a>6</a><b>1</b><i>[0-9]*</i><code>    raise ValueError(why)</code></p>$'
 	# as many lines as the trace has
 	assert_file_contains "$D/t.html" "^<p>$(grep -c '^/' "$D/t") lines executed, "
 }
