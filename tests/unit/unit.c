@@ -245,6 +245,7 @@ static void test_settings_table(void)
 		"scope_depth = 0;",
 		"scope_lines = true;",
 		"scope_threads = false;",
+		"timeline = false;",
 	};
 	/* another value of each type, as set and as shown */
 	static const char *const other[][2] = {
