@@ -24,6 +24,7 @@ LIB     = libpytrace.so
 CHECK   = pytrace-check
 SUMMARY = pytrace-summary
 REPLAY  = pytrace-replay
+EXPORT  = pytrace-export
 CTL     = pytrace-ctl
 ATTACH  = pytrace-attach
 CLI     = pytrace
@@ -50,6 +51,7 @@ LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/control.c \
 CHECK_SRCS   = shim/tools/check.c
 SUMMARY_SRCS = shim/tools/summary.c shim/tools/recread.c
 REPLAY_SRCS  = shim/tools/replay.c shim/tools/recread.c
+EXPORT_SRCS  = shim/tools/export.c shim/tools/recread.c
 CTL_SRCS     = shim/tools/ctl.c
 ATTACH_SRCS  = shim/tools/attach.c
 
@@ -63,7 +65,7 @@ UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/lib/codemap.o \
 
 .PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
 
-all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH) $(CLI)
+all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(EXPORT) $(CTL) $(ATTACH) $(CLI)
 
 # Linked aside, then renamed: processes that have the library mapped (a
 # traced service, a running test) keep the old file intact.
@@ -85,6 +87,10 @@ $(SUMMARY): $(SUMMARY_SRCS:.c=.o) $(COMMON)
 $(REPLAY): $(REPLAY_SRCS:.c=.o) $(COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
+# zlib writes OUT.gz (zlib1g: in every Debian base system)
+$(EXPORT): $(EXPORT_SRCS:.c=.o) $(COMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lz
+
 $(CTL): $(CTL_SRCS:.c=.o) $(COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PT_LDLIBS)
 
@@ -97,6 +103,7 @@ $(ATTACH): $(ATTACH_SRCS:.c=.o)
 define make_cli
 	sed -e 's|@LIB@|$(1)/$(LIB)|' -e 's|@CHECK@|$(2)/$(CHECK)|' \
 	    -e 's|@SUMMARY@|$(2)/$(SUMMARY)|' -e 's|@REPLAY@|$(2)/$(REPLAY)|' \
+	    -e 's|@EXPORT@|$(2)/$(EXPORT)|' \
 	    -e 's|@CTL@|$(2)/$(CTL)|' -e 's|@ATTACH@|$(2)/$(ATTACH)|' \
 	    -e 's|@VERSION@|$(VERSION)|' \
 	    shim/tools/pytrace.in >$(3) && chmod 0755 $(3)
@@ -123,13 +130,14 @@ tests/unit/unit: tests/unit/unit.c $(UNIT_OBJS) $(COMMON) shim/*/*.h
 
 # The configuration files go to DOCDIR as examples: a file at
 # $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
-install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH)
+install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(EXPORT) $(CTL) $(ATTACH)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
 	install -m 0755 $(CHECK) $(DESTDIR)$(BINDIR)/$(CHECK)
 	install -m 0755 $(SUMMARY) $(DESTDIR)$(BINDIR)/$(SUMMARY)
 	install -m 0755 $(REPLAY) $(DESTDIR)$(BINDIR)/$(REPLAY)
+	install -m 0755 $(EXPORT) $(DESTDIR)$(BINDIR)/$(EXPORT)
 	install -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/$(CTL)
 	install -m 0755 $(ATTACH) $(DESTDIR)$(BINDIR)/$(ATTACH)
 	$(call make_cli,$(LIBDIR),$(BINDIR),$(DESTDIR)$(BINDIR)/$(CLI))
@@ -140,6 +148,7 @@ install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH)
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(BINDIR)/$(CHECK) \
 	    $(DESTDIR)$(BINDIR)/$(SUMMARY) $(DESTDIR)$(BINDIR)/$(REPLAY) \
+	    $(DESTDIR)$(BINDIR)/$(EXPORT) \
 	    $(DESTDIR)$(BINDIR)/$(CTL) $(DESTDIR)$(BINDIR)/$(ATTACH) \
 	    $(DESTDIR)$(BINDIR)/$(CLI) \
 	    $(DESTDIR)$(MANDIR)/man1/pytrace.1 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
@@ -147,7 +156,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(CTL) $(ATTACH) $(CLI) \
+	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(EXPORT) $(CTL) $(ATTACH) $(CLI) \
 	    $(COMMON) \
 	    shim/*/*.o tests/unit/unit
 	rm -rf tests/.fuzz tests/.asan

@@ -240,7 +240,10 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 		((pt_eval2)fl.inner)(frame, exc) :
 		((pt_eval3)fl.inner)(tstate, frame, exc);
 	pt_thread_leave();
-	if (__builtin_expect(timeline, 0))
+	/* once following stopped (deep recursion), the trace function set in
+	 * this thread told the frame's return (settrace.c) */
+	if (__builtin_expect(timeline, 0) &&
+	    (fl.mode == FOLLOW_EVAL || !pt_thread.on))
 		pt_trace_leave();
 	if (pt_scoped.n)
 		pt_scoped_leave(frame);

@@ -223,6 +223,8 @@ static void decode(struct state *st, const struct pt_rec_hdr *h,
 		i += (size_t)k;
 		if (r.kind == PT_REC_PROC) {
 			p = new_proc(st, h, &r.proc);
+			if (st->rd->proc)
+				st->rd->proc(p, st->rd->arg);
 			continue;
 		}
 		if (!p) {

@@ -67,6 +67,8 @@ struct pt_rd {
 	const char *prog;	/* prefix of messages: "pytrace replay" */
 	void (*event)(const struct pt_rd_event *ev, void *arg);
 	void *arg;
+	/* each process as its PROC record starts it; NULL: not asked */
+	void (*proc)(const struct pt_rd_proc *p, void *arg);
 };
 
 /*
