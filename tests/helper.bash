@@ -73,6 +73,17 @@ in_private_dev() {
 	unshare -m sh -c "mount --bind '$BATS_TEST_TMPDIR/dev' /dev && $1"
 }
 
+# rotated FILE: in the array `files`, FILE's rotated files (FILE.N, up to
+# FILE.1000) oldest first, then FILE.
+rotated() {
+	local i
+	files=()
+	for ((i = 1000; i >= 1; i--)); do
+		[ -e "$1.$i" ] && files+=("$1.$i")
+	done
+	files+=("$1")
+}
+
 # wait_file FILE: until FILE exists (10 s at most).
 wait_file() {
 	local i

@@ -143,13 +143,18 @@ static PyObject *on_start(PyObject *self, PyObject *const *args,
 }
 
 /* PY_THROW (timeline): (code, offset, exception), a generator resumed by
- * throw(), which PY_RESUME does not tell; not an event DISABLE may stop. */
+ * throw(), which PY_RESUME does not tell; not an event DISABLE may stop.
+ * Its ENTER only: {indent} and call lines stay as without the timeline. */
 static PyObject *on_throw(PyObject *self, PyObject *const *args,
 			  Py_ssize_t nargs)
 {
+	struct pt_code *c;
+	int waiting;
+
 	(void)self;
-	if (nargs >= 1)
-		starts_code(args[0]);
+	if (nargs >= 1 && !pt_state.stopped && (c = code_of(args[0], &waiting)) &&
+	    c->traced)
+		pt_trace_enter(c);
 	return ret(pt_py.None);
 }
 

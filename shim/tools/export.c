@@ -170,6 +170,16 @@ static void out_event(char ph, long pid, long tid, int64_t ts)
 		   ph, pid, tid, (long long)(ts / 1000), (long long)(ts % 1000));
 }
 
+/* A code of the file being read, as the output names it: copies, kept
+ * after the reader frees its definitions (a call still pending at the
+ * end of the file), until the next file. */
+struct code {
+	const struct pt_rd_code *rd;	/* the reader's, the key */
+	char *name;			/* "module:function" */
+	char *file;
+	int line;			/* the lowest line seen; 0: none */
+};
+
 /* A thread of a process, with its open calls. */
 struct thread {
 	long pid, tid;
@@ -179,8 +189,8 @@ struct thread {
 	int64_t last;		/* ns of its last event written; -1: none */
 	size_t open;		/* calls open (B written, E not yet) */
 	/* the call entered last, its B not written until its first line is
-	 * known: code (valid while its file is read), ns */
-	const struct pt_rd_code *pend;
+	 * known, and when */
+	const struct code *pend;
 	int64_t pend_ts;
 	struct thread *next;
 };
@@ -192,11 +202,9 @@ static struct {
 	int timeline;		/* pass 1: this file's PROC says timeline */
 	unsigned long long slices, max_slices;
 	int capped;
-	const char *file;	/* the file being read */
-	/* lowest line seen per code of the file being read */
-	const struct pt_rd_code **lcode;
-	int *lline;
-	size_t lmask, ln;
+	/* the codes of the file being read, by the reader's address */
+	struct code **codes;
+	size_t cmask, ncodes;
 } ex;
 
 static uint64_t mix(uint64_t v)
@@ -206,53 +214,53 @@ static uint64_t mix(uint64_t v)
 	return v ^ (v >> 33);
 }
 
-/* Where line numbers of codes are kept, by code address. */
-static size_t line_slot(const struct pt_rd_code *c)
+/* Where code rd is, or goes, in ex.codes. */
+static size_t code_slot(struct code **codes, size_t mask,
+			const struct pt_rd_code *rd)
 {
-	size_t i = mix((uint64_t)(uintptr_t)c) & ex.lmask;
+	size_t i = mix((uint64_t)(uintptr_t)rd) & mask;
 
-	while (ex.lcode[i] && ex.lcode[i] != c)
-		i = (i + 1) & ex.lmask;
+	while (codes[i] && codes[i]->rd != rd)
+		i = (i + 1) & mask;
 	return i;
 }
 
-static void note_line(const struct pt_rd_code *c, int line)
+/* The output's copy of the reader's code rd, made on first use. */
+static struct code *code_of(const struct pt_rd_code *rd)
 {
-	if (!ex.lcode || (ex.ln + 1) * 2 > ex.lmask + 1) {
-		size_t cap = ex.lcode ? (ex.lmask + 1) * 2 : 1024;
-		const struct pt_rd_code **oc = ex.lcode;
-		int *ol = ex.lline;
-		size_t omask = ex.lmask;
-		ex.lcode = calloc(cap, sizeof(*ex.lcode));
-		ex.lline = calloc(cap, sizeof(*ex.lline));
-		if (!ex.lcode || !ex.lline)
+	if (!ex.codes || (ex.ncodes + 1) * 2 > ex.cmask + 1) {
+		size_t cap = ex.codes ? (ex.cmask + 1) * 2 : 1024;
+		struct code **n = calloc(cap, sizeof(*n));
+		if (!n)
 			oom();
-		ex.lmask = cap - 1;
-		for (size_t i = 0; oc && i <= omask; i++)
-			if (oc[i]) {
-				size_t j = line_slot(oc[i]);
-				ex.lcode[j] = oc[i];
-				ex.lline[j] = ol[i];
-			}
-		free(oc);
-		free(ol);
+		for (size_t i = 0; ex.codes && i <= ex.cmask; i++)
+			if (ex.codes[i])
+				n[code_slot(n, cap - 1, ex.codes[i]->rd)] = ex.codes[i];
+		free(ex.codes);
+		ex.codes = n;
+		ex.cmask = cap - 1;
 	}
-	size_t i = line_slot(c);
-	if (!ex.lcode[i]) {
-		ex.lcode[i] = c;
-		ex.lline[i] = line;
-		ex.ln++;
-	} else if (line < ex.lline[i]) {
-		ex.lline[i] = line;
-	}
+	size_t i = code_slot(ex.codes, ex.cmask, rd);
+	if (ex.codes[i])
+		return ex.codes[i];
+	struct code *c = calloc(1, sizeof(*c));
+	size_t n = strlen(rd->module) + strlen(rd->function) + 3;
+	if (!c || !(c->name = malloc(n)) || !(c->file = strdup(rd->file->path)))
+		oom();
+	snprintf(c->name, n, "%s:%s", rd->module[0] ? rd->module : "?",
+		 rd->function);
+	c->rd = rd;
+	ex.codes[i] = c;
+	ex.ncodes++;
+	return c;
 }
 
-static int known_line(const struct pt_rd_code *c)
+/* Whether a and b are the same code: a code defined again (in a new
+ * chunk's prelude) is another definition. */
+static int same_code(const struct code *a, const struct code *b)
 {
-	if (!ex.lcode)
-		return 0;
-	size_t i = line_slot(c);
-	return ex.lcode[i] ? ex.lline[i] : 0;
+	return a == b || (strcmp(a->name, b->name) == 0 &&
+			  strcmp(a->file, b->file) == 0);
 }
 
 static size_t bucket(long pid, long tid)
@@ -305,21 +313,18 @@ static int64_t stamp(struct thread *t, int64_t ns)
  * known). */
 static void write_pending(struct thread *t, int line)
 {
-	const struct pt_rd_code *c = t->pend;
-	char name[PATH_MAX];
+	const struct code *c = t->pend;
 
 	if (!c)
 		return;
 	t->pend = NULL;
 	if (!line)
-		line = known_line(c);
+		line = c->line;
 	out_event('B', t->pid, t->tid, t->pend_ts);
-	snprintf(name, sizeof(name), "%s:%s", c->module[0] ? c->module : "?",
-		 c->function);
 	out_bytes(",\"cat\":\"python\",\"name\":", 23);
-	out_json(name);
+	out_json(c->name);
 	out_bytes(",\"args\":{\"file\":", 16);
-	out_json(c->file->path);
+	out_json(c->file);
 	out_printf(",\"line\":%d}}", line);
 	t->open++;
 }
@@ -339,15 +344,6 @@ static void close_all(struct thread *t)
 	write_pending(t, 0);
 	while (t->open)
 		write_end(t, t->last);
-}
-
-/* Whether a and b are the same code: a code defined again (in a new
- * chunk's prelude, or after a rotation) is another object. */
-static int same_code(const struct pt_rd_code *a, const struct pt_rd_code *b)
-{
-	return a == b || (strcmp(a->function, b->function) == 0 &&
-			  strcmp(a->module, b->module) == 0 &&
-			  strcmp(a->file->path, b->file->path) == 0);
 }
 
 /* Pass 1: the earliest wall start; whether the file holds a timeline. */
@@ -391,19 +387,22 @@ static void event(const struct pt_rd_event *ev, void *arg)
 {
 	struct pt_rd_proc *p = ev->proc;
 	struct thread *t;
+	struct code *c;
 
 	(void)arg;
 	if (ex.capped || !(p->set.flags & PT_REC_P_TIMELINE))
 		return;
 	switch (ev->kind) {
 	case PT_REC_LINE:
-		note_line(ev->code, ev->line);
+		c = code_of(ev->code);
+		if (!c->line || ev->line < c->line)
+			c->line = ev->line;
 		/* the thread: as recorded ({tid}), else the one that entered
 		 * a call last in this process */
 		t = p->user;
 		if (ev->tid && (!t || t->tid != ev->tid))
 			t = find_thread(p->pid, ev->tid);
-		if (t && t->pend && same_code(t->pend, ev->code))
+		if (t && t->pend && same_code(t->pend, c))
 			write_pending(t, ev->line);
 		break;
 	case PT_REC_ENTER:
@@ -414,7 +413,7 @@ static void event(const struct pt_rd_event *ev, void *arg)
 			return;
 		}
 		ex.slices++;
-		t->pend = ev->code;
+		t->pend = code_of(ev->code);
 		t->pend_ts = stamp(t, t->shift + ev->mono);
 		p->user = t;
 		break;
@@ -429,18 +428,22 @@ static void event(const struct pt_rd_event *ev, void *arg)
 	}
 }
 
-/* Every thread's pending call written (its code is about to be freed,
- * with the definitions of the file read). */
+/* After a file: every thread's pending call written, the file's codes
+ * forgotten (the reader's addresses of them may come back for others). */
 static void file_done(void)
 {
 	for (size_t b = 0; b < 4096; b++)
 		for (struct thread *t = ex.buckets[b]; t; t = t->next)
 			write_pending(t, 0);
-	free(ex.lcode);
-	free(ex.lline);
-	ex.lcode = NULL;
-	ex.lline = NULL;
-	ex.ln = ex.lmask = 0;
+	for (size_t i = 0; ex.codes && i <= ex.cmask; i++)
+		if (ex.codes[i]) {
+			free(ex.codes[i]->name);
+			free(ex.codes[i]->file);
+			free(ex.codes[i]);
+		}
+	free(ex.codes);
+	ex.codes = NULL;
+	ex.ncodes = ex.cmask = 0;
 }
 
 /* Read `path` with rd; the problems reported, or -1 when it cannot be
@@ -462,7 +465,6 @@ static int read_file(const struct pt_rd *rd, const char *path)
 		return -1;
 	}
 	ungetc(c, in);
-	ex.file = path;
 	problems = pt_rd_stream(rd, in, path);
 	fclose(in);
 	return problems;
