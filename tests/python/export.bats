@@ -159,6 +159,22 @@ print(sorted(e["args"]["name"] for e in ev if e.get("name") == "process_name") =
 	assert_output True
 }
 
+@test "two programs run one after the other, exported together: on one clock, the second later by the time between" {
+	printf 'def first():\n    return 1\nfirst()\n' >"$D/one.py"
+	printf 'def second():\n    return 2\nsecond()\n' >"$D/two.py"
+	timeline one "$PYTHON" "$D/one.py"
+	sleep 0.5
+	timeline two "$PYTHON" "$D/two.py"
+	exports "$D/both.json" "$D/two.rec" "$D/one.rec"
+	valid "$D/both.json"
+	run /usr/bin/python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+ts = lambda name: [e["ts"] for e in ev if e.get("name") == name][0]
+print(ts("__main__:second") - ts("__main__:first") > 500000)' "$D/both.json"
+	assert_output True
+}
+
 @test "threads: each its own track, named, with its own calls" {
 	cat >"$D/threads.py" <<-'PY'
 	import threading
