@@ -531,7 +531,7 @@ int main(int argc, char **argv)
 		return usage();
 
 	/* pass 1: the start; every file must hold a timeline */
-	struct pt_rd scan = { prog, scan_event, NULL, scan_proc };
+	struct pt_rd scan = { prog, scan_event, NULL, scan_proc, 1 };
 	for (int i = 0; i < nfiles; i++) {
 		ex.timeline = 0;
 		if (read_file(&scan, files[i]) < 0)
@@ -561,7 +561,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	out_bytes("{\"traceEvents\":[\n", 17);
-	struct pt_rd rd = { prog, event, NULL, NULL };
+	struct pt_rd rd = { prog, event, NULL, NULL, 0 };
 	for (int i = 0; i < nfiles && !ex.capped; i++) {
 		if (read_file(&rd, files[i]) != 0)
 			problems++;

@@ -158,8 +158,9 @@ static void problem(struct state *st, unsigned long long off, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s: offset %llu: %s\n", st->rd->prog, st->name, off,
-		msg);
+	if (!st->rd->quiet)
+		fprintf(stderr, "%s: %s: offset %llu: %s\n", st->rd->prog,
+			st->name, off, msg);
 	st->problems++;
 }
 

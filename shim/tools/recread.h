@@ -69,6 +69,8 @@ struct pt_rd {
 	void *arg;
 	/* each process as its PROC record starts it; NULL: not asked */
 	void (*proc)(const struct pt_rd_proc *p, void *arg);
+	/* problems are counted, not reported (a first pass over a file) */
+	int quiet;
 };
 
 /*

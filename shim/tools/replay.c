@@ -320,7 +320,7 @@ static void event(const struct pt_rd_event *ev, void *arg)
 
 int main(int argc, char **argv)
 {
-	struct pt_rd rd = { prog, event, NULL, NULL };
+	struct pt_rd rd = { prog, event, NULL, NULL, 0 };
 	int problems = 0;
 
 	if (argc < 2 || (argv[1][0] == '-' && argv[1][1])) {

@@ -591,7 +591,7 @@ int main(int argc, char **argv)
 	int first = 1, problems = 0;
 	char *line = NULL;
 	size_t cap = 0;
-	struct pt_rd rd = { "pytrace summary", count_event, NULL, NULL };
+	struct pt_rd rd = { "pytrace summary", count_event, NULL, NULL, 0 };
 
 	for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
 		if (strcmp(argv[first], "--no-scopes") == 0) {

@@ -759,7 +759,7 @@ static void collect(const struct pt_rd_event *ev, void *arg)
  * returns the problems reported. */
 static int read_back(const char *path, const char *in, size_t n)
 {
-	struct pt_rd rd = { "unit", collect, NULL, NULL };
+	struct pt_rd rd = { "unit", collect, NULL, NULL, 0 };
 	FILE *f = path ? fopen(path, "r") : fmemopen((void *)in, n, "r");
 	int problems;
 
