@@ -20,6 +20,11 @@ traced() {
 	LD_PRELOAD=$PT_LIB "$@"
 }
 
+# pyver: the version of $PYTHON as a number, 311 for 3.11.
+pyver() {
+	"$PYTHON" -c 'import sys; print("%d%02d" % sys.version_info[:2])'
+}
+
 # sys_dirs: the interpreter's standard library and site directories,
 # ':'-separated, as a user would ignore them.
 sys_dirs() {
