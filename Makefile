@@ -215,6 +215,12 @@ fuzz: $(LIB) tests/unit/unit
 	    LD_PRELOAD=$(CURDIR)/$(LIB) PYTRACE_OUTPUT_MODE=record \
 	    PYTRACE_OUTPUT=tests/.fuzz/rec python3 tests/.fuzz/own.py >/dev/null 2>&1; \
 	    (printf '\004'; cat tests/.fuzz/rec) >tests/.fuzz/corpus/rec.notice
+	@# the timeline (ENTER and LEAVE records): the fixture of its calls
+	@rm -f tests/.fuzz/rec; \
+	    LD_PRELOAD=$(CURDIR)/$(LIB) PYTRACE_OUTPUT_MODE=record PYTRACE_TIMELINE=1 \
+	    PYTRACE_IGNORE_DIRS=/usr:/lib:/opt:$$HOME/.pyenv \
+	    PYTRACE_OUTPUT=tests/.fuzz/rec python3 tests/fixtures/calls.py >/dev/null 2>&1; \
+	    (printf '\004'; cat tests/.fuzz/rec) >tests/.fuzz/corpus/rec.timeline
 	@# scope entries (SCOPE records), from the unit tests' record writer
 	@rm -f tests/.fuzz/rec; \
 	    printf 'thread 7\nscope app.util C.connect\nline %s 1 2\nthread 8\nline %s 3\n' \
