@@ -25,6 +25,7 @@ CHECK   = pytrace-check
 SUMMARY = pytrace-summary
 REPLAY  = pytrace-replay
 REPORT  = pytrace-report
+EXPORT  = pytrace-export
 CTL     = pytrace-ctl
 ATTACH  = pytrace-attach
 CLI     = pytrace
@@ -52,6 +53,7 @@ CHECK_SRCS   = shim/tools/check.c
 SUMMARY_SRCS = shim/tools/summary.c shim/tools/recread.c shim/tools/textread.c
 REPLAY_SRCS  = shim/tools/replay.c shim/tools/recread.c
 REPORT_SRCS  = shim/tools/report.c shim/tools/recread.c shim/tools/textread.c
+EXPORT_SRCS  = shim/tools/export.c shim/tools/recread.c
 CTL_SRCS     = shim/tools/ctl.c
 ATTACH_SRCS  = shim/tools/attach.c
 
@@ -65,7 +67,7 @@ UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/lib/codemap.o \
 
 .PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
 
-all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH) $(CLI)
+all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(EXPORT) $(CTL) $(ATTACH) $(CLI)
 
 # Linked aside, then renamed: processes that have the library mapped (a
 # traced service, a running test) keep the old file intact.
@@ -90,6 +92,10 @@ $(REPLAY): $(REPLAY_SRCS:.c=.o) $(COMMON)
 $(REPORT): $(REPORT_SRCS:.c=.o) $(COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
+# zlib writes OUT.gz (zlib1g: in every Debian base system)
+$(EXPORT): $(EXPORT_SRCS:.c=.o) $(COMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lz
+
 $(CTL): $(CTL_SRCS:.c=.o) $(COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PT_LDLIBS)
 
@@ -103,6 +109,7 @@ define make_cli
 	sed -e 's|@LIB@|$(1)/$(LIB)|' -e 's|@CHECK@|$(2)/$(CHECK)|' \
 	    -e 's|@SUMMARY@|$(2)/$(SUMMARY)|' -e 's|@REPLAY@|$(2)/$(REPLAY)|' \
 	    -e 's|@REPORT@|$(2)/$(REPORT)|' \
+	    -e 's|@EXPORT@|$(2)/$(EXPORT)|' \
 	    -e 's|@CTL@|$(2)/$(CTL)|' -e 's|@ATTACH@|$(2)/$(ATTACH)|' \
 	    -e 's|@VERSION@|$(VERSION)|' \
 	    shim/tools/pytrace.in >$(3) && chmod 0755 $(3)
@@ -129,7 +136,7 @@ tests/unit/unit: tests/unit/unit.c $(UNIT_OBJS) $(COMMON) shim/*/*.h
 
 # The configuration files go to DOCDIR as examples: a file at
 # $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
-install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH)
+install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(EXPORT) $(CTL) $(ATTACH)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
@@ -137,6 +144,7 @@ install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH)
 	install -m 0755 $(SUMMARY) $(DESTDIR)$(BINDIR)/$(SUMMARY)
 	install -m 0755 $(REPLAY) $(DESTDIR)$(BINDIR)/$(REPLAY)
 	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/$(REPORT)
+	install -m 0755 $(EXPORT) $(DESTDIR)$(BINDIR)/$(EXPORT)
 	install -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/$(CTL)
 	install -m 0755 $(ATTACH) $(DESTDIR)$(BINDIR)/$(ATTACH)
 	$(call make_cli,$(LIBDIR),$(BINDIR),$(DESTDIR)$(BINDIR)/$(CLI))
@@ -148,6 +156,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(BINDIR)/$(CHECK) \
 	    $(DESTDIR)$(BINDIR)/$(SUMMARY) $(DESTDIR)$(BINDIR)/$(REPLAY) \
 	    $(DESTDIR)$(BINDIR)/$(REPORT) \
+	    $(DESTDIR)$(BINDIR)/$(EXPORT) \
 	    $(DESTDIR)$(BINDIR)/$(CTL) $(DESTDIR)$(BINDIR)/$(ATTACH) \
 	    $(DESTDIR)$(BINDIR)/$(CLI) \
 	    $(DESTDIR)$(MANDIR)/man1/pytrace.1 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
@@ -155,7 +164,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH) $(CLI) \
+	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(EXPORT) $(CTL) \
+	    $(ATTACH) $(CLI) \
 	    $(COMMON) \
 	    shim/*/*.o tests/unit/unit
 	rm -rf tests/.fuzz tests/.asan
@@ -214,6 +224,12 @@ fuzz: $(LIB) tests/unit/unit
 	    LD_PRELOAD=$(CURDIR)/$(LIB) PYTRACE_OUTPUT_MODE=record \
 	    PYTRACE_OUTPUT=tests/.fuzz/rec python3 tests/.fuzz/own.py >/dev/null 2>&1; \
 	    (printf '\004'; cat tests/.fuzz/rec) >tests/.fuzz/corpus/rec.notice
+	@# the timeline (ENTER and LEAVE records): the fixture of its calls
+	@rm -f tests/.fuzz/rec; \
+	    LD_PRELOAD=$(CURDIR)/$(LIB) PYTRACE_OUTPUT_MODE=record PYTRACE_TIMELINE=1 \
+	    PYTRACE_IGNORE_DIRS=/usr:/lib:/opt:$$HOME/.pyenv \
+	    PYTRACE_OUTPUT=tests/.fuzz/rec python3 tests/fixtures/calls.py >/dev/null 2>&1; \
+	    (printf '\004'; cat tests/.fuzz/rec) >tests/.fuzz/corpus/rec.timeline
 	@# scope entries (SCOPE records), from the unit tests' record writer
 	@rm -f tests/.fuzz/rec; \
 	    printf 'thread 7\nscope app.util C.connect\nline %s 1 2\nthread 8\nline %s 3\n' \

@@ -73,6 +73,7 @@ sigaction"
 ./usr/bin/pytrace-attach
 ./usr/bin/pytrace-check
 ./usr/bin/pytrace-ctl
+./usr/bin/pytrace-export
 ./usr/bin/pytrace-replay
 ./usr/bin/pytrace-report
 ./usr/bin/pytrace-summary
@@ -83,12 +84,13 @@ sigaction"
 ./usr/share/man/man1/pytrace.1
 ./usr/share/man/man5/pytrace.conf.5"
 	# the installed command points at the installed files
-	run grep -E '^(LIB|CHECK|SUMMARY|REPLAY|REPORT|CTL|ATTACH)=' "$root/usr/bin/pytrace"
+	run grep -E '^(LIB|CHECK|SUMMARY|REPLAY|REPORT|EXPORT|CTL|ATTACH)=' "$root/usr/bin/pytrace"
 	assert_output 'LIB=${PYTRACE_LIB:-/usr/lib/libpytrace.so}
 CHECK=${PYTRACE_CHECK:-/usr/bin/pytrace-check}
 SUMMARY=${PYTRACE_SUMMARY:-/usr/bin/pytrace-summary}
 REPLAY=${PYTRACE_REPLAY:-/usr/bin/pytrace-replay}
 REPORT=${PYTRACE_REPORT:-/usr/bin/pytrace-report}
+EXPORT=${PYTRACE_EXPORT:-/usr/bin/pytrace-export}
 CTL=${PYTRACE_CTL:-/usr/bin/pytrace-ctl}
 ATTACH=${PYTRACE_ATTACH:-/usr/bin/pytrace-attach}'
 	run make uninstall PREFIX=/usr DESTDIR="$root"

@@ -357,6 +357,37 @@ $D/prog.py(3):     return x + 1"
 	assert_output "pytrace replay: $D/none.rec: No such file or directory"
 }
 
+@test "pytrace --record --timeline: export reads the file; enable writes timeline; check shows it; export's usage" {
+	run "$PT" --record --timeline --ignore-dir "$SYS" -o "$D/r" "$PY" "$D/prog.py"
+	assert_success
+	assert_output "2"
+	run "$PT" export --perfetto "$D/r" -o "$D/r.json"
+	assert_success
+	assert_output ""
+	run /usr/bin/python3 "$PT_ROOT/tests/perfetto-check.py" --tree "$D/r.json"
+	assert_success
+	assert_line --regexp '^[0-9]+ [0-9]+ __main__:<module>$'
+	assert_line --regexp '^[0-9]+ [0-9]+   __main__:f$'
+	run "$PT" enable nova-compute --record --timeline
+	assert_success
+	assert_file_contains "$D/root/etc/pytrace/nova-compute.service.conf" '^timeline = true;$'
+	run env PYTRACE_OUTPUT_MODE=record PYTRACE_OUTPUT=/o PYTRACE_TIMELINE=on "$PT" check
+	assert_success
+	assert_line --regexp '^timeline = true; +# PYTRACE_TIMELINE$'
+	for args in "" "$D/r -o" "--perfetto $D/r" "--perfetto -o $D/x.json" "--chrome $D/r -o $D/x.json"; do
+		run "$PT" export $args
+		assert_failure 2
+		assert_output "usage: pytrace export --perfetto [--max-slices N] RECORDFILE... -o OUT[.gz]"
+	done
+	run "$PT" export --perfetto "$D/none.rec" -o "$D/x.json"
+	assert_failure 1
+	assert_output "pytrace export: $D/none.rec: No such file or directory"
+	run "$PT" export --perfetto "$D/prog.py" -o "$D/x.json"
+	assert_failure 1
+	assert_output "pytrace export: $D/prog.py: not a record file (written with output_mode = \"record\"?)"
+	assert_file_not_exists "$D/x.json"
+}
+
 @test "status, check and summary: bad input is a message and a failure" {
 	run "$PT" status nova-compute
 	assert_success

@@ -198,3 +198,21 @@ $D/scoped.py(11):     seen = list(log)
 $D/scoped.py(12):     log.append(\"a2\")
 $D/scoped.py(13):     return seen"
 }
+
+@test "eventlet with the timeline: output and status unchanged, the export valid, every greenthread's calls in it" {
+	run "$PY" "$D/green.py"
+	local plain=$output
+	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/t.rec" PYTRACE_OUTPUT_MODE=record \
+		PYTRACE_TIMELINE=1 PYTRACE_IGNORE_DIRS="/usr/lib/python3.11:/usr/lib/python3/dist-packages" \
+		"$PY" "$D/green.py"
+	assert_equal "$status" 3
+	assert_equal "$output" "$plain"
+	run "$PT_ROOT/pytrace" export --perfetto "$D/t.rec" -o "$D/t.json"
+	assert_success
+	run /usr/bin/python3 "$PT_ROOT/tests/perfetto-check.py" --tree "$D/t.json"
+	assert_success
+	# green threads share their thread's track: a switch shows as nesting
+	# (README, Known limits), but each call is a slice
+	run grep -c ' __main__:worker$' <(printf '%s\n' "$output")
+	assert_output 5
+}

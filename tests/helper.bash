@@ -26,6 +26,11 @@ host_python() {
 	if [ -x /usr/bin/python3.11 ]; then echo /usr/bin/python3.11; else command -v python3; fi
 }
 
+# pyver: the version of $PYTHON as a number, 311 for 3.11.
+pyver() {
+	"$PYTHON" -c 'import sys; print("%d%02d" % sys.version_info[:2])'
+}
+
 # sys_dirs: the interpreter's standard library and site directories,
 # ':'-separated, as a user would ignore them.
 sys_dirs() {
@@ -77,6 +82,17 @@ sys.stdout.write(s.recv(4096).decode())' "$d" >"$d/syslog" &
 # syslog_listen's /dev as /dev.
 in_private_dev() {
 	unshare -m sh -c "mount --bind '$BATS_TEST_TMPDIR/dev' /dev && $1"
+}
+
+# rotated FILE: in the array `files`, FILE's rotated files (FILE.N, up to
+# FILE.1000) oldest first, then FILE.
+rotated() {
+	local i
+	files=()
+	for ((i = 1000; i >= 1; i--)); do
+		[ -e "$1.$i" ] && files+=("$1.$i")
+	done
+	files+=("$1")
 }
 
 # wait_file FILE: until FILE exists (10 s at most).

@@ -287,5 +287,19 @@ int pt_conf_resolve_with(struct pt_settings *s, const char *file,
 		       pt_settings_origin(s, at), pt_log_consequence);
 		rc = -EINVAL;
 	}
+	if (rc == 0 && s->timeline && s->output_mode != PT_MODE_RECORD) {
+		size_t at = offsetof(struct pt_settings, timeline);
+		pt_log("%s: timeline writes the calls as records, for `pytrace "
+		       "export`: set output_mode to \"record\"%s",
+		       pt_settings_origin(s, at), pt_log_consequence);
+		rc = -EINVAL;
+	}
+	if (rc == 0 && s->timeline && s->scope.n) {
+		size_t at = offsetof(struct pt_settings, timeline);
+		pt_log("%s: timeline records every call of traced code, not "
+		       "only those in a scope: unset scope, or timeline%s",
+		       pt_settings_origin(s, at), pt_log_consequence);
+		rc = -EINVAL;
+	}
 	return rc;
 }

@@ -58,6 +58,28 @@ unsigned char *pt_rec_put_scope(unsigned char *p, long tid, const char *module,
 	return pt_rec_put_str(p, qualname, nq);
 }
 
+unsigned char *pt_rec_put_enter(unsigned char *p, long tid, uint32_t code,
+				int64_t mono)
+{
+	uint64_t t = (uint64_t)tid, z = pt_rec_zigzag(mono);
+
+	p = pt_rec_put_varint(p, (uint64_t)PT_REC_EXT_ENTER << 3 | PT_REC_EXT);
+	p = pt_rec_put_varint(p, varint_len(t) + varint_len(code) + varint_len(z));
+	p = pt_rec_put_varint(p, t);
+	p = pt_rec_put_varint(p, code);
+	return pt_rec_put_varint(p, z);
+}
+
+unsigned char *pt_rec_put_leave(unsigned char *p, long tid, int64_t mono)
+{
+	uint64_t t = (uint64_t)tid, z = pt_rec_zigzag(mono);
+
+	p = pt_rec_put_varint(p, (uint64_t)PT_REC_EXT_LEAVE << 3 | PT_REC_EXT);
+	p = pt_rec_put_varint(p, varint_len(t) + varint_len(z));
+	p = pt_rec_put_varint(p, t);
+	return pt_rec_put_varint(p, z);
+}
+
 void pt_rec_hdr_put(unsigned char *out, const struct pt_rec_hdr *h)
 {
 	memcpy(out, PT_REC_MAGIC, 4);
@@ -181,6 +203,19 @@ ssize_t pt_rec_parse(const unsigned char *p, size_t n, unsigned fields,
 			r->id = varint(&body);
 			r->s1 = str(&body, &r->n1);
 			r->s2 = str(&body, &r->n2);
+			if (body.bad)
+				c.bad |= 2;
+		} else if (r->id == PT_REC_EXT_ENTER) {
+			r->kind = PT_REC_ENTER;
+			r->id = varint(&body);
+			r->file = varint(&body);
+			r->mono = pt_rec_unzigzag(varint(&body));
+			if (body.bad)
+				c.bad |= 2;
+		} else if (r->id == PT_REC_EXT_LEAVE) {
+			r->kind = PT_REC_LEAVE;
+			r->id = varint(&body);
+			r->mono = pt_rec_unzigzag(varint(&body));
 			if (body.bad)
 				c.bad |= 2;
 		}

@@ -34,6 +34,12 @@
  *   0 SCOPE             thread id, str module, str qualname: a scope
  *                       entry (scope_lines), the text line
  *                       " === scope: MODULE:QUALNAME (thread TID)"
+ *   1 ENTER             thread id, code id, zigzag mono (ns since
+ *                       PROC's mono start): a frame of traced code
+ *                       starts or resumes (timeline; the PROC flag
+ *                       TIMELINE says the process writes them)
+ *   2 LEAVE             thread id, zigzag mono: the frame the thread
+ *                       entered last returns, yields or unwinds
  *
  * varint: unsigned LEB128; zigzag: a signed value as a varint; str: a
  * varint length, then the bytes.
@@ -69,6 +75,14 @@
  * write of its own for each entry would cost too much where a scope
  * function is called often): a reader that predates EXT reports it and
  * skips the rest of that chunk.
+ *
+ * ENTER and LEAVE (timeline) are EXT records too, version 1, among the
+ * lines: a code an ENTER names is defined before it in the file, as for
+ * LINE.  They carry their thread and clock whatever the format asks, so
+ * that `pytrace export` needs nothing else of the LINE records.  Each
+ * LEAVE closes the last ENTER of its thread not closed yet; the writer
+ * writes a LEAVE for every ENTER where the interpreter lets it (a reader
+ * still closes what a file leaves open, and ignores a LEAVE with none).
  */
 #ifndef PYTRACE_RECFMT_H
 #define PYTRACE_RECFMT_H
@@ -96,10 +110,12 @@ enum pt_rec_kind {
 	PT_REC_NOTE = 6,
 	PT_REC_EXT = 7,		/* an EXT record of a sub-kind not known */
 	PT_REC_SCOPE = 8,	/* decoded EXT records, from 8 on */
+	PT_REC_ENTER = 9,
+	PT_REC_LEAVE = 10,
 };
 
 /* EXT sub-kinds: head >> 3 of an EXT record. */
-enum { PT_REC_EXT_SCOPE = 0 };
+enum { PT_REC_EXT_SCOPE = 0, PT_REC_EXT_ENTER = 1, PT_REC_EXT_LEAVE = 2 };
 
 /* PROC fields: what a LINE record carries after its line number. */
 enum {
@@ -113,6 +129,7 @@ enum {
 enum {
 	PT_REC_P_INHERIT = 1,	/* continues the definitions of its ppid */
 	PT_REC_P_TZ = 2,	/* the process had TZ set (the str TZ) */
+	PT_REC_P_TIMELINE = 4,	/* it writes ENTER and LEAVE records */
 };
 
 /* A chunk header, decoded. */
@@ -136,11 +153,13 @@ struct pt_rec_proc {
 /* One record, decoded; strings point into the bytes parsed. */
 struct pt_rec {
 	enum pt_rec_kind kind;
-	uint64_t id;		/* head >> 3; NOTE: the pid; SCOPE: the
-				 * thread; EXT (not known): the sub-kind */
+	uint64_t id;		/* head >> 3; NOTE: the pid; SCOPE, ENTER,
+				 * LEAVE: the thread; EXT (not known): the
+				 * sub-kind */
 	int32_t line;		/* LINE */
-	int64_t depth, wall, mono;	/* LINE, as the fields say; else 0 */
-	uint64_t file;		/* CODE: the file's id */
+	int64_t depth, wall, mono;	/* LINE, as the fields say; else 0;
+					 * ENTER, LEAVE: mono */
+	uint64_t file;		/* CODE: the file's id; ENTER: the code's */
 	const char *s1, *s2;	/* FILE: path; CODE: module, function;
 				 * NOTE: the message (s1); SCOPE: module,
 				 * qualname */
@@ -187,6 +206,17 @@ unsigned char *pt_rec_put_str(unsigned char *p, const char *s, size_t n);
 #define PT_REC_SCOPE_MAX(nm, nq) ((nm) + (nq) + 48)
 unsigned char *pt_rec_put_scope(unsigned char *p, long tid, const char *module,
 				size_t nm, const char *qualname, size_t nq);
+
+/*
+ * pt_rec_put_enter, pt_rec_put_leave - the ENTER record of thread `tid`
+ * entering a frame of code `code`, the LEAVE record of it leaving one, at
+ * `mono` ns since the PROC's mono start, at p; return the end.  At most
+ * PT_REC_TIMELINE_MAX bytes.
+ */
+enum { PT_REC_TIMELINE_MAX = 40 };
+unsigned char *pt_rec_put_enter(unsigned char *p, long tid, uint32_t code,
+				int64_t mono);
+unsigned char *pt_rec_put_leave(unsigned char *p, long tid, int64_t mono);
 
 /* pt_rec_hdr_put - the 32 header bytes of `h` at out. */
 void pt_rec_hdr_put(unsigned char *out, const struct pt_rec_hdr *h);

@@ -393,6 +393,8 @@ static const struct pt_setting pt_table[] = {
 	  PT_FIELD(scope_lines) },
 	{ .name = "scope_threads", .type = PT_T_BOOL, .def = "false",
 	  PT_FIELD(scope_threads) },
+	{ .name = "timeline", .type = PT_T_BOOL, .def = "false",
+	  PT_FIELD(timeline) },
 };
 
 #define NSETTINGS ((int)(sizeof(pt_table) / sizeof(pt_table[0])))

@@ -50,6 +50,7 @@ struct pt_settings {
 					 * own lines: 1); 0: no limit */
 	int scope_lines;		/* " === scope: M:F (thread T)" */
 	int scope_threads;		/* threads started in a scope are in it */
+	int timeline;			/* record mode: ENTER/LEAVE of calls */
 	char *origin[PT_SETTINGS_MAX];	/* by id: "default", "FILE:LINE" or
 					 * "PYTRACE_X" */
 };

@@ -231,11 +231,20 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	on = c && c->traced && pt_scoped_shown(d);
 	if (on != pt_thread.on)
 		set_trace(tstate, on);
+	/* timeline: a LEAVE for each ENTER, however the frame ends */
+	int timeline = pt_state.timeline && c && c->traced;
+	if (__builtin_expect(timeline, 0))
+		pt_trace_enter(c);
 	pt_thread_enter();
 	r = fl.l->major == 3 && fl.l->minor < 9 ?
 		((pt_eval2)fl.inner)(frame, exc) :
 		((pt_eval3)fl.inner)(tstate, frame, exc);
 	pt_thread_leave();
+	/* once following stopped (deep recursion), the trace function set in
+	 * this thread told the frame's return (settrace.c) */
+	if (__builtin_expect(timeline, 0) &&
+	    (fl.mode == FOLLOW_EVAL || !pt_thread.on))
+		pt_trace_leave();
 	if (pt_scoped.n)
 		pt_scoped_leave(frame);
 	/* the frame may have run code of another interpreter */
@@ -294,8 +303,15 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what,
 		on = c && c->traced && pt_scoped_shown(d);
 		if (on && pt_state.call_lines)
 			pt_trace_call(c);
+		if (pt_state.timeline && c && c->traced)
+			pt_trace_enter(c);
 	} else if (what == PT_TRACE_RETURN) {
 		pt_thread_leave();
+		if (pt_state.timeline) {
+			const struct pt_code *c = frame_code(frame);
+			if (c && c->traced)
+				pt_trace_leave();
+		}
 		if (pt_scoped.n)
 			pt_scoped_leave(frame);
 		void *back = AT(frame, fl.l->back);

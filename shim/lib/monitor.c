@@ -109,35 +109,92 @@ static PyObject *on_line(PyObject *self, PyObject *const *args,
 	return ret(pt_py.None);
 }
 
-/* PY_START and PY_RESUME: (code, offset).  A call line for traced code;
- * the depth grows. */
-static PyObject *on_start(PyObject *self, PyObject *const *args,
-			  Py_ssize_t nargs)
+/* A frame of `code` starts, resumes or has an exception thrown in: a
+ * call line for traced code, its ENTER (timeline); the depth grows.
+ * Whether the code is ignored (not to be told again, without {indent});
+ * a waiting start is not. */
+static int starts_code(PyObject *code)
 {
 	struct pt_code *c = NULL;
 	int waiting = 0;
 
-	(void)self;
 	pt_thread_enter();
-	if (nargs >= 1 && pt_state.call_lines && !pt_state.stopped &&
-	    (c = code_of(args[0], &waiting)))
-		pt_trace_call(c);
+	if ((pt_state.call_lines || pt_state.timeline) && !pt_state.stopped &&
+	    (c = code_of(code, &waiting))) {
+		if (pt_state.call_lines)
+			pt_trace_call(c);
+		if (pt_state.timeline && c->traced)
+			pt_trace_enter(c);
+	}
+	return !c && !waiting;
+}
+
+/* PY_START and PY_RESUME: (code, offset). */
+static PyObject *on_start(PyObject *self, PyObject *const *args,
+			  Py_ssize_t nargs)
+{
+	(void)self;
 	/* without {indent}, ignored code need not report its calls again */
-	if (!c && !waiting && !pt_state.needs_depth)
+	if (nargs >= 1 && starts_code(args[0]) && !pt_state.needs_depth)
 		return ret(mon.disable);
+	if (nargs < 1)
+		pt_thread_enter();
 	return ret(pt_py.None);
 }
 
-/* PY_RETURN, PY_YIELD, PY_UNWIND: the depth shrinks; with scopes (it is
- * scope's), the frame leaves its scope. */
+/* PY_THROW (timeline): (code, offset, exception), a generator resumed by
+ * throw(), which PY_RESUME does not tell; not an event DISABLE may stop.
+ * Its ENTER only: {indent} and call lines stay as without the timeline. */
+static PyObject *on_throw(PyObject *self, PyObject *const *args,
+			  Py_ssize_t nargs)
+{
+	struct pt_code *c;
+	int waiting;
+
+	(void)self;
+	if (nargs >= 1 && !pt_state.stopped && (c = code_of(args[0], &waiting)) &&
+	    c->traced)
+		pt_trace_enter(c);
+	return ret(pt_py.None);
+}
+
+/* A frame of `code` returns, yields or unwinds: its LEAVE (timeline);
+ * whether its code is ignored (not to be told again, without {indent}). */
+static int leaves_code(PyObject *code)
+{
+	struct pt_code *c;
+	int waiting;
+
+	if (!pt_state.timeline || pt_state.stopped)
+		return 0;
+	if ((c = code_of(code, &waiting)) && c->traced)
+		pt_trace_leave();
+	return !c && !waiting;
+}
+
+/* PY_UNWIND (timeline, which cannot be disabled): (code, offset,
+ * exception). */
+static PyObject *on_unwind(PyObject *self, PyObject *const *args,
+			   Py_ssize_t nargs)
+{
+	(void)self;
+	pt_thread_leave();
+	if (nargs >= 1)
+		leaves_code(args[0]);
+	return ret(pt_py.None);
+}
+
+/* PY_RETURN, PY_YIELD, PY_UNWIND: the depth shrinks, a LEAVE (timeline:
+ * then not PY_UNWIND's); with scopes (it is scope's), the frame leaves
+ * its scope. */
 static PyObject *on_leave(PyObject *self, PyObject *const *args,
 			  Py_ssize_t nargs)
 {
 	(void)self;
-	(void)args;
-	(void)nargs;
 	if (!pt_scoped.on) {
 		pt_thread_leave();
+		if (nargs >= 1 && leaves_code(args[0]) && !pt_state.needs_depth)
+			return ret(mon.disable);
 		return ret(pt_py.None);
 	}
 	mon.entered = NULL;	/* its frame may be freed: see on_scope_fn */
@@ -260,7 +317,7 @@ static PyObject *on_scoped_start(PyObject *self, PyObject *const *args,
 
 /* The C functions given to sys.monitoring, one per callback above. */
 enum { CB_LINE, CB_START, CB_LEAVE, CB_SCOPE_FN, CB_SCOPED_START,
-       CB_COUNT };
+       CB_THROW, CB_UNWIND, CB_COUNT };
 
 #define DEF(fn, doc) { "pytrace_" #fn, (pt_cfunction)(void (*)(void))fn, \
 		       PT_METH_FASTCALL, "pytrace's sys.monitoring callback: " doc }
@@ -271,6 +328,8 @@ static struct pt_methoddef defs[CB_COUNT] = {
 	[CB_LEAVE] = DEF(on_leave, "a frame ends"),
 	[CB_SCOPE_FN] = DEF(on_scope_fn, "a scope may begin"),
 	[CB_SCOPED_START] = DEF(on_scoped_start, "a frame starts (scopes)"),
+	[CB_THROW] = DEF(on_throw, "a frame resumes with an exception"),
+	[CB_UNWIND] = DEF(on_unwind, "a frame ends with an exception"),
 };
 
 
@@ -350,15 +409,18 @@ static int plain_tool(PyObject *m, struct tool *t)
 {
 	int rc = callback(m, t, EV_LINE, &defs[CB_LINE]);
 
-	/* calls only when call_lines or {indent} need them */
-	if (pt_state.call_lines || pt_state.needs_depth) {
+	/* calls only when call_lines, {indent} or timeline need them */
+	if (pt_state.call_lines || pt_state.needs_depth || pt_state.timeline) {
 		rc |= callback(m, t, EV_START, &defs[CB_START]);
 		rc |= callback(m, t, EV_RESUME, &defs[CB_START]);
 	}
-	if (pt_state.needs_depth) {
+	if (pt_state.timeline)
+		rc |= callback(m, t, EV_THROW, &defs[CB_THROW]);
+	if (pt_state.needs_depth || pt_state.timeline) {
 		rc |= callback(m, t, EV_RETURN, &defs[CB_LEAVE]);
 		rc |= callback(m, t, EV_YIELD, &defs[CB_LEAVE]);
-		rc |= callback(m, t, EV_UNWIND, &defs[CB_LEAVE]);
+		rc |= callback(m, t, EV_UNWIND, &defs[pt_state.timeline ?
+							CB_UNWIND : CB_LEAVE]);
 	}
 	return rc == 0 ? CALL(m, "set_events", "il", t->id, all_events(t)) : -1;
 }

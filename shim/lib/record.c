@@ -23,7 +23,8 @@
  * and the definitions that the chunk's records use but the chunk does not
  * define (found by reading the chunk back; a rare event).  A notice
  * (log.c) is a NOTE record in a chunk of its own; a scope entry, a SCOPE
- * record among the lines.  Everything here
+ * record among the lines; with timeline, a frame of traced code starting
+ * and ending, an ENTER and a LEAVE record among the lines.  Everything here
  * runs with the output buffer locked: by the thread that traces (holding
  * the GIL) or by output.c's flusher.
  */
@@ -74,6 +75,7 @@ struct table {
 static struct {
 	unsigned fields;	/* PT_REC_F_*: what LINE records carry */
 	int call_lines;
+	int timeline;		/* ENTER and LEAVE records (PROC flag) */
 	char *format;
 	struct timespec mono0;	/* {elapsed} counts from here */
 	struct timeval wall0;	/* {time} offsets count from here */
@@ -334,16 +336,56 @@ int pt_rec_line(struct pt_code *c, int lineno, long depth)
 	return 0;
 }
 
+/* Room for a record of c of up to `need` bytes (at most PT_REC_LINE_MAX),
+ * after c's definition when the file lacks it; NULL as define. */
+static unsigned char *begin_code(struct pt_code *c, size_t need)
+{
+	unsigned char *p = (unsigned char *)pt_out_begin(need);
+
+	if (p && c->rec.gen != rec.gen)
+		p = define(c, p);
+	return p;
+}
+
 int pt_rec_call(struct pt_code *c)
 {
-	unsigned char *p = (unsigned char *)pt_out_begin(PT_REC_LINE_MAX);
+	unsigned char *p = begin_code(c, PT_REC_LINE_MAX);
 
 	if (!p)
 		return -1;
-	if (c->rec.gen != rec.gen && !(p = define(c, p)))
-		return -1;
 	p = pt_rec_put_varint(p, (uint64_t)c->rec.id << 3 | PT_REC_CALL);
 	pt_out_end((char *)p);
+	return 0;
+}
+
+/* ns since rec.mono0, for ENTER and LEAVE. */
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)(ts.tv_sec - rec.mono0.tv_sec) * 1000000000 +
+	       (ts.tv_nsec - rec.mono0.tv_nsec);
+}
+
+int pt_rec_enter(struct pt_code *c)
+{
+	unsigned char *p = begin_code(c, PT_REC_TIMELINE_MAX);
+
+	if (!p)
+		return -1;
+	p = pt_rec_put_enter(p, pt_thread_tid(), c->rec.id, mono_now());
+	pt_out_end((char *)p);
+	return 0;
+}
+
+int pt_rec_leave(void)
+{
+	unsigned char *p = (unsigned char *)pt_out_begin(PT_REC_TIMELINE_MAX);
+
+	if (!p)
+		return -1;
+	pt_out_end((char *)pt_rec_put_leave(p, pt_thread_tid(), mono_now()));
 	return 0;
 }
 
@@ -398,7 +440,8 @@ static size_t put_proc(size_t at)
 {
 	size_t flen = strlen(rec.format), tlen = rec.tz ? strlen(rec.tz) : 0;
 	unsigned flags = (rec.inherit ? PT_REC_P_INHERIT : 0) |
-			 (rec.tz ? PT_REC_P_TZ : 0);
+			 (rec.tz ? PT_REC_P_TZ : 0) |
+			 (rec.timeline ? PT_REC_P_TIMELINE : 0);
 
 	if (!pre_room(at, 120 + flen + tlen))
 		return at;
@@ -460,8 +503,9 @@ static size_t prelude(const unsigned char *piece, size_t n, size_t at)
 			at = prelude_file(at, by_id(&rec.files, r.file));
 			if ((d = by_id(&rec.codes, r.id)) && d->mark != rec.stamp)
 				mark(d);
-		} else if (r.kind == PT_REC_LINE || r.kind == PT_REC_CALL) {
-			d = by_id(&rec.codes, r.id);
+		} else if (r.kind == PT_REC_LINE || r.kind == PT_REC_CALL ||
+			   r.kind == PT_REC_ENTER) {
+			d = by_id(&rec.codes, r.kind == PT_REC_ENTER ? r.file : r.id);
 			if (!d || d->mark == rec.stamp)
 				continue;
 			at = prelude_file(at, by_id(&rec.files, d->file));
@@ -603,6 +647,7 @@ int pt_rec_start(const struct pt_settings *s, const struct timespec *mono_start)
 
 	rec.fields = pt_rec_fields(s->fmt);
 	rec.call_lines = s->call_lines;
+	rec.timeline = s->timeline;
 	free(rec.format);	/* of the time before, switched on again */
 	free(rec.tz);
 	rec.format = strdup(s->format ? s->format : "");

@@ -36,6 +36,16 @@ int pt_rec_line(struct pt_code *c, int lineno, long depth);
 int pt_rec_call(struct pt_code *c);
 
 /*
+ * pt_rec_enter, pt_rec_leave - append the ENTER record of a frame of `c`
+ * starting or resuming in the calling thread, the LEAVE record of the
+ * frame it entered last returning or yielding (timeline), each with the
+ * monotonic clock; with the GIL held.  0, or -1 when the output is
+ * closed.  O(1): a clock read and a few bytes.
+ */
+int pt_rec_enter(struct pt_code *c);
+int pt_rec_leave(void);
+
+/*
  * pt_rec_scope - append the SCOPE record of thread `tid` entering
  * module:qualname (scope_lines); with the GIL held.  0, or -1 when the
  * output is closed.  Among the lines, not in a chunk of its own (see

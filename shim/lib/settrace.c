@@ -128,8 +128,14 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 					    NULL);
 		if (pt_state.call_lines && c && c->traced && pt_scoped_shown(d))
 			pt_trace_call(c);
+		/* timeline: the frames of the calls told here only */
+		if (pt_state.timeline && st.calls == PT_CALLS_ALL && c &&
+		    c->traced)
+			pt_trace_enter(c);
 	} else if (what == PT_TRACE_RETURN && st.calls == PT_CALLS_ALL) {
 		pt_thread_leave();
+		if (pt_state.timeline && (c = code_of(frame)) && c->traced)
+			pt_trace_leave();
 		if (pt_scoped.n)
 			pt_scoped_leave(pt_frame_key(frame));
 	} else if (what == PT_TRACE_RETURN && st.counted_threads &&

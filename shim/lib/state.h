@@ -31,6 +31,9 @@ struct pt_state {
 	int call_lines;
 	/* The format has {indent}: back ends keep the call depth. */
 	int needs_depth;
+	/* timeline is on (record mode): back ends report each frame of
+	 * traced code starting and ending (pt_trace_enter/leave). */
+	int timeline;
 	/* The program added an audit hook (sys.addaudithook, 3.8+): it may
 	 * run Python code at any audited call pytrace makes. */
 	int audit_hooks;

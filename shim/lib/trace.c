@@ -398,6 +398,18 @@ void pt_trace_call(const struct pt_code *c)
 	pt_out_end(pt_format_call(p, c->module, c->function));
 }
 
+void pt_trace_enter(const struct pt_code *c)
+{
+	if (!pt_state.stopped && pt_rec_enter((struct pt_code *)c) < 0)
+		fail();
+}
+
+void pt_trace_leave(void)
+{
+	if (!pt_state.stopped && pt_rec_leave() < 0)
+		fail();
+}
+
 void pt_trace_scope(const char *module, const char *qualname)
 {
 	long tid = pt_thread_tid();
@@ -436,6 +448,7 @@ int pt_trace_start(const struct pt_trace_setup *set)
 	pt_state.lines_stop = set->max_lines ? set->max_lines : ~0ULL;
 	pt_state.call_lines = s->call_lines;
 	pt_state.needs_depth = s->fmt->needs_depth;
+	pt_state.timeline = tr.record && s->timeline;
 	pt_state.waiting = set->from == PT_FROM_MAIN;
 	if (!pt_state.waiting && open_output() < 0)
 		return -1;

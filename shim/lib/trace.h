@@ -82,6 +82,18 @@ void pt_trace_emit(const struct pt_code *c, int lineno, long depth);
  * traced code (call_lines). */
 void pt_trace_call(const struct pt_code *c);
 
+/*
+ * pt_trace_enter, pt_trace_leave - a frame of traced code `c` starts or
+ * resumes in the calling thread; the frame it entered last returns,
+ * yields or unwinds (timeline, record mode only: ENTER and LEAVE
+ * records).  A back end calls them only while pt_state.timeline, and
+ * calls pt_trace_leave once for each pt_trace_enter wherever the
+ * interpreter tells it of the frame's end.  Nothing is written once
+ * tracing stopped.
+ */
+void pt_trace_enter(const struct pt_code *c);
+void pt_trace_leave(void);
+
 /* pt_trace_scope - write " === scope: MODULE:QUALNAME (thread TID)" (a
  * SCOPE record in record mode) for the calling thread entering a scope
  * function (scope_lines). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * recread.c - read a record file (record.h) as line, call, notice and
- * scope entry events.
+ * recread.c - read a record file (record.h) as line, call, notice, scope
+ * entry and timeline (frame entered and left) events.
  *
  * One pass, chunk by chunk, in bounded memory besides the definitions:
  * each chunk header is checked (magic, check, version, a sane length), its
@@ -158,8 +158,9 @@ static void problem(struct state *st, unsigned long long off, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s: offset %llu: %s\n", st->rd->prog, st->name, off,
-		msg);
+	if (!st->rd->quiet)
+		fprintf(stderr, "%s: %s: offset %llu: %s\n", st->rd->prog,
+			st->name, off, msg);
 	st->problems++;
 }
 
@@ -223,6 +224,8 @@ static void decode(struct state *st, const struct pt_rec_hdr *h,
 		i += (size_t)k;
 		if (r.kind == PT_REC_PROC) {
 			p = new_proc(st, h, &r.proc);
+			if (st->rd->proc)
+				st->rd->proc(p, st->rd->arg);
 			continue;
 		}
 		if (!p) {
@@ -281,6 +284,21 @@ static void decode(struct state *st, const struct pt_rec_hdr *h,
 			memcpy(st->names + r.n1 + 1, r.s2, r.n2);
 			st->names[r.n1 + 1 + r.n2] = '\0';
 			st->rd->event(&scope, st->rd->arg);
+			break;
+		}
+		case PT_REC_ENTER:
+		case PT_REC_LEAVE: {
+			struct pt_rd_event tl = { .kind = r.kind, .proc = p,
+						  .tid = (long)r.id,
+						  .mono = r.mono };
+			if (r.kind == PT_REC_ENTER &&
+			    !(tl.code = lookup(p, 1, r.file))) {
+				problem(st, at, "a call of code %llu, which process "
+					"%ld never defined; the rest of the chunk is "
+					"skipped", (unsigned long long)r.file, p->pid);
+				return;
+			}
+			st->rd->event(&tl, st->rd->arg);
 			break;
 		}
 		case PT_REC_LINE:

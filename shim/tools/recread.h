@@ -42,16 +42,18 @@ struct pt_rd_proc {
 	void *user;			/* the caller's, NULL until it sets it */
 };
 
-/* A LINE, CALL, NOTE or SCOPE record, with what it refers to. */
+/* A LINE, CALL, NOTE, SCOPE, ENTER or LEAVE record, with what it refers
+ * to. */
 struct pt_rd_event {
 	enum pt_rec_kind kind;
 	struct pt_rd_proc *proc;
-	const struct pt_rd_code *code;	/* LINE, CALL; else NULL */
+	const struct pt_rd_code *code;	/* LINE, CALL, ENTER; else NULL */
 	long tid;		/* 0 unless the process records threads;
-				 * SCOPE: the thread that entered, always */
+				 * SCOPE, ENTER, LEAVE: the thread, always */
 	int line;
 	long depth;
-	int64_t wall, mono;	/* as recorded: offsets from the PROC's start */
+	int64_t wall, mono;	/* as recorded: offsets from the PROC's start
+				 * (ENTER, LEAVE: mono) */
 	long note_pid;		/* NOTE: who said it, and what, as written */
 	const char *note;	/* (not NUL-terminated; any bytes) */
 	size_t notelen;
@@ -65,12 +67,16 @@ struct pt_rd {
 	const char *prog;	/* prefix of messages: "pytrace replay" */
 	void (*event)(const struct pt_rd_event *ev, void *arg);
 	void *arg;
+	/* each process as its PROC record starts it; NULL: not asked */
+	void (*proc)(const struct pt_rd_proc *p, void *arg);
+	/* problems are counted, not reported (a first pass over a file) */
+	int quiet;
 };
 
 /*
  * pt_rd_stream - read the record file `in` (named `name` in messages)
  * from its start to its end, calling rd->event for each line, call,
- * notice and scope entry in file order.  Each stream stands alone: nothing is kept from one to the
+ * notice, scope entry, frame entered and frame left in file order.  Each stream stands alone: nothing is kept from one to the
  * next.  Whatever cannot be decoded is reported on stderr, naming the file
  * and the byte offset (a truncated last chunk, garbage between chunks, a
  * record of an undefined code), and skipped: the decodable rest is still

@@ -301,8 +301,8 @@ static void event(const struct pt_rd_event *ev, void *arg)
 		note(ev);
 		return;
 	}
-	if (!p->ok)
-		return;
+	if (!p->ok || ev->kind == PT_REC_ENTER || ev->kind == PT_REC_LEAVE)
+		return;		/* the timeline is `pytrace export`'s */
 	if (ev->kind == PT_REC_SCOPE) {
 		const char *m = ev->module, *q = ev->qualname;
 		char *at = out_room(pt_format_scope_size(m, q));
@@ -320,7 +320,7 @@ static void event(const struct pt_rd_event *ev, void *arg)
 
 int main(int argc, char **argv)
 {
-	struct pt_rd rd = { prog, event, NULL };
+	struct pt_rd rd = { prog, event, NULL, NULL, 0 };
 	int problems = 0;
 
 	if (argc < 2 || (argv[1][0] == '-' && argv[1][1])) {

@@ -698,7 +698,7 @@ int main(int argc, char **argv)
 	const char *dest = NULL;
 	char *tmp = NULL;
 	int problems = 0;
-	struct pt_rd rd = { "pytrace report", count_record, NULL };
+	struct pt_rd rd = { "pytrace report", count_record, NULL, NULL, 0 };
 
 	/* options anywhere: `pytrace report TRACE -o FILE` */
 	char **names = xrealloc(NULL, (size_t)argc * sizeof(*names));

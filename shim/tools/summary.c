@@ -565,7 +565,7 @@ int main(int argc, char **argv)
 {
 	regex_t inc;
 	int first = 1, problems = 0;
-	struct pt_rd rd = { "pytrace summary", count_event, NULL };
+	struct pt_rd rd = { "pytrace summary", count_event, NULL, NULL, 0 };
 
 	for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
 		if (strcmp(argv[first], "--no-scopes") == 0) {

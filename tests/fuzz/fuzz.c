@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	case 4: {	/* a record file: mutations of the corpus's real
 			 * ones reach the records past the headers' checks */
-		struct pt_rd rd = { "fuzz", no_event, NULL };
+		struct pt_rd rd = { "fuzz", no_event, NULL, NULL, 0 };
 		FILE *f = fmemopen((void *)(data + 1), size - 1, "r");
 		if (f) {
 			pt_rd_stream(&rd, f, "input");

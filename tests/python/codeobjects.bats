@@ -14,10 +14,6 @@ setup() {
 	export PYTRACE_IGNORE_DIRS=$(sys_dirs)
 }
 
-pyver() {
-	"$PYTHON" -c 'import sys; print("%d%02d" % sys.version_info[:2])'
-}
-
 needs_extra_slots() {
 	[ "$(pyver)" -ge 307 ] || skip "extra slots in code objects are used from 3.7 on: the cache holds references"
 }

@@ -7,10 +7,6 @@
 
 load ../helper
 
-pyver() {
-	"$PYTHON" -c 'import sys; print("%d%02d" % sys.version_info[:2])'
-}
-
 @test "deep recursion that runs untraced runs traced, and every level is traced" {
 	local D=$BATS_TEST_TMPDIR
 	cat >"$D/deep.py" <<-'PY'

@@ -226,11 +226,7 @@ marks() {
 	LD_PRELOAD=$PT_LIB PYTRACE_OUTPUT=$D/rot.txt "$PYTHON" "$D/p.py"
 	LD_PRELOAD=$PT_LIB PYTRACE_OUTPUT_MODE=record PYTRACE_OUTPUT=$D/rot.rec PYTRACE_MAX_SIZE=4K \
 		PYTRACE_KEEP=1000 PYTRACE_FLUSH_INTERVAL=0 "$PYTHON" "$D/p.py"
-	local files=() i
-	for ((i = 1000; i >= 1; i--)); do
-		[ -e "$D/rot.rec.$i" ] && files+=("$D/rot.rec.$i")
-	done
-	files+=("$D/rot.rec")
+	rotated "$D/rot.rec"
 	[ ${#files[@]} -ge 3 ] || fail "only ${#files[@]} files"
 	for f in "${files[@]}"; do
 		[ "$(stat -c %s "$f")" -le 4096 ] || fail "$f: $(stat -c %s "$f") bytes"

@@ -42,10 +42,6 @@ load ../helper
 }
 
 # version NNN of $PYTHON: 207, 306, ..., 313
-pyver() {
-	"$PYTHON" -c 'import sys; print("%d%02d" % sys.version_info[:2])'
-}
-
 @test "a thread that exists before tracing starts is traced (3.6+; a known limit on 2.7)" {
 	local D=$BATS_TEST_TMPDIR
 	mkdir "$D/site"

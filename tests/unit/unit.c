@@ -245,6 +245,7 @@ static void test_settings_table(void)
 		"scope_depth = 0;",
 		"scope_lines = true;",
 		"scope_threads = false;",
+		"timeline = false;",
 	};
 	/* another value of each type, as set and as shown */
 	static const char *const other[][2] = {
@@ -594,11 +595,26 @@ static void test_format_scope(void)
 }
 
 /* SCOPE records: written and parsed, cut short, damaged, grown. */
+/* Whether the record at b[0, n) parses only whole: each start of it is
+ * "more to come" (0), and with its EXT body one byte shorter than its
+ * fields (b[1], a one-byte length) it is no record (-1). */
+static int whole_only(unsigned char *b, size_t n)
+{
+	struct pt_rec r;
+	int whole = 1;
+
+	for (size_t k = 0; k < n; k++)
+		whole &= pt_rec_parse(b, k, 0, &r) == 0;
+	b[1]--;
+	whole &= pt_rec_parse(b, n, 0, &r) == -1;
+	b[1]++;
+	return whole;
+}
+
 static void test_record_scope(void)
 {
 	unsigned char b[256], *p, *q;
 	struct pt_rec r;
-	int whole = 1;
 
 	p = pt_rec_put_scope(b, 4242, "app.util", 8, "Connector.connect_volume", 24);
 	CHECK((size_t)(p - b) <= PT_REC_SCOPE_MAX(8, 24));
@@ -606,13 +622,7 @@ static void test_record_scope(void)
 	      r.kind == PT_REC_SCOPE && r.id == 4242 && r.n1 == 8 &&
 	      memcmp(r.s1, "app.util", 8) == 0 && r.n2 == 24 &&
 	      memcmp(r.s2, "Connector.connect_volume", 24) == 0);
-	for (size_t n = 0; n < (size_t)(p - b); n++)
-		whole &= pt_rec_parse(b, n, 0, &r) == 0;
-	CHECK(whole);
-	/* a body too short for the strings it holds: no record */
-	b[1]--;
-	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == -1);
-	b[1]++;
+	CHECK(whole_only(b, (size_t)(p - b)));
 	/* a body with more after what is known: that is skipped */
 	q = pt_rec_put_scope(b, 1, "m", 1, "f", 1);
 	b[1] += 2;
@@ -627,6 +637,32 @@ static void test_record_scope(void)
 	p = pt_rec_put_scope(b, LONG_MAX, "", 0, "", 0);
 	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == p - b &&
 	      r.kind == PT_REC_SCOPE && r.id == (uint64_t)LONG_MAX && !r.n1 && !r.n2);
+}
+
+static void test_record_timeline(void)
+{
+	unsigned char b[128], *p, *q;
+	struct pt_rec r;
+
+	/* the largest values each field may have: within the bound */
+	p = pt_rec_put_enter(b, LONG_MAX, UINT32_MAX, INT64_MIN);
+	CHECK((size_t)(p - b) <= PT_REC_TIMELINE_MAX);
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == p - b &&
+	      r.kind == PT_REC_ENTER && r.id == (uint64_t)LONG_MAX &&
+	      r.file == UINT32_MAX && r.mono == INT64_MIN);
+	p = pt_rec_put_enter(b, 4242, 7, 1234567890123);
+	CHECK(pt_rec_parse(b, (size_t)(p - b), PT_REC_F_MONO, &r) == p - b &&
+	      r.kind == PT_REC_ENTER && r.id == 4242 && r.file == 7 &&
+	      r.mono == 1234567890123);
+	CHECK(whole_only(b, (size_t)(p - b)));
+	q = pt_rec_put_leave(p, LONG_MAX, INT64_MAX);
+	CHECK((size_t)(q - p) <= PT_REC_TIMELINE_MAX);
+	CHECK(pt_rec_parse(p, (size_t)(q - p), 0, &r) == q - p &&
+	      r.kind == PT_REC_LEAVE && r.id == (uint64_t)LONG_MAX &&
+	      r.mono == INT64_MAX);
+	p = pt_rec_put_leave(b, 1, -5);
+	CHECK(pt_rec_parse(b, (size_t)(p - b), 0, &r) == p - b &&
+	      r.kind == PT_REC_LEAVE && r.id == 1 && r.mono == -5);
 }
 
 static void test_record_format(void)
@@ -723,7 +759,7 @@ static void collect(const struct pt_rd_event *ev, void *arg)
  * returns the problems reported. */
 static int read_back(const char *path, const char *in, size_t n)
 {
-	struct pt_rd rd = { "unit", collect, NULL };
+	struct pt_rd rd = { "unit", collect, NULL, NULL, 0 };
 	FILE *f = path ? fopen(path, "r") : fmemopen((void *)in, n, "r");
 	int problems;
 
@@ -1302,6 +1338,7 @@ int main(int argc, char **argv)
 	test_format_scope();
 	test_record_format();
 	test_record_scope();
+	test_record_timeline();
 	test_record_roundtrip();
 	test_notice();
 	test_codemap();
