@@ -4,6 +4,12 @@
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
+# The library and the helper programs in directories of their own, as
+# distributions ship preloaded libraries (libfaketime, torsocks): only
+# `pytrace` is on PATH, and it is what drop-ins and tests name.
+PKGLIBDIR  ?= $(LIBDIR)/pytrace
+LIBEXECDIR ?= $(PREFIX)/libexec
+HELPERDIR  ?= $(LIBEXECDIR)/pytrace
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/pytrace
@@ -128,31 +134,35 @@ tests/unit/unit: tests/unit/unit.c $(UNIT_OBJS) $(COMMON) shim/*/*.h
 	    $(UNIT_OBJS) $(COMMON) $(PT_LDLIBS)
 
 # The configuration files go to DOCDIR as examples: a file at
-# $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
-install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH)
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
-	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
-	install -m 0755 $(CHECK) $(DESTDIR)$(BINDIR)/$(CHECK)
-	install -m 0755 $(SUMMARY) $(DESTDIR)$(BINDIR)/$(SUMMARY)
-	install -m 0755 $(REPLAY) $(DESTDIR)$(BINDIR)/$(REPLAY)
-	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/$(REPORT)
-	install -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/$(CTL)
-	install -m 0755 $(ATTACH) $(DESTDIR)$(BINDIR)/$(ATTACH)
-	$(call make_cli,$(LIBDIR),$(BINDIR),$(DESTDIR)$(BINDIR)/$(CLI))
+# $(SYSCONFDIR)/pytrace.conf would be read by every traced process.  The
+# example drop-ins name the library where this installation puts it.
+HELPERS = $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH)
+DROPINS = $(wildcard examples/systemd/*.service.d/pytrace.conf)
+install: $(LIB) $(HELPERS)
+	install -d $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(LIB) $(DESTDIR)$(PKGLIBDIR)/$(LIB)
+	install -m 0755 $(HELPERS) $(DESTDIR)$(HELPERDIR)/
+	$(call make_cli,$(PKGLIBDIR),$(HELPERDIR),$(DESTDIR)$(BINDIR)/$(CLI))
 	install -m 0644 man/pytrace.1 $(DESTDIR)$(MANDIR)/man1/pytrace.1
 	install -m 0644 man/pytrace.conf.5 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5
-	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/
+	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	for f in $(DROPINS); do \
+	    d=$(DESTDIR)$(DOCDIR)/$$(dirname $$f) && install -d $$d && \
+	    sed 's|/usr/local/lib/pytrace/$(LIB)|$(PKGLIBDIR)/$(LIB)|' $$f >$$d/pytrace.conf && \
+	    chmod 0644 $$d/pytrace.conf || exit 1; \
+	done
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(BINDIR)/$(CHECK) \
-	    $(DESTDIR)$(BINDIR)/$(SUMMARY) $(DESTDIR)$(BINDIR)/$(REPLAY) \
-	    $(DESTDIR)$(BINDIR)/$(REPORT) \
-	    $(DESTDIR)$(BINDIR)/$(CTL) $(DESTDIR)$(BINDIR)/$(ATTACH) \
+	rm -f $(DESTDIR)$(PKGLIBDIR)/$(LIB) $(addprefix $(DESTDIR)$(HELPERDIR)/,$(HELPERS)) \
 	    $(DESTDIR)$(BINDIR)/$(CLI) \
 	    $(DESTDIR)$(MANDIR)/man1/pytrace.1 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
-	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard conf/*.conf)))
-	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(wildcard conf/*.conf))) \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(DROPINS))
+	-rmdir $(addprefix $(DESTDIR)$(DOCDIR)/,$(patsubst %/,%,$(dir $(DROPINS)))) \
+	    $(DESTDIR)$(DOCDIR)/examples/systemd $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(HELPERDIR) 2>/dev/null
 
 clean:
 	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH) $(CLI) \
