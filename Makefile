@@ -13,6 +13,7 @@ HELPERDIR  ?= $(LIBEXECDIR)/pytrace
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/pytrace
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR    ?=
 
 CC      ?= cc
@@ -141,7 +142,7 @@ DROPINS = $(wildcard examples/systemd/*.service.d/pytrace.conf)
 install: $(LIB) $(HELPERS)
 	install -d $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(DOCDIR)/examples
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(PKGLIBDIR)/$(LIB)
 	install -m 0755 $(HELPERS) $(DESTDIR)$(HELPERDIR)/
 	$(call make_cli,$(PKGLIBDIR),$(HELPERDIR),$(DESTDIR)$(BINDIR)/$(CLI))
@@ -153,10 +154,11 @@ install: $(LIB) $(HELPERS)
 	    sed 's|/usr/local/lib/pytrace/$(LIB)|$(PKGLIBDIR)/$(LIB)|' $$f >$$d/pytrace.conf && \
 	    chmod 0644 $$d/pytrace.conf || exit 1; \
 	done
+	install -m 0644 shim/tools/pytrace.bash-completion $(DESTDIR)$(COMPLETIONDIR)/pytrace
 
 uninstall:
 	rm -f $(DESTDIR)$(PKGLIBDIR)/$(LIB) $(addprefix $(DESTDIR)$(HELPERDIR)/,$(HELPERS)) \
-	    $(DESTDIR)$(BINDIR)/$(CLI) \
+	    $(DESTDIR)$(BINDIR)/$(CLI) $(DESTDIR)$(COMPLETIONDIR)/pytrace \
 	    $(DESTDIR)$(MANDIR)/man1/pytrace.1 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(wildcard conf/*.conf))) \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(DROPINS))

@@ -77,6 +77,7 @@ sigaction"
 ./usr/libexec/pytrace/pytrace-replay
 ./usr/libexec/pytrace/pytrace-report
 ./usr/libexec/pytrace/pytrace-summary
+./usr/share/bash-completion/completions/pytrace
 ./usr/share/doc/pytrace/examples/cinder-volume.conf
 ./usr/share/doc/pytrace/examples/nova-compute.conf
 ./usr/share/doc/pytrace/examples/pytrace.conf
@@ -114,6 +115,7 @@ ATTACH=${PYTRACE_ATTACH:-/usr/libexec/pytrace/pytrace-attach}'
 	assert_success
 	assert_file_exists "$root/usr/local/lib/pytrace/libpytrace.so"
 	assert_file_exists "$root/usr/local/libexec/pytrace/pytrace-check"
+	assert_file_exists "$root/usr/local/share/bash-completion/completions/pytrace"
 	run grep -E '^LIB=' "$root/usr/local/bin/pytrace"
 	assert_output 'LIB=${PYTRACE_LIB:-/usr/local/lib/pytrace/libpytrace.so}'
 	# the drop-ins of examples/systemd name it as it is in the tree
