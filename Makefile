@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# pytrace: see README.md.  `make`, `make check`, `make demo`, `make install`.
+# pytrace: see README.md.  `make`, `make check`, `make demo`, `make install`,
+# `make deb`, `make rpm`.
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -70,7 +71,8 @@ UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/lib/codemap.o \
               shim/lib/pyapi.o shim/lib/layout.o shim/lib/state.o \
               shim/tools/recread.o
 
-.PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
+.PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize \
+        deb rpm
 
 all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH) $(CLI)
 
@@ -170,7 +172,40 @@ clean:
 	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(CTL) $(ATTACH) $(CLI) \
 	    $(COMMON) \
 	    shim/*/*.o tests/unit/unit
-	rm -rf tests/.fuzz tests/.asan
+	rm -rf tests/.fuzz tests/.asan build
+
+# Packages, built from a clean copy of the sources in PKGDIR (the tree is
+# left as it is): `make deb` with dpkg-buildpackage and debian/,
+# `make rpm` with rpmbuild and pytrace.spec.  Both install with the
+# install target above.  On Debian, rpmbuild does not check BuildRequires
+# (--nodeps): its rpm database knows none of Debian's packages.
+PKGDIR     ?= build
+PKG_OUT     = $(abspath $(PKGDIR))
+PKG_SRC     = $(PKG_OUT)/src/pytrace-$(VERSION)
+DIST        = Makefile README.md conf debian examples/systemd man pytrace.spec shim
+RPMBUILD_FLAGS ?= $(if $(wildcard /etc/debian_version),--nodeps)
+
+define copy_sources
+	rm -rf $(PKG_OUT)/src && mkdir -p $(PKG_SRC)
+	tar -cf - $(DIST) | tar -xf - -C $(PKG_SRC)
+	$(MAKE) -s -C $(PKG_SRC) clean
+endef
+
+deb:
+	$(copy_sources)
+	rm -rf $(PKG_OUT)/deb && mkdir -p $(PKG_OUT)/deb
+	mv $(PKG_SRC) $(PKG_OUT)/deb/
+	cd $(PKG_OUT)/deb/pytrace-$(VERSION) && dpkg-buildpackage -us -uc -b -jauto
+	rm -rf $(PKG_OUT)/deb/pytrace-$(VERSION) $(PKG_OUT)/src
+	@ls $(PKG_OUT)/deb/*.deb
+
+rpm:
+	$(copy_sources)
+	rm -rf $(PKG_OUT)/rpm && mkdir -p $(PKG_OUT)/rpm/SOURCES
+	tar -C $(PKG_OUT)/src -czf $(PKG_OUT)/rpm/SOURCES/pytrace-$(VERSION).tar.gz pytrace-$(VERSION)
+	rpmbuild -bb $(RPMBUILD_FLAGS) --define '_topdir $(PKG_OUT)/rpm' pytrace.spec
+	rm -rf $(PKG_OUT)/src $(PKG_OUT)/rpm/BUILD $(PKG_OUT)/rpm/BUILDROOT
+	@ls $(PKG_OUT)/rpm/RPMS/*/*.rpm
 
 # `make check` and `make demo` first install what is missing (apt-get as
 # root, otherwise they print the command), then build.
