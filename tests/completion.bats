@@ -16,6 +16,10 @@ setup() {
 	export PATH=$PT_ROOT:$PATH
 }
 
+teardown() {
+	[ -z "${KILL:-}" ] || kill $KILL 2>/dev/null || true
+}
+
 # complete WORD...: the completions of the last WORD (the cursor at its
 # end) of the command line WORD..., one a line, sorted.  BASH_COMPLETION=1
 # loads bash-completion first, as an interactive shell has it.
@@ -129,10 +133,13 @@ nova-compute.service"
 	py=$(host_python)
 	"$py" -c 'import time; time.sleep(60)' &
 	plain=$!
-	PYTRACE_START=standby LD_PRELOAD=$PT_LIB "$py" -c 'import time; time.sleep(60)' &
+	# loaded but switched off: it does not listen, so that a `pytrace
+	# status` elsewhere does not see it
+	PYTRACE_ENABLED=false LD_PRELOAD=$PT_ROOT/libpytrace.so "$py" -c 'import time; time.sleep(60)' &
 	traced=$!
 	sleep 60 &
 	local other=$!
+	KILL="$plain $traced $other"
 	wait_maps() { grep -qs "$2" "/proc/$1/maps"; }
 	local i
 	for i in $(seq 100); do
@@ -150,7 +157,6 @@ nova-compute.service"
 	assert_line "$traced"
 	run complete_words pytrace off "$traced"
 	assert_output "$traced"
-	kill $plain $traced $other
 }
 
 @test "completion: files for summary, replay, report, export, check, --conf and -o; directories for --ignore-dir" {
@@ -184,8 +190,12 @@ traces/b.rec"
 	[ -f /usr/share/bash-completion/bash_completion ] || skip "bash-completion is not installed"
 	cd "$D"
 	touch prog.py
-	# without bash-completion: files
+	# without bash-completion: the command, then files
 	run complete_words pytrace -g python3 pro
+	assert_output "prog.py"
+	run complete_words pytrace -- python3.1
+	assert_line "python3.11"
+	run complete_words pytrace -- python3 pro
 	assert_output "prog.py"
 	# with it, as python3's own completion does (its options)
 	BASH_COMPLETION=1 run complete_words pytrace python3 -
