@@ -116,6 +116,10 @@ ATTACH=\${PYTRACE_ATTACH:-/usr/libexec/pytrace/pytrace-attach}"
 	assert_output --partial 'if [ "$1" = remove ]; then
 	pytrace disable --all || true
 fi'
+	run dpkg-deb -I "$DEB" postrm
+	assert_output --partial 'if [ "$1" = purge ]; then
+	rmdir /etc/pytrace 2>/dev/null || true
+fi'
 }
 
 @test "make deb: lintian finds nothing, pedantic and experimental tags included" {
@@ -160,9 +164,13 @@ rtld(GNU_HASH)"
 	run rpm -qp --provides "$RPM"
 	assert_output "pytrace = $(version)-1
 pytrace(x86-64) = $(version)-1"
-	run rpm -qp --queryformat '%{PREUN}' "$RPM"
+	run bash -c "rpm -qp --queryformat '%{PREUN}' '$RPM' | grep -v '^#'"
 	assert_output 'if [ "$1" -eq 0 ]; then
     /usr/bin/pytrace disable --all || :
+fi'
+	run bash -c "rpm -qp --queryformat '%{POSTUN}' '$RPM' | grep -v '^#'"
+	assert_output 'if [ "$1" -eq 0 ]; then
+    rmdir /etc/pytrace 2>/dev/null || :
 fi'
 	run bash -c "mkdir '$BATS_TEST_TMPDIR/x' && cd '$BATS_TEST_TMPDIR/x' &&
 		rpm2cpio '$RPM' | cpio -id --quiet && grep '^LIB=' usr/bin/pytrace"
@@ -269,6 +277,11 @@ removed_untraced() {
 	run sd_run systemctl is-active "$unit"
 	assert_output active
 	removed_untraced $unit
+	# /etc/pytrace, empty now, is gone; the traces stay
+	run sd_run test -e /etc/pytrace
+	assert_failure
+	run sd_run test -d /var/log/pytrace
+	assert_success
 }
 
 @test "the .rpm under systemd (rpm -i --nodeps: Debian's rpm database knows no libconfig): erase leaves no drop-in" {
@@ -285,4 +298,6 @@ removed_untraced() {
 	run sd_run test -e /usr/lib64/pytrace/libpytrace.so
 	assert_failure
 	removed_untraced $unit
+	run sd_run test -e /etc/pytrace
+	assert_failure
 }
