@@ -73,6 +73,10 @@ need_tools() {
 
 setup() {
 	need_tools
+	# the installed pytrace with its own paths, not another build's
+	# (tests/sanitize points these at its own)
+	unset PYTRACE_LIB PYTRACE_CHECK PYTRACE_SUMMARY PYTRACE_REPLAY \
+		PYTRACE_REPORT PYTRACE_CTL PYTRACE_ATTACH
 }
 
 @test "make deb: what make install puts in place, the library in the architecture's private directory" {
