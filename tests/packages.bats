@@ -47,6 +47,12 @@ installed() {
 	(cd "$root" && find . -type f | sort)
 }
 
+# loaded_libconfig FILE: the libconfig soname FILE (- standard input)
+# opens (shim/common/conf.c).
+loaded_libconfig() {
+	grep -ao 'libconfig\.so\.[0-9]*' "$1" | sort -u
+}
+
 # version: the Makefile's VERSION.
 version() {
 	sed -n 's/^VERSION *= *//p' "$PT_ROOT/Makefile"
@@ -102,12 +108,15 @@ ATTACH=\${PYTRACE_ATTACH:-/usr/libexec/pytrace/pytrace-attach}"
 	assert_output "$(printf 'Environment="LD_PRELOAD=/usr/lib/%s/pytrace/libpytrace.so"\n' "$triplet"{,,,})"
 }
 
-@test "make deb: depends on libc and libconfig9, nothing of libpython; version and removal script" {
+@test "make deb: depends on libc and on the libconfig the library loads, nothing of libpython; version and removal script" {
 	run dpkg-deb -f "$DEB" Version Architecture Depends
 	assert_success
 	assert_line "Version: $(version)"
 	assert_line "Architecture: amd64"
 	assert_line --regexp '^Depends: libc6 \(>= 2\.[0-9]+\), libconfig9$'
+	# the package of the soname the library loads (here 9)
+	dpkg-deb -x "$DEB" "$BATS_TEST_TMPDIR/x"
+	assert_equal "$(loaded_libconfig "$BATS_TEST_TMPDIR"/x/usr/lib/*/pytrace/libpytrace.so)" libconfig.so.9
 	# dpkg-shlibdeps' own finding, from the ELF files: libc alone
 	# (it wants a debian/control to name the package)
 	run bash -c "cd '$BATS_TEST_TMPDIR' && mkdir debian && dpkg-deb -R '$DEB' debian/pytrace &&
@@ -132,7 +141,7 @@ fi'
 	assert_output ""
 }
 
-@test "make rpm: make install's files, libconfig required, no soname provided, the erase script" {
+@test "make rpm: make install's files, the libconfig the library loads required, no soname provided, the scripts" {
 	# the files: make install's, man pages compressed, README
 	run bash -c "rpm -qp --queryformat '[%{FILEMODES:perms} %{FILENAMES}\n]' '$RPM' |
 		sed -n 's/^-[^ ]* //p'"
@@ -165,6 +174,9 @@ fi'
 libc.so.6()(64bit)
 libconfig.so.9()(64bit)
 rtld(GNU_HASH)"
+	# the soname the library loads
+	assert_equal "$(rpm2cpio "$RPM" | cpio -i --quiet --to-stdout ./usr/lib64/pytrace/libpytrace.so |
+		loaded_libconfig -)" libconfig.so.9
 	run rpm -qp --provides "$RPM"
 	assert_output "pytrace = $(version)-1
 pytrace(x86-64) = $(version)-1"
