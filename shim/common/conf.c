@@ -28,8 +28,8 @@
 
 /* The soname of the libconfig whose header this is built with, since its
  * structures are walked as that header lays them out: 1.4 to 1.6 are
- * libconfig.so.9 (Debian 12's libconfig9, RHEL 7 and 8); 1.7 changed
- * config_t and is libconfig.so.11 (RHEL 9, Fedora, Debian 13). */
+ * libconfig.so.9 (Debian 12's libconfig9, RHEL 7 and 8); 1.7 broke the
+ * ABI and is libconfig.so.11 (RHEL 9, Fedora, Debian 13). */
 #if LIBCONFIG_VER_MAJOR == 1 && LIBCONFIG_VER_MINOR >= 7
 #define PT_LIBCONFIG "libconfig.so.11"
 #else
