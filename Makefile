@@ -1,12 +1,20 @@
 # SPDX-License-Identifier: MIT
-# pytrace: see README.md.  `make`, `make check`, `make demo`, `make install`.
+# pytrace: see README.md.  `make`, `make check`, `make demo`, `make install`,
+# `make deb`, `make rpm`.
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
+# The library and the helper programs in directories of their own, as
+# distributions ship preloaded libraries (libfaketime, torsocks): only
+# `pytrace` is on PATH, and it is what drop-ins and tests name.
+PKGLIBDIR  ?= $(LIBDIR)/pytrace
+LIBEXECDIR ?= $(PREFIX)/libexec
+HELPERDIR  ?= $(LIBEXECDIR)/pytrace
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/pytrace
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR    ?=
 
 CC      ?= cc
@@ -65,7 +73,8 @@ UNIT_OBJS   = shim/lib/output.o shim/lib/record.o shim/lib/codemap.o \
               shim/lib/pyapi.o shim/lib/layout.o shim/lib/state.o \
               shim/tools/recread.o
 
-.PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize
+.PHONY: all install uninstall clean check unit demo deps bench fuzz check-sanitize \
+        deb rpm
 
 all: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(EXPORT) $(CTL) $(ATTACH) $(CLI)
 
@@ -135,40 +144,76 @@ tests/unit/unit: tests/unit/unit.c $(UNIT_OBJS) $(COMMON) shim/*/*.h
 	    $(UNIT_OBJS) $(COMMON) $(PT_LDLIBS)
 
 # The configuration files go to DOCDIR as examples: a file at
-# $(SYSCONFDIR)/pytrace.conf would be read by every traced process.
-install: $(LIB) $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(EXPORT) $(CTL) $(ATTACH)
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
-	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
-	install -m 0755 $(CHECK) $(DESTDIR)$(BINDIR)/$(CHECK)
-	install -m 0755 $(SUMMARY) $(DESTDIR)$(BINDIR)/$(SUMMARY)
-	install -m 0755 $(REPLAY) $(DESTDIR)$(BINDIR)/$(REPLAY)
-	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/$(REPORT)
-	install -m 0755 $(EXPORT) $(DESTDIR)$(BINDIR)/$(EXPORT)
-	install -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/$(CTL)
-	install -m 0755 $(ATTACH) $(DESTDIR)$(BINDIR)/$(ATTACH)
-	$(call make_cli,$(LIBDIR),$(BINDIR),$(DESTDIR)$(BINDIR)/$(CLI))
+# $(SYSCONFDIR)/pytrace.conf would be read by every traced process.  The
+# example drop-ins name the library where this installation puts it.
+HELPERS = $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(EXPORT) $(CTL) $(ATTACH)
+DROPINS = $(wildcard examples/systemd/*.service.d/pytrace.conf)
+install: $(LIB) $(HELPERS)
+	install -d $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0755 $(LIB) $(DESTDIR)$(PKGLIBDIR)/$(LIB)
+	install -m 0755 $(HELPERS) $(DESTDIR)$(HELPERDIR)/
+	$(call make_cli,$(PKGLIBDIR),$(HELPERDIR),$(DESTDIR)$(BINDIR)/$(CLI))
 	install -m 0644 man/pytrace.1 $(DESTDIR)$(MANDIR)/man1/pytrace.1
 	install -m 0644 man/pytrace.conf.5 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5
-	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/
+	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	for f in $(DROPINS); do \
+	    d=$(DESTDIR)$(DOCDIR)/$$(dirname $$f) && install -d $$d && \
+	    sed 's|/usr/local/lib/pytrace/$(LIB)|$(PKGLIBDIR)/$(LIB)|' $$f >$$d/pytrace.conf && \
+	    chmod 0644 $$d/pytrace.conf || exit 1; \
+	done
+	install -m 0644 shim/tools/pytrace.bash-completion $(DESTDIR)$(COMPLETIONDIR)/pytrace
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(BINDIR)/$(CHECK) \
-	    $(DESTDIR)$(BINDIR)/$(SUMMARY) $(DESTDIR)$(BINDIR)/$(REPLAY) \
-	    $(DESTDIR)$(BINDIR)/$(REPORT) \
-	    $(DESTDIR)$(BINDIR)/$(EXPORT) \
-	    $(DESTDIR)$(BINDIR)/$(CTL) $(DESTDIR)$(BINDIR)/$(ATTACH) \
-	    $(DESTDIR)$(BINDIR)/$(CLI) \
+	rm -f $(DESTDIR)$(PKGLIBDIR)/$(LIB) $(addprefix $(DESTDIR)$(HELPERDIR)/,$(HELPERS)) \
+	    $(DESTDIR)$(BINDIR)/$(CLI) $(DESTDIR)$(COMPLETIONDIR)/pytrace \
 	    $(DESTDIR)$(MANDIR)/man1/pytrace.1 $(DESTDIR)$(MANDIR)/man5/pytrace.conf.5 \
-	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard conf/*.conf)))
-	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(wildcard conf/*.conf))) \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(DROPINS))
+	-rmdir $(addprefix $(DESTDIR)$(DOCDIR)/,$(patsubst %/,%,$(dir $(DROPINS)))) \
+	    $(DESTDIR)$(DOCDIR)/examples/systemd $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(HELPERDIR) 2>/dev/null
 
 clean:
 	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(EXPORT) $(CTL) \
 	    $(ATTACH) $(CLI) \
 	    $(COMMON) \
 	    shim/*/*.o tests/unit/unit
-	rm -rf tests/.fuzz tests/.asan
+	rm -rf tests/.fuzz tests/.asan build
+
+# Packages, built from a clean copy of the sources in PKGDIR (the tree is
+# left as it is): `make deb` with dpkg-buildpackage and debian/,
+# `make rpm` with rpmbuild and pytrace.spec.  Both install with the
+# install target above.  On Debian, rpmbuild does not check BuildRequires
+# (--nodeps): its rpm database knows none of Debian's packages.
+PKGDIR     ?= build
+PKG_OUT     = $(abspath $(PKGDIR))
+PKG_SRC     = $(PKG_OUT)/src/pytrace-$(VERSION)
+DIST        = Makefile README.md conf debian examples/systemd man pytrace.spec shim
+RPMBUILD_FLAGS ?= $(if $(wildcard /etc/debian_version),--nodeps)
+
+define copy_sources
+	rm -rf $(PKG_OUT)/src && mkdir -p $(PKG_SRC)
+	tar -cf - $(DIST) | tar -xf - -C $(PKG_SRC)
+	$(MAKE) -s -C $(PKG_SRC) clean
+endef
+
+deb:
+	$(copy_sources)
+	rm -rf $(PKG_OUT)/deb && mkdir -p $(PKG_OUT)/deb
+	mv $(PKG_SRC) $(PKG_OUT)/deb/
+	cd $(PKG_OUT)/deb/pytrace-$(VERSION) && dpkg-buildpackage -us -uc -b -jauto
+	rm -rf $(PKG_OUT)/deb/pytrace-$(VERSION) $(PKG_OUT)/src
+	@ls $(PKG_OUT)/deb/*.deb
+
+rpm:
+	$(copy_sources)
+	rm -rf $(PKG_OUT)/rpm && mkdir -p $(PKG_OUT)/rpm/SOURCES
+	tar -C $(PKG_OUT)/src -czf $(PKG_OUT)/rpm/SOURCES/pytrace-$(VERSION).tar.gz pytrace-$(VERSION)
+	rpmbuild -bb $(RPMBUILD_FLAGS) --define '_topdir $(PKG_OUT)/rpm' pytrace.spec
+	rm -rf $(PKG_OUT)/src $(PKG_OUT)/rpm/BUILD $(PKG_OUT)/rpm/BUILDROOT
+	@ls $(PKG_OUT)/rpm/RPMS/*/*.rpm
 
 # `make check` and `make demo` first install what is missing (apt-get as
 # root, otherwise they print the command), then build.

@@ -63,40 +63,66 @@ sigaction"
 	assert_output --partial "-fvisibility=hidden"
 }
 
-@test "make install and uninstall honour PREFIX and DESTDIR" {
+@test "make install and uninstall honour PREFIX, LIBDIR and DESTDIR" {
 	cd "$PT_ROOT"
 	local root=$BATS_TEST_TMPDIR/root
-	run make install PREFIX=/usr DESTDIR="$root"
+	run make install PREFIX=/usr LIBDIR=/usr/lib/x86_64-linux-gnu DESTDIR="$root"
 	assert_success
 	run bash -c "cd '$root' && find . -type f | sort"
 	assert_output "./usr/bin/pytrace
-./usr/bin/pytrace-attach
-./usr/bin/pytrace-check
-./usr/bin/pytrace-ctl
-./usr/bin/pytrace-export
-./usr/bin/pytrace-replay
-./usr/bin/pytrace-report
-./usr/bin/pytrace-summary
-./usr/lib/libpytrace.so
-./usr/share/doc/pytrace/cinder-volume.conf
-./usr/share/doc/pytrace/nova-compute.conf
-./usr/share/doc/pytrace/pytrace.conf
+./usr/lib/x86_64-linux-gnu/pytrace/libpytrace.so
+./usr/libexec/pytrace/pytrace-attach
+./usr/libexec/pytrace/pytrace-check
+./usr/libexec/pytrace/pytrace-ctl
+./usr/libexec/pytrace/pytrace-export
+./usr/libexec/pytrace/pytrace-replay
+./usr/libexec/pytrace/pytrace-report
+./usr/libexec/pytrace/pytrace-summary
+./usr/share/bash-completion/completions/pytrace
+./usr/share/doc/pytrace/examples/cinder-volume.conf
+./usr/share/doc/pytrace/examples/nova-compute.conf
+./usr/share/doc/pytrace/examples/pytrace.conf
+./usr/share/doc/pytrace/examples/systemd/cinder-volume.service.d/pytrace.conf
+./usr/share/doc/pytrace/examples/systemd/nova-compute.service.d/pytrace.conf
+./usr/share/doc/pytrace/examples/systemd/openstack-cinder-volume.service.d/pytrace.conf
+./usr/share/doc/pytrace/examples/systemd/openstack-nova-compute.service.d/pytrace.conf
 ./usr/share/man/man1/pytrace.1
 ./usr/share/man/man5/pytrace.conf.5"
 	# the installed command points at the installed files
 	run grep -E '^(LIB|CHECK|SUMMARY|REPLAY|REPORT|EXPORT|CTL|ATTACH)=' "$root/usr/bin/pytrace"
-	assert_output 'LIB=${PYTRACE_LIB:-/usr/lib/libpytrace.so}
-CHECK=${PYTRACE_CHECK:-/usr/bin/pytrace-check}
-SUMMARY=${PYTRACE_SUMMARY:-/usr/bin/pytrace-summary}
-REPLAY=${PYTRACE_REPLAY:-/usr/bin/pytrace-replay}
-REPORT=${PYTRACE_REPORT:-/usr/bin/pytrace-report}
-EXPORT=${PYTRACE_EXPORT:-/usr/bin/pytrace-export}
-CTL=${PYTRACE_CTL:-/usr/bin/pytrace-ctl}
-ATTACH=${PYTRACE_ATTACH:-/usr/bin/pytrace-attach}'
-	run make uninstall PREFIX=/usr DESTDIR="$root"
+	assert_output 'LIB=${PYTRACE_LIB:-/usr/lib/x86_64-linux-gnu/pytrace/libpytrace.so}
+CHECK=${PYTRACE_CHECK:-/usr/libexec/pytrace/pytrace-check}
+SUMMARY=${PYTRACE_SUMMARY:-/usr/libexec/pytrace/pytrace-summary}
+REPLAY=${PYTRACE_REPLAY:-/usr/libexec/pytrace/pytrace-replay}
+REPORT=${PYTRACE_REPORT:-/usr/libexec/pytrace/pytrace-report}
+EXPORT=${PYTRACE_EXPORT:-/usr/libexec/pytrace/pytrace-export}
+CTL=${PYTRACE_CTL:-/usr/libexec/pytrace/pytrace-ctl}
+ATTACH=${PYTRACE_ATTACH:-/usr/libexec/pytrace/pytrace-attach}'
+	# and so do the example drop-ins
+	run bash -c "grep -h LD_PRELOAD '$root'/usr/share/doc/pytrace/examples/systemd/*/pytrace.conf | sort -u"
+	assert_output 'Environment="LD_PRELOAD=/usr/lib/x86_64-linux-gnu/pytrace/libpytrace.so"'
+	run make uninstall PREFIX=/usr LIBDIR=/usr/lib/x86_64-linux-gnu DESTDIR="$root"
 	assert_success
 	run bash -c "cd '$root' && find . -type f"
 	assert_output ""
+	# the directories of its own are gone too
+	run bash -c "cd '$root' && find . -path '*pytrace*'"
+	assert_output ""
+}
+
+@test "make install's default: /usr/local, the library and helpers in directories of their own" {
+	cd "$PT_ROOT"
+	local root=$BATS_TEST_TMPDIR/root
+	run make install DESTDIR="$root"
+	assert_success
+	assert_file_exists "$root/usr/local/lib/pytrace/libpytrace.so"
+	assert_file_exists "$root/usr/local/libexec/pytrace/pytrace-check"
+	assert_file_exists "$root/usr/local/share/bash-completion/completions/pytrace"
+	run grep -E '^LIB=' "$root/usr/local/bin/pytrace"
+	assert_output 'LIB=${PYTRACE_LIB:-/usr/local/lib/pytrace/libpytrace.so}'
+	# the drop-ins of examples/systemd name it as it is in the tree
+	run bash -c "grep -h LD_PRELOAD '$PT_ROOT'/examples/systemd/*/pytrace.conf | sort -u"
+	assert_output 'Environment="LD_PRELOAD=/usr/local/lib/pytrace/libpytrace.so"'
 }
 
 @test "the source folders keep their direction: common includes nothing of lib or tools" {

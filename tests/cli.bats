@@ -124,6 +124,47 @@ Environment=PYTRACE_CONF=/etc/pytrace/nova-compute.service.conf"
 restart nova-compute.service"
 }
 
+@test "disable --all removes every drop-in enable wrote, with one daemon-reload where systemd runs" {
+	local sd=$D/root/etc/systemd/system
+	touch "$FAKE_SYSTEMD/units/cinder-volume.service"
+	run "$PT" enable nova-compute
+	assert_success
+	run "$PT" enable cinder-volume -o /tmp/%n.trace
+	assert_success
+	# a drop-in of the admin's, of the same name: not pytrace's, stays
+	mkdir -p "$sd/glance-api.service.d"
+	printf '[Service]\nEnvironment=LD_PRELOAD=/opt/lib.so\n' >"$sd/glance-api.service.d/pytrace.conf"
+	: >"$FAKE_SYSTEMD/log"
+	# systemd does not run (no /run/systemd/system): nothing to reload
+	run "$PT" disable --all
+	assert_success
+	assert_output "pytrace: cinder-volume.service: tracing disabled
+pytrace: restart cinder-volume.service for it to take effect (systemctl restart cinder-volume.service)
+pytrace: nova-compute.service: tracing disabled
+pytrace: restart nova-compute.service for it to take effect (systemctl restart nova-compute.service)"
+	assert_file_not_exists "$sd/nova-compute.service.d"
+	assert_file_not_exists "$sd/cinder-volume.service.d"
+	assert_file_not_exists "$D/root/etc/pytrace/nova-compute.service.conf"
+	assert_file_not_exists "$D/root/etc/pytrace/cinder-volume.service.conf"
+	assert_file_exists "$sd/glance-api.service.d/pytrace.conf"
+	run cat "$FAKE_SYSTEMD/log"
+	assert_output ""
+	# where systemd runs: one reload for all, and --restart restarts each
+	run "$PT" enable nova-compute
+	run "$PT" enable cinder-volume
+	mkdir -p "$D/root/run/systemd/system"
+	: >"$FAKE_SYSTEMD/log"
+	run "$PT" disable --all --restart
+	assert_success
+	run cat "$FAKE_SYSTEMD/log"
+	assert_output "daemon-reload
+restart cinder-volume.service
+restart nova-compute.service"
+	run "$PT" disable --all
+	assert_success
+	assert_output "pytrace: no unit has tracing enabled"
+}
+
 @test "enable: glob patterns are written as given, not expanded against the files where it runs" {
 	cd "$D"
 	touch nova-compute.log

@@ -109,9 +109,9 @@ print(json.loads(html.unescape(open(sys.argv[1]).read())).get(sys.argv[2]))' "$D
 	assert_equal "$(grep -c '^<tr><td>[0-9]*</td><td>[0-9]*</td><td>[0-9]*</td><td>[0-9]*</td></tr>$' "$D/r.html")" 2
 	assert_file_contains "$D/t.html" "Text traces do not say which process"
 	# --include, and standard input
-	"$PT" report --include 'pkg/' - <"$D/t" >"$D/i.html"
+	"$PT" report --include '/pkg/' - <"$D/t" >"$D/i.html"
 	assert_equal "$(grep -c '^<tr data-path=' "$D/i.html")" 3
-	assert_equal "$(runs "$D/i.html")" "$(grep -E '^[^(]*pkg/' "$D/t" | cut -d'(' -f1 | uniq -c)"
+	assert_equal "$(runs "$D/i.html")" "$(grep -E '^[^(]*/pkg/' "$D/t" | cut -d'(' -f1 | uniq -c)"
 }
 
 @test "report: nothing in a trace puts markup or script into the page" {

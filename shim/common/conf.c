@@ -26,8 +26,15 @@
 #include "conf.h"
 #include "pytrace.h"
 
-/* The soname of libconfig 1.5 to 1.7. */
+/* The soname of the libconfig whose header this is built with, since its
+ * structures are walked as that header lays them out: 1.4 to 1.6 are
+ * libconfig.so.9 (Debian 12's libconfig9, RHEL 7 and 8); 1.7 broke the
+ * ABI and is libconfig.so.11 (RHEL 9, Fedora, Debian 13). */
+#if LIBCONFIG_VER_MAJOR == 1 && LIBCONFIG_VER_MINOR >= 7
+#define PT_LIBCONFIG "libconfig.so.11"
+#else
 #define PT_LIBCONFIG "libconfig.so.9"
+#endif
 
 static struct {
 	void *handle;
@@ -50,7 +57,7 @@ static int load_libconfig(const char *path)
 							 "config_destroy");
 	}
 	if (!lc.handle || !lc.init || !lc.read_file || !lc.destroy) {
-		pt_log("%s: cannot load %s to read it (install libconfig9)%s",
+		pt_log("%s: cannot load %s to read it (install libconfig)%s",
 		       path, PT_LIBCONFIG, pt_log_consequence);
 		lc.handle = NULL;
 		return -ENOENT;
