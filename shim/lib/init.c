@@ -31,7 +31,8 @@
 #include "settings.h"
 #include "start.h"
 
-/* The newest version tested; newer ones get a one-time notice. */
+/* The newest version tested; a process tracing a newer one gets a
+ * one-time notice (pt_init_untested_notice). */
 enum { PT_TESTED_MAJOR = 3, PT_TESTED_MINOR = 13 };
 
 /* 0: not decided yet; 1: trace this process; -1: never. */
@@ -64,8 +65,8 @@ static int python_is_static(void)
 }
 
 /* Builds pytrace cannot trace; 0 when this one is fine, else -1 after one
- * message.  A version newer than tested is traced: a notice, not an
- * error; said before the trace is open, it becomes its first line. */
+ * message.  A version newer than tested is traced, and not said here: a
+ * process that `programs` or the settings leave untraced says nothing. */
 static int refuse_build(int late)
 {
 	int major = pt_py.major, minor = pt_py.minor;
@@ -90,12 +91,21 @@ static int refuse_build(int late)
 		pt_log("libpython symbol PyFrame_GetCode not found; not tracing");
 		return -1;
 	}
-	if (major > PT_TESTED_MAJOR ||
-	    (major == PT_TESTED_MAJOR && minor > PT_TESTED_MINOR))
-		pt_notice("Python %d.%d is newer than any pytrace was tested with "
-		          "(%d.%d); tracing with its public API only", major, minor,
-		          PT_TESTED_MAJOR, PT_TESTED_MINOR);
 	return 0;
+}
+
+void pt_init_untested_notice(void)
+{
+	static int said;
+	int major = pt_py.major, minor = pt_py.minor;
+
+	if (said || (major < PT_TESTED_MAJOR ||
+		     (major == PT_TESTED_MAJOR && minor <= PT_TESTED_MINOR)))
+		return;
+	said = 1;
+	pt_notice("Python %d.%d is newer than any pytrace was tested with "
+		  "(%d.%d); tracing with its public API only", major, minor,
+		  PT_TESTED_MAJOR, PT_TESTED_MINOR);
 }
 
 int pt_init_python(void *handle)
