@@ -186,8 +186,14 @@ PyObject *pt_py_frame_code(PyFrameObject *frame)
 void *pt_py_thread_interp(void)
 {
 	void *ts = pt_py.ThreadStateGet();
-	void *interp = pt_py.layout->interp ?
-		       *(void **)((char *)ts + pt_py.layout->interp) : NULL;
+	void *interp = NULL;
+
+	/* a read where the layout knows the offset (the trace function
+	 * asks often); a version without a row, the API (3.9+) */
+	if (pt_py.layout->interp)
+		interp = *(void **)((char *)ts + pt_py.layout->interp);
+	else if (pt_py.ThreadStateGetInterpreter)
+		interp = pt_py.ThreadStateGetInterpreter(ts);
 
 	if (pt_py.interp_in_tstate == 0) {
 		/* First time: it must be one of the interpreters. */

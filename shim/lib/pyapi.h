@@ -194,8 +194,10 @@ int pt_py_swap_reaches(void);
 
 /*
  * pt_py_thread_interp - the interpreter of the calling thread (3.6+, with
- * the GIL held), read from its thread state; NULL when the layout did not
- * check out against the interpreter list on the first call.
+ * the GIL held), read from its thread state where layout.c has the
+ * version's offset, else asked of PyThreadState_GetInterpreter (3.9+);
+ * NULL when it did not check out against the interpreter list on the
+ * first call.
  */
 void *pt_py_thread_interp(void);
 
