@@ -26,6 +26,19 @@ host_python() {
 	if [ -x /usr/bin/python3.11 ]; then echo /usr/bin/python3.11; else command -v python3; fi
 }
 
+# python_in_chroot: $PYTHON is one of tests/chroot/'s, an interpreter of
+# another Debian release run in a chroot (its own C library and files).
+python_in_chroot() {
+	[[ $PYTHON == "$PT_ROOT"/tests/chroot/* ]]
+}
+
+# python_name: the interpreter's program name as it sees it (argv[0]'s
+# last part): tests/chroot/SUITE-pythonX.Y runs pythonX.Y.
+python_name() {
+	local n=${PYTHON##*/}
+	if python_in_chroot; then echo "${n#*-}"; else echo "$n"; fi
+}
+
 # sys_dirs: the interpreter's standard library and site directories,
 # ':'-separated, as a user would ignore them.
 sys_dirs() {

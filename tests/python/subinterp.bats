@@ -20,6 +20,8 @@ print("%s %s %s %d%02d" % (sys.prefix, v("LIBDIR"), v("INSTSONAME"),
 # shared libpython, or skip where there is none.
 host() {
 	local libpy=$LIBDIR/$SONAME
+	! python_in_chroot ||
+		skip "a host built here against a libpython runs on the host, not in the chroot of $PYTHON"
 	if [ ! -f "$libpy" ]; then
 		[ "${CI:-}" != true ] || fail "$libpy is missing"
 		skip "no shared $SONAME for $PYTHON"
