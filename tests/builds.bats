@@ -57,6 +57,19 @@ syslog_end() {
 	grep -qF 'prog.py(2): print' "$BATS_TEST_TMPDIR/t" || fail "the program was not traced: $(cat "$BATS_TEST_TMPDIR/t")"
 }
 
+@test "3.14 and 3.15 are tested versions: traced without a notice" {
+	newer_python
+	for v in "3.14.10 (main, Oct 26 2026)" "3.15.2 (main, Oct 26 2026)"; do
+		rm -f "$BATS_TEST_TMPDIR/t"
+		run --separate-stderr env LD_PRELOAD="$VERSION_LIB $PT_LIB" FAKEPY_VERSION="$v" \
+			PYTRACE_OUTPUT="$BATS_TEST_TMPDIR/t" "$NEWER" "$BATS_TEST_TMPDIR/prog.py"
+		assert_success
+		assert_equal "$stderr" ""
+		assert_equal "$(notices "$BATS_TEST_TMPDIR/t")" ""
+		grep -qF 'prog.py(2): print' "$BATS_TEST_TMPDIR/t" || fail "$v: not traced"
+	done
+}
+
 @test "a version newer than tested that \`programs\` leaves untraced says nothing, not even to syslog" {
 	newer_python
 	syslog_listen

@@ -33,7 +33,7 @@
 
 /* The newest version tested; a process tracing a newer one gets a
  * one-time notice (pt_init_untested_notice). */
-enum { PT_TESTED_MAJOR = 3, PT_TESTED_MINOR = 13 };
+enum { PT_TESTED_MAJOR = 3, PT_TESTED_MINOR = 15 };
 
 /* 0: not decided yet; 1: trace this process; -1: never. */
 static int state;
