@@ -31,10 +31,6 @@
 #include "settings.h"
 #include "start.h"
 
-/* The newest version tested; a process tracing a newer one gets a
- * one-time notice (pt_init_untested_notice). */
-enum { PT_TESTED_MAJOR = 3, PT_TESTED_MINOR = 15 };
-
 /* 0: not decided yet; 1: trace this process; -1: never. */
 static int state;
 
@@ -92,20 +88,6 @@ static int refuse_build(int late)
 		return -1;
 	}
 	return 0;
-}
-
-void pt_init_untested_notice(void)
-{
-	static int said;
-	int major = pt_py.major, minor = pt_py.minor;
-
-	if (said || (major < PT_TESTED_MAJOR ||
-		     (major == PT_TESTED_MAJOR && minor <= PT_TESTED_MINOR)))
-		return;
-	said = 1;
-	pt_notice("Python %d.%d is newer than any pytrace was tested with "
-		  "(%d.%d); tracing with its public API only", major, minor,
-		  PT_TESTED_MAJOR, PT_TESTED_MINOR);
 }
 
 int pt_init_python(void *handle)

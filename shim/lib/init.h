@@ -13,12 +13,4 @@
  */
 int pt_init_python(void *handle);
 
-/*
- * pt_init_untested_notice - once per process, a notice (into the trace, and
- * syslog) when the interpreter is newer than any pytrace was tested with.
- * Called where tracing starts, before the trace is open, so that it is the
- * trace's first line; never in a process that runs untraced.
- */
-void pt_init_untested_notice(void);
-
 #endif

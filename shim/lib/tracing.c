@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "backend.h"
-#include "init.h"
 #include "pyapi.h"
 #include "scoped.h"
 #include "scopes.h"
@@ -79,7 +78,7 @@ int pt_tracing_start(const struct pt_trace_setup *set)
 
 	s.module = module_seen;
 	s.stopped = stopped;
-	pt_init_untested_notice();
+	pt_py_untested_notice();
 	if (pt_trace_start(&s) < 0)
 		return -1;
 	pt_scoped_start(set->s);
