@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 # Builds pytrace does not trace get one clear message, and the program runs
 # untouched; a version newer than tested gets a one-time notice, which is
-# not an error: to syslog (and the trace), never on stderr.  A fake
-# interpreter (tests/fixtures/fakepy.c) answers Py_GetVersion() with the
-# version under test.
+# not an error: to syslog and the trace, never on stderr, and only from a
+# process that is traced.  A fake interpreter (tests/fixtures/fakepy.c)
+# answers Py_GetVersion() with the version under test.
 
 load helper
 
@@ -23,15 +23,73 @@ fake() {
 	assert_regex "$stderr" "^pytrace\[[0-9]+\]: Python 3.13 is a free-threaded build, which pytrace does not support; not tracing$"
 }
 
-@test "a version newer than tested gets a one-time notice, in syslog, not on stderr" {
+# newer_python: a real interpreter with a shared libpython, and a library
+# preloaded before pytrace that makes its Py_GetVersion() answer
+# $FAKEPY_VERSION (tests/fixtures/pyversion.c).
+newer_python() {
+	NEWER=/root/.pyenv/versions/3.13.0/bin/python
+	[ -x "$NEWER" ] || skip "needs $NEWER (a shared libpython)"
+	VERSION_LIB=$BATS_TEST_TMPDIR/pyversion.so
+	cc -shared -fPIC -o "$VERSION_LIB" "$PT_FIX/pyversion.c"
+	printf 'x = 1\nprint("ran")\n' >"$BATS_TEST_TMPDIR/prog.py"
+}
+
+# syslog_end: send a last message to the log socket of syslog_listen, and
+# wait for the listener: its file holds the first message pytrace sent, or
+# this one when pytrace sent none (the listener, gone after the first,
+# then refuses it).
+syslog_end() {
+	in_private_dev "'$(host_python)' -c 'import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b\"end\", \"/dev/log\")'" 2>/dev/null || true
+	wait "$SYSLOG_PID"
+}
+
+@test "a version newer than tested, traced: a one-time notice, the trace's first line, not on stderr" {
+	newer_python
 	syslog_listen
-	run --separate-stderr in_private_dev "LD_PRELOAD='$PT_LIB' FAKEPY_VERSION='3.14.0 (main, Oct  7 2025)' '$FAKE'"
+	run --separate-stderr in_private_dev "LD_PRELOAD='$VERSION_LIB $PT_LIB' FAKEPY_VERSION='3.99.0 (main, Oct  7 2030)' PYTRACE_OUTPUT='$BATS_TEST_TMPDIR/t' '$NEWER' '$BATS_TEST_TMPDIR/prog.py'"
+	assert_success
+	assert_output "ran"
+	assert_equal "$stderr" ""
+	syslog_end
+	assert_regex "$(cat "$BATS_TEST_TMPDIR/syslog")" "^<12>pytrace\[[0-9]+\]: Python 3.99 is newer than any pytrace was tested with \(3\.[0-9]+\); tracing with its public API only$"
+	assert_regex "$(head -n 1 "$BATS_TEST_TMPDIR/t")" "^# pytrace\[[0-9]+\]: Python 3.99 is newer than any pytrace was tested with \(3\.[0-9]+\); tracing with its public API only$"
+	assert_equal "$(grep -c 'is newer than' "$BATS_TEST_TMPDIR/t")" 1
+	grep -qF 'prog.py(2): print' "$BATS_TEST_TMPDIR/t" || fail "the program was not traced: $(cat "$BATS_TEST_TMPDIR/t")"
+}
+
+@test "3.14 and 3.15 are tested versions: traced without a notice" {
+	newer_python
+	for v in "3.14.10 (main, Oct 26 2026)" "3.15.2 (main, Oct 26 2026)"; do
+		rm -f "$BATS_TEST_TMPDIR/t"
+		run --separate-stderr env LD_PRELOAD="$VERSION_LIB $PT_LIB" FAKEPY_VERSION="$v" \
+			PYTRACE_OUTPUT="$BATS_TEST_TMPDIR/t" "$NEWER" "$BATS_TEST_TMPDIR/prog.py"
+		assert_success
+		assert_equal "$stderr" ""
+		assert_equal "$(notices "$BATS_TEST_TMPDIR/t")" ""
+		grep -qF 'prog.py(2): print' "$BATS_TEST_TMPDIR/t" || fail "$v: not traced"
+	done
+}
+
+@test "a version newer than tested that \`programs\` leaves untraced says nothing, not even to syslog" {
+	newer_python
+	syslog_listen
+	run --separate-stderr in_private_dev "LD_PRELOAD='$VERSION_LIB $PT_LIB' FAKEPY_VERSION='3.99.0 (main, Oct  7 2030)' PYTRACE_PROGRAMS=other PYTRACE_OUTPUT='$BATS_TEST_TMPDIR/t' '$NEWER' '$BATS_TEST_TMPDIR/prog.py'"
+	assert_success
+	assert_output "ran"
+	assert_equal "$stderr" ""
+	syslog_end
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/syslog")" "end"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/t"
+}
+
+@test "a version newer than tested that never starts tracing says nothing, not even to syslog" {
+	syslog_listen
+	run --separate-stderr in_private_dev "LD_PRELOAD='$PT_LIB' FAKEPY_VERSION='3.99.0 (main, Oct  7 2030)' '$FAKE'"
 	assert_success
 	assert_output "fake interpreter ran"
 	assert_equal "$stderr" ""
-	wait "$SYSLOG_PID"
-	run cat "$BATS_TEST_TMPDIR/syslog"
-	assert_output --regexp "^<12>pytrace\[[0-9]+\]: Python 3.14 is newer than any pytrace was tested with \(3.13\); tracing with its public API only$"
+	syslog_end
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/syslog")" "end"
 }
 
 @test "a Python older than 2.7 is refused with one message" {

@@ -31,6 +31,19 @@ pyver() {
 	"$PYTHON" -c 'import sys; print("%d%02d" % sys.version_info[:2])'
 }
 
+# python_in_chroot: $PYTHON is one of tests/chroot/'s, an interpreter of
+# another Debian release run in a chroot (its own C library and files).
+python_in_chroot() {
+	[[ $PYTHON == "$PT_ROOT"/tests/chroot/* ]]
+}
+
+# python_name: the interpreter's program name as it sees it (argv[0]'s
+# last part): tests/chroot/SUITE-pythonX.Y runs pythonX.Y.
+python_name() {
+	local n=${PYTHON##*/}
+	if python_in_chroot; then echo "${n#*-}"; else echo "$n"; fi
+}
+
 # sys_dirs: the interpreter's standard library and site directories,
 # ':'-separated, as a user would ignore them.
 sys_dirs() {

@@ -26,39 +26,87 @@
 #include "conf.h"
 #include "pytrace.h"
 
-/* The soname of the libconfig whose header this is built with, since its
- * structures are walked as that header lays them out: 1.4 to 1.6 are
- * libconfig.so.9 (Debian 12's libconfig9, RHEL 7 and 8); 1.7 broke the
- * ABI and is libconfig.so.11 (RHEL 9, Fedora, Debian 13). */
-#if LIBCONFIG_VER_MAJOR == 1 && LIBCONFIG_VER_MINOR >= 7
-#define PT_LIBCONFIG "libconfig.so.11"
-#else
-#define PT_LIBCONFIG "libconfig.so.9"
-#endif
+/*
+ * libconfig, loaded by soname when a file is to be read.  Its config_t
+ * differs between them, so each has its own copy of it below (from that
+ * version's libconfig.h); the settings themselves (config_setting_t) are
+ * the same in both, and come from the header built against.
+ *   libconfig.so.9   libconfig 1.5 (Debian 12's libconfig9)
+ *   libconfig.so.11  libconfig 1.7 (Debian 13's libconfig11): adds
+ *                    float_precision and include_fn, drops num_filenames
+ */
+struct lc_config9 {
+	config_setting_t *root;
+	void (*destructor)(void *);
+	int flags;
+	unsigned short tab_width;
+	short default_format;
+	const char *include_dir;
+	const char *error_text;
+	const char *error_file;
+	int error_line;
+	config_error_t error_type;
+	const char **filenames;
+	unsigned int num_filenames;
+};
+
+struct lc_config11 {
+	config_setting_t *root;
+	void (*destructor)(void *);
+	int options;
+	unsigned short tab_width;
+	unsigned short float_precision;
+	unsigned short default_format;
+	const char *include_dir;
+	void *include_fn;
+	const char *error_text;
+	const char *error_file;
+	int error_line;
+	config_error_t error_type;
+	const char **filenames;
+	void *hook;
+};
+
+/* A config_t of whichever libconfig was loaded. */
+union lc_config {
+	struct lc_config9 v9;
+	struct lc_config11 v11;
+};
+
+/* The sonames tried, in order. */
+static const char *const lc_sonames[] = { "libconfig.so.9", "libconfig.so.11" };
 
 static struct {
 	void *handle;
-	void (*init)(config_t *c);
-	int (*read_file)(config_t *c, const char *path);
-	void (*destroy)(config_t *c);
+	int v11;	/* libconfig.so.11's config_t */
+	void (*init)(union lc_config *c);
+	int (*read_file)(union lc_config *c, const char *path);
+	void (*destroy)(union lc_config *c);
 } lc;
+
+/* Field `f` of `c`, a union lc_config, as the loaded libconfig lays it out. */
+#define LC(c, f) (lc.v11 ? (c).v11.f : (c).v9.f)
 
 /* Load libconfig; 0 or -ENOENT after one message. */
 static int load_libconfig(const char *path)
 {
 	if (lc.handle)
 		return 0;
-	lc.handle = dlopen(PT_LIBCONFIG, RTLD_NOW | RTLD_LOCAL);
+	for (size_t i = 0; !lc.handle && i < sizeof(lc_sonames) / sizeof(lc_sonames[0]); i++) {
+		lc.handle = dlopen(lc_sonames[i], RTLD_NOW | RTLD_LOCAL);
+		lc.v11 = i == 1;
+	}
 	if (lc.handle) {
-		lc.init = (void (*)(config_t *))dlsym(lc.handle, "config_init");
-		lc.read_file = (int (*)(config_t *, const char *))dlsym(
+		lc.init = (void (*)(union lc_config *))dlsym(lc.handle, "config_init");
+		lc.read_file = (int (*)(union lc_config *, const char *))dlsym(
 			lc.handle, "config_read_file");
-		lc.destroy = (void (*)(config_t *))dlsym(lc.handle,
-							 "config_destroy");
+		lc.destroy = (void (*)(union lc_config *))dlsym(lc.handle,
+								 "config_destroy");
 	}
 	if (!lc.handle || !lc.init || !lc.read_file || !lc.destroy) {
-		pt_log("%s: cannot load %s to read it (install libconfig)%s",
-		       path, PT_LIBCONFIG, pt_log_consequence);
+		pt_log("%s: cannot load %s or %s to read it (install libconfig9 "
+		       "or libconfig11)%s", path, lc_sonames[0], lc_sonames[1],
+		       pt_log_consequence);
 		lc.handle = NULL;
 		return -ENOENT;
 	}
@@ -205,7 +253,7 @@ static const char *unsafe(const char *path, char *why, size_t size)
 
 int pt_conf_load(struct pt_settings *s, const char *path)
 {
-	config_t cfg;
+	union lc_config cfg;
 	char why[4200];
 	int rc = 0;
 
@@ -223,17 +271,19 @@ int pt_conf_load(struct pt_settings *s, const char *path)
 		return -EINVAL;
 	lc.init(&cfg);
 	if (!lc.read_file(&cfg, path)) {
-		if (cfg.error_type == CONFIG_ERR_FILE_IO)
+		if (LC(cfg, error_type) == CONFIG_ERR_FILE_IO)
 			pt_log("%s: cannot read the configuration%s",
 			       path, pt_log_consequence);
 		else
 			pt_log("%s:%d: %s%s",
-			       cfg.error_file ? cfg.error_file : path,
-			       cfg.error_line, cfg.error_text, pt_log_consequence);
+			       LC(cfg, error_file) ? LC(cfg, error_file) : path,
+			       LC(cfg, error_line), LC(cfg, error_text),
+			       pt_log_consequence);
 		lc.destroy(&cfg);
 		return -EINVAL;
 	}
-	const config_list_t *top = cfg.root ? cfg.root->value.list : NULL;
+	const config_setting_t *root = LC(cfg, root);
+	const config_list_t *top = root ? root->value.list : NULL;
 	for (unsigned i = 0; top && i < top->length; i++)
 		if (apply(s, top->elements[i], path) < 0)
 			rc = -EINVAL;

@@ -31,9 +31,6 @@
 #include "settings.h"
 #include "start.h"
 
-/* The newest version tested; newer ones get a one-time notice. */
-enum { PT_TESTED_MAJOR = 3, PT_TESTED_MINOR = 13 };
-
 /* 0: not decided yet; 1: trace this process; -1: never. */
 static int state;
 
@@ -64,8 +61,8 @@ static int python_is_static(void)
 }
 
 /* Builds pytrace cannot trace; 0 when this one is fine, else -1 after one
- * message.  A version newer than tested is traced: a notice, not an
- * error; said before the trace is open, it becomes its first line. */
+ * message.  A version newer than tested is traced, and not said here: a
+ * process that `programs` or the settings leave untraced says nothing. */
 static int refuse_build(int late)
 {
 	int major = pt_py.major, minor = pt_py.minor;
@@ -90,11 +87,6 @@ static int refuse_build(int late)
 		pt_log("libpython symbol PyFrame_GetCode not found; not tracing");
 		return -1;
 	}
-	if (major > PT_TESTED_MAJOR ||
-	    (major == PT_TESTED_MAJOR && minor > PT_TESTED_MINOR))
-		pt_notice("Python %d.%d is newer than any pytrace was tested with "
-		          "(%d.%d); tracing with its public API only", major, minor,
-		          PT_TESTED_MAJOR, PT_TESTED_MINOR);
 	return 0;
 }
 

@@ -65,7 +65,7 @@
 #include "start.h"
 #include "subinterp.h"
 
-/* PyStatus, 3.8-3.13. */
+/* PyStatus, 3.8-3.15 (unchanged in Include/cpython/initconfig.h). */
 struct pt_status {
 	int type;
 	const char *func;

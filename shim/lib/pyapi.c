@@ -183,11 +183,35 @@ PyObject *pt_py_frame_code(PyFrameObject *frame)
 	return code;
 }
 
+/* The newest version tested; a process tracing a newer one gets a
+ * one-time notice (pt_py_untested_notice). */
+enum { PT_TESTED_MAJOR = 3, PT_TESTED_MINOR = 15 };
+
+void pt_py_untested_notice(void)
+{
+	static int said;
+	int major = pt_py.major, minor = pt_py.minor;
+
+	if (said || (major < PT_TESTED_MAJOR ||
+		     (major == PT_TESTED_MAJOR && minor <= PT_TESTED_MINOR)))
+		return;
+	said = 1;
+	pt_notice("Python %d.%d is newer than any pytrace was tested with "
+		  "(%d.%d); tracing with its public API only", major, minor,
+		  PT_TESTED_MAJOR, PT_TESTED_MINOR);
+}
+
 void *pt_py_thread_interp(void)
 {
 	void *ts = pt_py.ThreadStateGet();
-	void *interp = pt_py.layout->interp ?
-		       *(void **)((char *)ts + pt_py.layout->interp) : NULL;
+	void *interp = NULL;
+
+	/* a read where the layout knows the offset (the trace function
+	 * asks often); a version without a row, the API (3.9+) */
+	if (pt_py.layout->interp)
+		interp = *(void **)((char *)ts + pt_py.layout->interp);
+	else if (pt_py.ThreadStateGetInterpreter)
+		interp = pt_py.ThreadStateGetInterpreter(ts);
 
 	if (pt_py.interp_in_tstate == 0) {
 		/* First time: it must be one of the interpreters. */

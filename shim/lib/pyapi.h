@@ -193,9 +193,19 @@ int pt_py_as_thread(void *tstate, void (*fn)(void *arg), void *arg);
 int pt_py_swap_reaches(void);
 
 /*
+ * pt_py_untested_notice - once per process, a notice (into the trace, and
+ * syslog) when the interpreter is newer than any pytrace was tested with.
+ * Called where tracing starts, before the trace is open, so that it is the
+ * trace's first line; never in a process that runs untraced.
+ */
+void pt_py_untested_notice(void);
+
+/*
  * pt_py_thread_interp - the interpreter of the calling thread (3.6+, with
- * the GIL held), read from its thread state; NULL when the layout did not
- * check out against the interpreter list on the first call.
+ * the GIL held), read from its thread state where layout.c has the
+ * version's offset, else asked of PyThreadState_GetInterpreter (3.9+);
+ * NULL when it did not check out against the interpreter list on the
+ * first call.
  */
 void *pt_py_thread_interp(void);
 

@@ -78,6 +78,7 @@ int pt_tracing_start(const struct pt_trace_setup *set)
 
 	s.module = module_seen;
 	s.stopped = stopped;
+	pt_py_untested_notice();
 	if (pt_trace_start(&s) < 0)
 		return -1;
 	pt_scoped_start(set->s);

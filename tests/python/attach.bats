@@ -7,6 +7,8 @@ load ../helper
 
 setup() {
 	[ "$(id -u)" = 0 ] || skip "attaching needs root here"
+	! python_in_chroot ||
+		skip "attach refuses a process with another C library than pytrace's, as in a chroot"
 	D=$BATS_TEST_TMPDIR
 	PT=$PT_ROOT/pytrace
 	ATT=$PT_ROOT/pytrace-attach

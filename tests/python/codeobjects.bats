@@ -23,8 +23,11 @@ needs_extra_slots() {
 	printf 'def f():\n    return 1\nf()\n' >"$D/m.py"
 	cat >"$D/drop.py" <<-'PY'
 	import gc, sys, weakref
+	def read(p):  # closed: a debug build warns of an unclosed file
+	    with open(p) as f:
+	        return f.read()
 	path = sys.argv[1]
-	co = compile(open(path).read(), path, "exec")
+	co = compile(read(path), path, "exec")
 	before = sys.getrefcount(co)
 	g = {"__file__": path, "__name__": "m"}
 	exec(co, g)
@@ -79,6 +82,9 @@ needs_extra_slots() {
 	printf 'def f():\n    return 1\nf()\n' >"$D/m.py"
 	cat >"$D/extra.py" <<-'PY'
 	import ctypes, gc, os, sys
+	def read(p):
+	    with open(p) as f:
+	        return f.read()
 	api = ctypes.pythonapi
 	new = sys.version_info >= (3, 12)
 	req = getattr(api, "PyUnstable_Eval_RequestCodeExtraIndex" if new else "_PyEval_RequestCodeExtraIndex")
@@ -93,7 +99,7 @@ needs_extra_slots() {
 	setx.argtypes = [ctypes.py_object, ctypes.c_ssize_t, ctypes.c_void_p]
 	index = req(free)
 	path = sys.argv[1]
-	co = compile(open(path).read(), path, "exec")
+	co = compile(read(path), path, "exec")
 	assert index >= 0 and setx(co, index, 1234) == 0
 	exec(co, {"__file__": path, "__name__": "m"})
 	del co
@@ -121,9 +127,12 @@ needs_extra_slots() {
 	printf 'x = 5\ny = 6\n' >"$D/c.py"
 	cat >"$D/reuse.py" <<-'PY'
 	import sys
+	def read(p):
+	    with open(p) as f:
+	        return f.read()
 	n = int(sys.argv[1])
 	paths = sys.argv[2:]
-	src = dict((p, open(p).read()) for p in paths)
+	src = dict((p, read(p)) for p in paths)
 	ids = set()
 	for i in range(n):
 	    for p in paths:

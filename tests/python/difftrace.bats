@@ -7,7 +7,8 @@
 
 load ../helper
 
-# setup: REF is the interpreter's trace.py with the change users make (full
+# setup: REF is the interpreter's trace.py (read by the interpreter, whose
+# files may be in a chroot) with the change users make (full
 # paths instead of basenames) and the fix of rule 2; OUT and TRACE are the
 # outputs of trace.py and pytrace; app and tmp are $APP and the test's
 # directory by their real paths.
@@ -29,7 +30,7 @@ setup() {
 	sed -e 's/bname = os.path.basename(filename)/bname = filename/' \
 		-e 's/if modulename in self\._ignore:/if filename in self._ignore:/' \
 		-e 's/self\._ignore\[modulename\]/self._ignore[filename]/' \
-		"$("$PYTHON" -c 'import trace; print(trace.__file__.rstrip("co"))')" >"$REF"
+		<<<"$("$PYTHON" -c 'import sys, trace; sys.stdout.write(open(trace.__file__.rstrip("co")).read())')" >"$REF"
 	run grep -c 'basename(filename)\|modulename in self._ignore\|self._ignore\[modulename\]' "$REF"
 	assert_output 0
 	run grep -c 'bname = filename$' "$REF"

@@ -34,7 +34,7 @@ $D/prog.py(2):     return x + 1"
 	PYTRACE_OUTPUT="$D/m.%n" traced "$PYTHON" -m pkg.sub
 	PYTRACE_OUTPUT="$D/c.%n" traced "$PYTHON" -c 'import pkg.sub'
 	local exe
-	exe=$(basename "$PYTHON")
+	exe=$(python_name)
 	assert_file_exists "$D/m.$exe"
 	assert_file_exists "$D/c.$exe"
 }

@@ -37,7 +37,7 @@ traced_programs() {
 @test "programs unset: the service and every Python child are traced" {
 	run env LD_PRELOAD="$PT_LIB" "$D/bin/service"
 	assert_success
-	assert_equal "$(traced_programs)" "privsep-helper $(basename "$PYTHON") service "
+	assert_equal "$(traced_programs)" "privsep-helper $(python_name) service "
 }
 
 @test "programs = the service: its children run untraced and silent" {
@@ -53,5 +53,5 @@ traced_programs() {
 @test "programs by full-path glob and by module name" {
 	run env LD_PRELOAD="$PT_LIB" PYTRACE_PROGRAMS="$D/bin/priv*,json.tool" "$D/bin/service"
 	assert_success
-	assert_equal "$(traced_programs)" "privsep-helper $(basename "$PYTHON") "
+	assert_equal "$(traced_programs)" "privsep-helper $(python_name) "
 }

@@ -20,6 +20,8 @@ print("%s %s %s %d%02d" % (sys.prefix, v("LIBDIR"), v("INSTSONAME"),
 # shared libpython, or skip where there is none.
 host() {
 	local libpy=$LIBDIR/$SONAME
+	! python_in_chroot ||
+		skip "a host built here against a libpython runs on the host, not in the chroot of $PYTHON"
 	if [ ! -f "$libpy" ]; then
 		[ "${CI:-}" != true ] || fail "$libpy is missing"
 		skip "no shared $SONAME for $PYTHON"
@@ -189,4 +191,30 @@ for i in range(70000):
 		assert_equal "$(grep -c "^$D/mod.py(" "$D/trace")" 91066
 		refute grep -v "^$D/mod.py([1-5]): \|^$D/owngil.py(" "$D/trace"
 	done
+}
+
+@test "3.14+: concurrent.interpreters: its interpreters (own GIL) run untraced, said once; the main one is traced" {
+	[ "$VER" -ge 314 ] || skip "concurrent.interpreters is 3.14+"
+	printf 'def double(x):\n    return 2 * x\n' >"$D/mod.py"
+	cat >"$D/ci.py" <<-PY
+	import sys
+	from concurrent import interpreters
+	sys.path.insert(0, "$D")
+	import mod
+	mod.double(1)
+	for i in range(3):
+	    interp = interpreters.create()
+	    interp.exec("import sys; sys.path.insert(0, '$D'); import mod; mod.double(2)")
+	    r = interp.call(len, "abc")
+	    interp.close()
+	print("done", r)
+	PY
+	PYTRACE_OUTPUT=$D/trace PYTRACE_IGNORE_DIRS=$SYS \
+		run --separate-stderr traced "$PYTHON" "$D/ci.py"
+	assert_success
+	assert_output "done 3"
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "${stderr_lines[0]}" =~ ^pytrace\[[0-9]+\]:\ .*own\ GIL.*not\ traced ]]
+	assert_equal "$(grep -c "^$D/mod.py(2):     return 2 \* x\$" "$D/trace")" 1
+	assert_equal "$(grep -c "^$D/ci.py(11): print(\"done\", r)\$" "$D/trace")" 1
 }
