@@ -10,7 +10,7 @@ load helper
 load systemd
 
 # Built once for the file; copied into the container, whose /tmp is its
-# own.
+# own (the checkout is bound into it).
 setup_file() {
 	export PKG=$BATS_FILE_TMPDIR/pkg
 	tree_state >"$BATS_FILE_TMPDIR/tree.before"
@@ -24,8 +24,10 @@ setup_file() {
 	DEB=$PKG/deb/pytrace_$(version)_$(dpkg --print-architecture).deb
 	RPM=$PKG/rpm/RPMS/x86_64/pytrace-$(version)-1.x86_64.rpm
 	export DEB RPM
+	# the demo service runs from this checkout, which may be under /tmp:
+	# bound into the container, read-only, at its path
 	if sd_available && [ -f "$DEB" ] && [ -f "$RPM" ]; then
-		sd_boot
+		SD_BIND=$PT_ROOT sd_boot
 	fi
 }
 
