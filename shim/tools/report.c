@@ -90,7 +90,6 @@ struct input {
 static struct rfile *files;	/* [index in paths] */
 static size_t nfiles;
 static struct pt_tx_paths paths = PT_TX_PATHS(struct rfile);
-static const regex_t *include;
 
 static uint64_t total;		/* lines counted */
 static uint32_t reached;	/* distinct lines, in the order reached */
@@ -471,7 +470,9 @@ static void source_line(const char *text, const uint32_t *starts, uint32_t i,
 }
 
 /* Whether f changed since it was traced: its size and mtime then
- * (records), or the text the trace gave of its lines.  Said once. */
+ * (records), or the text the trace gave of its lines.  Said once.  A text
+ * trace's file is read here and again by put_file, after the index that
+ * marks it: no source is kept, so that memory stays bounded. */
 static void check_changed(struct rfile *f)
 {
 	struct stat st;
@@ -729,7 +730,7 @@ int main(int argc, char **argv)
 				argv[a], why);
 			return 1;
 		}
-		include = paths.include = &inc;
+		paths.include = &inc;
 	}
 	if (!nnames)
 		usage();

@@ -106,9 +106,8 @@ static size_t hash(const char *s, size_t n)
 }
 
 /* The index of file path[0, n), added on first sight.  O(n) average. */
-static size_t file_index(const char *path, size_t n, const regex_t *inc)
+static size_t file_index(const char *path, size_t n)
 {
-	paths.include = inc;
 	size_t i = pt_tx_path(&paths, path, n);
 
 	files = paths.items;
@@ -249,12 +248,10 @@ static void end_run(struct group *g)
 	g->cur.n = 0;
 }
 
-static const regex_t *include;	/* --include, or NULL */
-
 /* Count one trace line into g: line `lineno` of the file path[0, plen). */
 static void count(struct group *g, const char *path, size_t plen, long lineno)
 {
-	size_t fi = file_index(path, plen, include);
+	size_t fi = file_index(path, plen);
 
 	if (!files[fi].included)
 		return;
@@ -582,7 +579,7 @@ int main(int argc, char **argv)
 				argv[first], why);
 			return 1;
 		}
-		include = &inc;
+		paths.include = &inc;
 	}
 	if (first >= argc)
 		usage();
