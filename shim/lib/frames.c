@@ -17,14 +17,15 @@
 
 #define AT(base, off) (*(void **)((char *)(base) + (off)))
 
-/* A shim frame that stands for a call from C (3.12+: owner 3). */
-enum { FRAME_OWNED_BY_CSTACK = 3 };
+struct pt_frame_links pt_frame_links;
 
 static struct {
 	int iframes;	/* keys are _PyInterpreterFrames: 1 yes, -1 no, 0 not
 			 * checked yet */
 	int running;	/* the thread state's running frame agrees with
 			 * PyEval_GetFrame: 1 yes, -1 no, 0 not checked yet */
+	int stack;	/* the layout's datastack agrees: 1 yes, -1 no, 0
+			 * not checked yet */
 } fr;
 
 /* Before 3.11: frame objects only. */
@@ -47,18 +48,27 @@ static void check(PyFrameObject *f)
 	}
 	if (pt_py.major == 3 && pt_py.minor == 11) {
 		fr.iframes = 1;
-		return;
+	} else {
+		void *i = AT(f, l->iframe);
+		fr.iframes = i && AT(i, l->iframe_obj) == f ? 1 : -1;
 	}
-	void *i = AT(f, l->iframe);
-	fr.iframes = i && AT(i, l->iframe_obj) == f ? 1 : -1;
+	if (fr.iframes > 0)
+		pt_frame_links = (struct pt_frame_links){ 1, l->iprevious,
+							  l->iowner };
 }
 
-void *pt_frame_key(PyFrameObject *frame)
+struct pt_frame_keys pt_frame_keys;
+
+void *pt_frame_key_find(PyFrameObject *frame)
 {
-	if (objects_only())
+	if (objects_only()) {
+		pt_frame_keys = (struct pt_frame_keys){ 1, 0 };
 		return frame;
+	}
 	if (!fr.iframes)
 		check(frame);
+	pt_frame_keys = (struct pt_frame_keys){
+		1, fr.iframes > 0 ? pt_py.layout->iframe : 0 };
 	return fr.iframes > 0 ? AT(frame, pt_py.layout->iframe) : (void *)frame;
 }
 
@@ -88,16 +98,47 @@ void *pt_frame_running(void *tstate)
 	return key;
 }
 
+/* A frame of the thread's own stack, neither a generator's nor a
+ * shim (3.12, 3.13: owner 0). */
+enum { FRAME_OWNED_BY_THREAD = 0 };
+
+void *pt_frame_stack(void *tstate)
+{
+	const struct pt_layout *l = pt_py.layout;
+
+	if (fr.stack < 0 || !l->datastack || !l->iowner)
+		return NULL;
+	if (!tstate)
+		tstate = pt_py.ThreadStateGet();
+	char *chunk = AT(tstate, l->datastack);
+	if (fr.stack > 0 || !chunk)
+		return chunk;
+	/* the check: the running frame, on the thread's stack, is in the
+	 * chunk (whose size follows its link) */
+	char *f = pt_frame_running(tstate);
+	if (!f || fr.iframes <= 0 || fr.running <= 0 ||
+	    *(unsigned char *)(f + l->iowner) != FRAME_OWNED_BY_THREAD)
+		return NULL;	/* not now */
+	size_t size = *(size_t *)(chunk + sizeof(void *));
+	fr.stack = f > chunk && f < chunk + size ? 1 : -1;
+	return fr.stack > 0 ? chunk : NULL;
+}
+
 void *pt_frame_caller(void *key)
 {
 	const struct pt_layout *l = pt_py.layout;
 
-	if (objects_only())
-		return l->back ? AT(key, l->back) : NULL;	/* f_back */
+	if (objects_only()) {
+		if (!l->back)
+			return NULL;
+		/* f_back, which pt_frame_caller_fast reads from now on */
+		pt_frame_links = (struct pt_frame_links){ 1, l->back, 0 };
+		return AT(key, l->back);
+	}
 	if (fr.iframes > 0) {
 		void *p = AT(key, l->iprevious);
 		while (p && l->iowner &&
-		       *((unsigned char *)p + l->iowner) == FRAME_OWNED_BY_CSTACK)
+		       *((unsigned char *)p + l->iowner) == PT_FRAME_OWNED_BY_CSTACK)
 			p = AT(p, l->iprevious);
 		return p;
 	}

@@ -16,13 +16,45 @@
 
 #include "pyapi.h"
 
-/* pt_frame_key - the key of `frame`. */
-void *pt_frame_key(PyFrameObject *frame);
+/* How a frame object gives its key, once the first key was found
+ * (known): at offset iframe (3.11+, checked), or itself (iframe 0). */
+struct pt_frame_keys {
+	int known;
+	size_t iframe;
+};
+
+extern struct pt_frame_keys pt_frame_keys;
+
+/* pt_frame_key_find - pt_frame_key the first time (the check). */
+void *pt_frame_key_find(PyFrameObject *frame);
+
+/* pt_frame_key - the key of `frame`: one load at most, once known. */
+static inline void *pt_frame_key(PyFrameObject *frame)
+{
+	if (!pt_frame_keys.known)
+		return pt_frame_key_find(frame);
+	if (!pt_frame_keys.iframe)
+		return frame;
+	return *(void **)((char *)frame + pt_frame_keys.iframe);
+}
 
 /* pt_frame_running - the key of the frame thread `tstate` (NULL: the
  * calling one) runs, or NULL; on 3.12+ the frame of a sys.monitoring
  * event. */
 void *pt_frame_running(void *tstate);
+
+/*
+ * pt_frame_stack - the frame stack thread `tstate` (NULL: the calling
+ * one) runs on (3.12, 3.13: the chunk of its data stack in use, checked
+ * once against the running frame), or NULL when not known.  Each green
+ * thread (greenlet) has chunks of its own.  The chunk in use holds a
+ * caller of the frame running (or that frame), so it stays until that
+ * caller returns: while the frame running at one call still runs, a later
+ * call that returns the same stack runs in the same green thread (one
+ * that grew into another chunk answers another: not the same, never a
+ * false "same").
+ */
+void *pt_frame_stack(void *tstate);
 
 /* pt_frame_caller - the key of the frame that called the running frame
  * `key` (through C code too), or NULL. */
@@ -38,6 +70,35 @@ void *pt_frame_eval_caller(void *tstate, void *key);
  * (no Python code runs; on 2.7-3.12 it fills the frame's locals dict, as
  * sys._getframe().f_locals would). */
 PyObject *pt_frame_self(void *key);
+
+/* Where keys are _PyInterpreterFrames (3.11+, once checked), or frame
+ * objects (before 3.11, once a caller was asked): the offsets of the link
+ * to the caller and of the owner byte (0: none), for
+ * pt_frame_caller_fast; ok 0 before or otherwise. */
+struct pt_frame_links {
+	int ok;
+	size_t previous, owner;
+};
+
+extern struct pt_frame_links pt_frame_links;
+
+/* A shim frame that stands for a call from C (3.12+: owner 3). */
+enum { PT_FRAME_OWNED_BY_CSTACK = 3 };
+
+/* pt_frame_caller_fast - pt_frame_caller, inline where keys are
+ * _PyInterpreterFrames (a walk up a stack: a few loads a frame). */
+static inline void *pt_frame_caller_fast(void *key)
+{
+	const struct pt_frame_links *l = &pt_frame_links;
+
+	if (!l->ok)
+		return pt_frame_caller(key);
+	void *p = *(void **)((char *)key + l->previous);
+	while (p && l->owner &&
+	       *((unsigned char *)p + l->owner) == PT_FRAME_OWNED_BY_CSTACK)
+		p = *(void **)((char *)p + l->previous);
+	return p;
+}
 
 /* pt_frame_back - pt_frame_caller of a frame object. */
 static inline void *pt_frame_back(PyFrameObject *frame)

@@ -41,6 +41,9 @@ struct pt_layout {
 	 * PyThreadState.current_frame (3.13) */
 	size_t localsplus, iprevious, iowner, iframe_obj;
 	size_t cframe, cframe_current, tstate_current;
+	/* 3.12, 3.13: PyThreadState.datastack_chunk, the chunk of the
+	 * thread's (or green thread's) frame stack in use */
+	size_t datastack;
 };
 
 /*
