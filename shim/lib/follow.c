@@ -91,15 +91,19 @@ static struct pt_code *frame_code(void *frame)
 }
 
 /* `frame`, of code `c`, starts in thread `tstate` (NULL: the calling
- * one): its depth in a scope (scoped.h), or 1 when no scope is set. */
+ * one): its depth in a scope (scoped.h), or 1 when no scope is set;
+ * *caller its caller's place. */
 static int frame_enters(void *frame, const struct pt_code *c, void *tstate,
-			PyObject *self)
+			PyObject *self, struct pt_scoped_place *caller)
 {
 	if (!pt_scoped.on)
 		return 1;
-	if (!pt_scoped.n && !(c && (c->scope || c->role)))
-		return 0;	/* the cheap answer, as pt_scoped_enter's */
-	return pt_scoped_enter(frame, c, pt_frame_eval_caller(tstate, frame), self);
+	if (!pt_scoped.n && !(c && (c->scope || c->role))) {
+		*caller = (struct pt_scoped_place){ 0, NULL };
+		return 0;	/* the cheap answer, as pt_scoped_call's */
+	}
+	return pt_scoped_call(frame, c, pt_frame_eval_caller(tstate, frame),
+			      self, caller);
 }
 
 /* Are the lines of the running frame `frame` written? */
@@ -226,8 +230,9 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	if (!pt_thread.stack_floor)
 		pt_thread.stack_floor = stack_floor();
 	const struct pt_code *c = frame_code(frame);
+	struct pt_scoped_place caller;
 	int d = frame_enters(frame, c, tstate,
-			     c && c->role ? pt_frame_self(frame) : NULL);
+			     c && c->role ? pt_frame_self(frame) : NULL, &caller);
 	on = c && c->traced && pt_scoped_shown(d);
 	if (on != pt_thread.on)
 		set_trace(tstate, on);
@@ -245,8 +250,9 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	if (__builtin_expect(timeline, 0) &&
 	    (fl.mode == FOLLOW_EVAL || !pt_thread.on))
 		pt_trace_leave();
+	void *back = AT(frame, fl.l->back);
 	if (pt_scoped.n)
-		pt_scoped_leave(frame);
+		pt_scoped_return(frame, back, &caller);
 	/* the frame may have run code of another interpreter */
 	if (pt_interp_many)
 		resync(tstate);
@@ -259,7 +265,6 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 			set_trace(tstate, 1);
 		return r;
 	}
-	void *back = AT(frame, fl.l->back);
 	on = back && frame_traced(back);
 	if (on != pt_thread.on)
 		set_trace(tstate, on);
@@ -298,8 +303,12 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what,
 	if (what == PT_TRACE_CALL) {
 		pt_thread_enter();
 		const struct pt_code *c = frame_code(frame);
+		struct pt_scoped_place caller;
 		int d = frame_enters(frame, c, NULL,
-				     c && c->role ? pt_frame_self(frame) : NULL);
+				     c && c->role ? pt_frame_self(frame) : NULL,
+				     &caller);
+		if (pt_scoped.n)
+			pt_scoped_push(frame, &caller);
 		on = c && c->traced && pt_scoped_shown(d);
 		if (on && pt_state.call_lines)
 			pt_trace_call(c);
@@ -312,9 +321,11 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what,
 			if (c && c->traced)
 				pt_trace_leave();
 		}
-		if (pt_scoped.n)
-			pt_scoped_leave(frame);
 		void *back = AT(frame, fl.l->back);
+		struct pt_scoped_place caller;
+		if (pt_scoped.n)
+			pt_scoped_return(frame, back, pt_scoped_pop(frame, &caller) ?
+					 &caller : NULL);
 		on = back && frame_traced(back);
 	} else {
 		return 0;	/* calls of C functions */
@@ -404,6 +415,7 @@ static int eval_start(void)
 		return -1;
 	}
 	fl.mode = FOLLOW_EVAL;
+	pt_scoped.light = 1;
 	/* frames running now, in every thread, from their next line; each
 	 * thread's next call puts it on the followed path */
 	pt_settrace_others(pt_settrace_func);
@@ -515,6 +527,7 @@ static int profile_start(void)
 		return -1;
 	}
 	fl.mode = FOLLOW_PROFILE;
+	pt_scoped.light = 1;
 	pt_py_each_other_thread(follow_other, (void *)1);
 	pt_settrace_hook_threading();
 	return 0;

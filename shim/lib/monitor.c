@@ -81,22 +81,41 @@ static struct pt_code *code_of(PyObject *code, int *waiting)
 	return pt_trace_decide(globals, code);
 }
 
-/* The LINE callback: (code, line_number).  With scopes, it is scope's
- * (see "Scopes" below), and writes the lines of frames in a scope. */
-static PyObject *on_line(PyObject *self, PyObject *const *args,
-			 Py_ssize_t nargs)
+/* What a LINE event's code (args: code, line_number) is when its line
+ * is traced; else NULL, and *r what the callback returns. */
+static inline __attribute__((always_inline)) struct pt_code *
+line_code(PyObject *const *args, Py_ssize_t nargs, PyObject **r)
 {
 	struct pt_code *c;
 	int waiting;
 
-	(void)self;
+	*r = pt_py.None;
 	if (nargs < 2)
-		return ret(pt_py.None);
-	if (pt_state.stopped)
-		return ret(mon.disable);
+		return NULL;
+	if (pt_state.stopped) {
+		*r = mon.disable;
+		return NULL;
+	}
 	c = code_of(args[0], &waiting);
-	if (!c || !c->traced)
-		return ret(waiting ? pt_py.None : mon.disable);
+	if (!c || !c->traced) {
+		*r = waiting ? pt_py.None : mon.disable;
+		return NULL;
+	}
+	return c;
+}
+
+/* The LINE callback: (code, line_number).  With scopes, it is scope's
+ * in another interpreter than tracing started in (see "Scopes" below),
+ * and writes the lines of frames in a scope. */
+static PyObject *on_line(PyObject *self, PyObject *const *args,
+			 Py_ssize_t nargs)
+{
+	PyObject *r;
+	struct pt_code *c = line_code(args, nargs, &r);
+
+	(void)self;
+	if (!c)
+		return ret(r);
 	long depth = pt_thread.depth - 1;
 	if (pt_scoped.on) {
 		void *f = pt_scoped.n ? pt_frame_running(NULL) : NULL;
@@ -315,9 +334,141 @@ static PyObject *on_scoped_start(PyObject *self, PyObject *const *args,
 	return ret(pt_py.None);
 }
 
+/*
+ * Where tracing starts, scope's callbacks are told no call at all: main
+ * tells the frames of scope functions (and of threading's, scope_threads)
+ * starting, resuming and ending, all its events disabled in other code,
+ * and a line finds its frame's place by walking up to the nearest of them
+ * (pt_scoped_walk).  Every call in a scope then costs nothing, and a line
+ * a few pointer reads.
+ */
+
+/* main's PY_START, PY_RESUME, PY_THROW: a scope function (or threading's)
+ * starts or resumes, and the scope may begin; `can_disable`: the event is
+ * one DISABLE stops (not PY_THROW). */
+static PyObject *scope_fn_starts(PyObject *const *args, Py_ssize_t nargs,
+				 int can_disable)
+{
+	struct pt_code *c;
+	const void *croot = NULL;
+	void *f = running(args, nargs, &c);
+
+	if (!c || !(c->scope || c->role))
+		return ret(!can_disable || pt_state.waiting || pt_state.stopped ?
+			   pt_py.None : mon.disable);
+	if (!f)
+		return ret(pt_py.None);
+	void *back = pt_scoped.n ? pt_frame_caller(f) : NULL;
+	int cdepth = back ? pt_scoped_walk(back, &croot) : 0;
+	int d = pt_scoped_enter_at(f, c, cdepth, croot,
+				   c->role ? pt_frame_self(f) : NULL,
+				   pt_frame_stack(NULL));
+	if (d && !mon.active)
+		scope_events(1);
+	if (pt_state.call_lines && c->traced && pt_scoped_shown(d))
+		pt_trace_call(c);
+	return ret(pt_py.None);
+}
+
+static PyObject *on_walk_fn(PyObject *self, PyObject *const *args,
+			    Py_ssize_t nargs)
+{
+	(void)self;
+	return scope_fn_starts(args, nargs, 1);
+}
+
+static PyObject *on_walk_throw(PyObject *self, PyObject *const *args,
+			       Py_ssize_t nargs)
+{
+	(void)self;
+	return scope_fn_starts(args, nargs, 0);
+}
+
+/* main's PY_RETURN, PY_YIELD: (code, offset, value); a frame of a scope
+ * function (or threading's) ends or suspends. */
+static PyObject *on_walk_end(PyObject *self, PyObject *const *args,
+			     Py_ssize_t nargs)
+{
+	struct pt_code *c;
+	void *f = running(args, nargs, &c);
+
+	(void)self;
+	if (!c || !(c->scope || c->role))
+		return ret(pt_state.waiting || pt_state.stopped ? pt_py.None :
+			   mon.disable);
+	if (f && pt_scoped.n)
+		pt_scoped_leave(f);
+	return ret(pt_py.None);
+}
+
+/* main's PY_UNWIND, which cannot be disabled: any frame ends with an
+ * exception, a scope's among them. */
+static PyObject *on_walk_unwind(PyObject *self, PyObject *const *args,
+				Py_ssize_t nargs)
+{
+	(void)self;
+	(void)args;
+	(void)nargs;
+	if (pt_scoped.n && !pt_state.stopped) {
+		void *f = pt_frame_running(NULL);
+		if (f)
+			pt_scoped_leave(f);
+	}
+	return ret(pt_py.None);
+}
+
+/* scope's LINE where tracing starts: (code, line_number). */
+static PyObject *on_walk_line(PyObject *self, PyObject *const *args,
+			      Py_ssize_t nargs)
+{
+	PyObject *r;
+	const void *root;
+	struct pt_code *c = line_code(args, nargs, &r);
+
+	(void)self;
+	if (!c)
+		return ret(r);
+	if (!pt_scoped.n) {
+		if (mon.active && ++mon.quiet >= SCOPE_QUIET)
+			scope_events(0);
+		return ret(pt_py.None);
+	}
+	void *ts = pt_py.ThreadStateGet();
+	int d;
+	/* the depth matters only to scope_depth and {indent} */
+	if (!pt_scoped.max && !pt_state.needs_depth &&
+	    pt_scoped_here(pt_frame_stack(ts), &root))
+		d = 1;
+	else {
+		void *f = pt_frame_running(ts);
+		d = f ? pt_scoped_walk(f, &root) : 0;
+	}
+	if (pt_scoped_shown(d))
+		pt_trace_emit(c, (int)pt_py.LongAsLong(args[1]), d - 1);
+	return ret(pt_py.None);
+}
+
+/* scope's PY_START, PY_RESUME, PY_THROW where tracing starts, only for
+ * call_lines: the call line of a frame in a scope (main tells those of
+ * scope functions). */
+static PyObject *on_walk_call(PyObject *self, PyObject *const *args,
+			      Py_ssize_t nargs)
+{
+	struct pt_code *c;
+	const void *root;
+	void *f = running(args, nargs, &c);
+
+	(void)self;
+	if (f && c && c->traced && !c->scope && !c->role && pt_scoped.n &&
+	    pt_scoped_shown(pt_scoped_walk(f, &root)))
+		pt_trace_call(c);
+	return ret(pt_py.None);
+}
+
 /* The C functions given to sys.monitoring, one per callback above. */
 enum { CB_LINE, CB_START, CB_LEAVE, CB_SCOPE_FN, CB_SCOPED_START,
-       CB_THROW, CB_UNWIND, CB_COUNT };
+       CB_THROW, CB_UNWIND, CB_WALK_FN, CB_WALK_THROW, CB_WALK_END,
+       CB_WALK_UNWIND, CB_WALK_LINE, CB_WALK_CALL, CB_COUNT };
 
 #define DEF(fn, doc) { "pytrace_" #fn, (pt_cfunction)(void (*)(void))fn, \
 		       PT_METH_FASTCALL, "pytrace's sys.monitoring callback: " doc }
@@ -330,6 +481,12 @@ static struct pt_methoddef defs[CB_COUNT] = {
 	[CB_SCOPED_START] = DEF(on_scoped_start, "a frame starts (scopes)"),
 	[CB_THROW] = DEF(on_throw, "a frame resumes with an exception"),
 	[CB_UNWIND] = DEF(on_unwind, "a frame ends with an exception"),
+	[CB_WALK_FN] = DEF(on_walk_fn, "a scope function starts"),
+	[CB_WALK_THROW] = DEF(on_walk_throw, "a scope function resumes"),
+	[CB_WALK_END] = DEF(on_walk_end, "a scope function ends"),
+	[CB_WALK_UNWIND] = DEF(on_walk_unwind, "a frame ends with an exception"),
+	[CB_WALK_LINE] = DEF(on_walk_line, "a line (scopes)"),
+	[CB_WALK_CALL] = DEF(on_walk_call, "a frame starts (scopes)"),
 };
 
 
@@ -425,19 +582,36 @@ static int plain_tool(PyObject *m, struct tool *t)
 	return rc == 0 ? CALL(m, "set_events", "il", t->id, all_events(t)) : -1;
 }
 
-/* The callbacks of main and scope (see "Scopes"); `idle`: scope's
- * events off until a scope function starts, else on for good. */
-static int scope_tools(PyObject *m, struct tool *main, struct tool *scope,
-		       int idle)
+/* The callbacks of main and scope where tracing starts (see "Scopes"):
+ * scope's events off until a scope function starts. */
+static int walk_tools(PyObject *m, struct tool *main, struct tool *scope)
 {
 	int rc = 0;
 
-	if (main) {
-		rc |= callback(m, main, EV_START, &defs[CB_SCOPE_FN]);
-		rc |= callback(m, main, EV_RESUME, &defs[CB_SCOPE_FN]);
-		if (rc == 0)
-			rc = CALL(m, "set_events", "il", main->id, all_events(main));
+	pt_scoped.walk = 1;
+	rc |= callback(m, main, EV_START, &defs[CB_WALK_FN]);
+	rc |= callback(m, main, EV_RESUME, &defs[CB_WALK_FN]);
+	rc |= callback(m, main, EV_THROW, &defs[CB_WALK_THROW]);
+	rc |= callback(m, main, EV_RETURN, &defs[CB_WALK_END]);
+	rc |= callback(m, main, EV_YIELD, &defs[CB_WALK_END]);
+	rc |= callback(m, main, EV_UNWIND, &defs[CB_WALK_UNWIND]);
+	if (rc == 0)
+		rc = CALL(m, "set_events", "il", main->id, all_events(main));
+	rc |= callback(m, scope, EV_LINE, &defs[CB_WALK_LINE]);
+	if (pt_state.call_lines) {
+		rc |= callback(m, scope, EV_START, &defs[CB_WALK_CALL]);
+		rc |= callback(m, scope, EV_RESUME, &defs[CB_WALK_CALL]);
+		rc |= callback(m, scope, EV_THROW, &defs[CB_WALK_CALL]);
 	}
+	return rc;
+}
+
+/* The callbacks of scope in another interpreter, on for good: every
+ * frame's start and end, the table holding each one in a scope. */
+static int scope_tool(PyObject *m, struct tool *scope)
+{
+	int rc = 0;
+
 	rc |= callback(m, scope, EV_LINE, &defs[CB_LINE]);
 	rc |= callback(m, scope, EV_START, &defs[CB_SCOPED_START]);
 	rc |= callback(m, scope, EV_RESUME, &defs[CB_SCOPED_START]);
@@ -445,7 +619,7 @@ static int scope_tools(PyObject *m, struct tool *main, struct tool *scope,
 	rc |= callback(m, scope, EV_RETURN, &defs[CB_LEAVE]);
 	rc |= callback(m, scope, EV_YIELD, &defs[CB_LEAVE]);
 	rc |= callback(m, scope, EV_UNWIND, &defs[CB_LEAVE]);
-	if (rc == 0 && !idle)
+	if (rc == 0)
 		rc = CALL(m, "set_events", "il", scope->id, all_events(scope));
 	return rc;
 }
@@ -477,7 +651,7 @@ static int start_in(int first)
 	if (!pt_scoped.on)
 		rc = plain_tool(m, &main);
 	else
-		rc = scope_tools(m, first ? &main : NULL, &scope, first);
+		rc = first ? walk_tools(m, &main, &scope) : scope_tool(m, &scope);
 	if (rc < 0) {
 		pt_py.ErrClear();
 		pt_notice("cannot use sys.monitoring; tracing with PyEval_SetTrace "

@@ -10,10 +10,12 @@
  * behind; every frame that starts sets its own entry anew, and the table
  * is emptied whenever tracing starts.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "frames.h"
 #include "scoped.h"
 #include "state.h"
 #include "trace.h"
@@ -31,6 +33,14 @@ struct slot {
 	const void *key;	/* NULL: empty */
 	const struct names *root;	/* the scope function beneath which */
 	int depth;
+	/* the thread's newest entry before this one (pt_thread.stop) */
+	const void *below;
+	/* the frame stack it runs on (frames.h), NULL: not known */
+	const void *stack;
+	/* the depth and scope of its caller when it last started or
+	 * resumed: the caller's still when it returns to that caller */
+	int cdepth;
+	const struct names *croot;
 };
 
 /* A thread that threading starts inside a scope (scope_threads), until
@@ -52,7 +62,36 @@ static struct {
 	struct pending pending[PENDING_MAX];
 	int npending;
 	struct names *names;	/* every scope function's seen */
+	/* a filter of the keys in the table: bit bloom_bit(key) is set
+	 * while count[that bit] keys have it, so that a walk
+	 * (pt_scoped_walk) tests most frames with one AND */
+	uint64_t bloom;
+	unsigned count[64];
 } sd;
+
+static inline unsigned bloom_bit(const void *key)
+{
+	uintptr_t k = (uintptr_t)key;
+
+	return (unsigned)((k >> 4) ^ (k >> 10)) & 63;
+}
+
+/* `key` is in the table now, or is no longer. */
+static void bloom_add(const void *key)
+{
+	unsigned b = bloom_bit(key);
+
+	sd.count[b]++;
+	sd.bloom |= 1ull << b;
+}
+
+static void bloom_del(const void *key)
+{
+	unsigned b = bloom_bit(key);
+
+	if (sd.count[b] && !--sd.count[b])
+		sd.bloom &= ~(1ull << b);
+}
 
 /* The names of scope function `c`, kept; NULL when out of memory.
  * O(scope functions seen). */
@@ -124,6 +163,84 @@ static inline void remember(const void *key, int depth, const void *root)
 	pt_thread.sgen = pt_scoped.gen;
 }
 
+/* This thread's newest entry (the top of its entries, each linked to
+ * the one before by `below`), or NULL. */
+static inline const void *thread_top(void)
+{
+	return pt_thread.stopgen == pt_scoped.gen ? pt_thread.stop : NULL;
+}
+
+/* Entry `at` (NULL: none) is this thread's newest: its key, stack and
+ * scope kept where pt_scoped_here reads them. */
+static void top_is(const struct slot *at)
+{
+	pt_thread.stop = at ? at->key : NULL;
+	pt_thread.stop_stack = at ? at->stack : NULL;
+	pt_thread.stop_root = at ? at->root : NULL;
+	pt_thread.stopgen = pt_scoped.gen;
+}
+
+/* Entry `at`, of a frame of this thread, is about to go: out of the
+ * thread's entries.  It is the newest but where a green thread switched
+ * between frames in a scope; then found among them.  O(entries of the
+ * thread) then, O(1) else. */
+static void unlink_entry(const struct slot *at)
+{
+	const void *top = thread_top();
+
+	if (!pt_scoped.walk)
+		return;
+	if (top == at->key) {
+		top_is(at->below ? find(at->below) : NULL);
+		return;
+	}
+	for (const void *k = top; k;) {
+		struct slot *s = find(k);
+		if (!s)
+			return;
+		if (s->below == at->key) {
+			s->below = at->below;
+			return;
+		}
+		k = s->below;
+	}
+}
+
+/* A depth below the scope function: below the depth shown, one depth
+ * stands for all. */
+static inline int cap(long depth)
+{
+	if (pt_scoped.max && depth > pt_scoped.max + 1)
+		depth = pt_scoped.max + 1;
+	return (int)depth;
+}
+
+/* The entry of the first of `p` and its callers in the table, and how
+ * many frames up it is (*k). */
+static const struct slot *nearest(void *p, long *k)
+{
+	const struct pt_frame_links l = pt_frame_links;
+	const uint64_t bloom = sd.bloom;
+
+	for (*k = 0; p; ++*k) {
+		if (bloom & (1ull << bloom_bit(p))) {
+			const struct slot *at = find(p);
+			if (at)
+				return at;
+		}
+		if (!l.ok) {
+			p = pt_frame_caller(p);
+			continue;
+		}
+		/* pt_frame_caller_fast, with the offsets held */
+		do
+			p = *(void **)((char *)p + l.previous);
+		while (p && l.owner && *((unsigned char *)p + l.owner) ==
+					  PT_FRAME_OWNED_BY_CSTACK);
+	}
+	return NULL;
+}
+
 /* The depth of the running frame `key` (0: out of scope) and its scope,
  * from this thread's last answer or the table. */
 static int lookup(const void *key, const struct names **root)
@@ -132,10 +249,19 @@ static int lookup(const void *key, const struct names **root)
 		*root = pt_thread.sroot;
 		return pt_thread.sdepth;
 	}
-	const struct slot *at = pt_scoped.n ? find(key) : NULL;
-	*root = at ? at->root : NULL;
-	remember(key, at ? at->depth : 0, *root);
-	return at ? at->depth : 0;
+	int depth = 0;
+	long k = 0;
+	const struct slot *at = !pt_scoped.n ? NULL :
+				pt_scoped.light ? nearest((void *)key, &k) :
+				find(key);
+	if (at) {
+		depth = cap(at->depth + k);
+		*root = at->root;
+	} else {
+		*root = NULL;
+	}
+	remember(key, depth, *root);
+	return depth;
 }
 
 /* Room for one more entry; 0 or -1 (out of memory: the frame is then
@@ -163,6 +289,7 @@ static void remove_slot(struct slot *at)
 {
 	size_t i = (size_t)(at - sd.slots), mask = sd.mask;
 
+	bloom_del(at->key);
 	for (size_t j = (i + 1) & mask; sd.slots[j].key; j = (j + 1) & mask) {
 		size_t h = home(sd.slots[j].key, mask);
 		if (((j - h) & mask) >= ((j - i) & mask)) {
@@ -200,8 +327,12 @@ void pt_scoped_start(const struct pt_settings *s)
 	free(sd.slots);
 	sd.slots = NULL;
 	sd.mask = 0;
+	sd.bloom = 0;
+	memset(sd.count, 0, sizeof(sd.count));
 	pt_scoped.gen++;
 	pt_scoped.n = 0;
+	pt_scoped.walk = 0;
+	pt_scoped.light = 0;
 	pt_scoped.on = s->scope.n != 0;
 	pt_scoped.max = (long)s->scope_depth;
 	sd.lines = s->scope_lines;
@@ -242,12 +373,23 @@ static int thread_boots(PyObject *thread, const struct names **root)
 int pt_scoped_enter(const void *key, const struct pt_code *c, const void *back,
 		    PyObject *self)
 {
-	const struct names *root = NULL, *croot = NULL;
-	int depth, begins = 0;
+	const struct names *croot = NULL;
 
 	if (!pt_scoped.n && !(c && (c->scope || c->role)))
 		return 0;
 	int cdepth = back ? lookup(back, &croot) : 0;
+	return pt_scoped_enter_at(key, c, cdepth, croot, self, NULL);
+}
+
+int pt_scoped_enter_at(const void *key, const struct pt_code *c, int cdepth,
+		       const void *caller_root, PyObject *self,
+		       const void *stack)
+{
+	const struct names *root = NULL, *croot = caller_root;
+	int depth, begins = 0;
+
+	if (!pt_scoped.n && !(c && (c->scope || c->role)))
+		return 0;
 	if (c && c->role == PT_ROLE_BOOT && !cdepth && sd.threads &&
 	    (depth = thread_boots(self, &root))) {
 		depth++;
@@ -268,24 +410,162 @@ int pt_scoped_enter(const void *key, const struct pt_code *c, const void *back,
 	}
 	if (!depth || !root || room() < 0) {
 		struct slot *at = pt_scoped.n ? find(key) : NULL;
-		if (at)
+		if (at) {
+			unlink_entry(at);
 			remove_slot(at);
+		}
 		remember(key, 0, NULL);
 		return 0;	/* out of scope (or of memory) */
 	}
 	struct slot *at = slot_of(key);
-	if (!at->key) {
+	int added = !at->key;
+	if (added) {
 		at->key = key;
 		pt_scoped.n++;
+		bloom_add(key);
+		at->below = pt_scoped.walk ? thread_top() : NULL;
 	}
 	at->root = root;
 	at->depth = depth;
+	at->stack = stack;
+	at->cdepth = cdepth;
+	at->croot = croot;
+	if (pt_scoped.walk && (added || thread_top() == key))
+		top_is(at);
 	remember(key, depth, root);
 	if (begins && sd.lines)
 		pt_trace_scope(root->module, root->qualname);
 	if (c && c->role == PT_ROLE_START && sd.threads)
 		thread_starts(self, root, depth);
 	return depth;
+}
+
+int pt_scoped_call(const void *key, const struct pt_code *c, const void *back,
+		   PyObject *self, struct pt_scoped_place *caller)
+{
+	const struct names *croot = NULL;
+
+	caller->depth = 0;
+	caller->root = NULL;
+	if (!pt_scoped.n && !(c && (c->scope || c->role)))
+		return 0;
+	int cdepth = back ? lookup(back, &croot) : 0;
+	caller->depth = cdepth;
+	caller->root = croot;
+	if (c && (c->scope || c->role))
+		return pt_scoped_enter_at(key, c, cdepth, croot, self, NULL);
+	int depth = cdepth ? cap((long)cdepth + 1) : 0;
+	remember(key, depth, depth ? croot : NULL);
+	return depth;
+}
+
+void pt_scoped_return(const void *key, const void *back,
+		      const struct pt_scoped_place *caller)
+{
+	if (sd.bloom & (1ull << bloom_bit(key))) {
+		struct slot *at = find(key);
+		if (at) {
+			unlink_entry(at);
+			remove_slot(at);
+		}
+	}
+	if (back && caller)
+		remember(back, caller->depth, caller->root);
+	else if (pt_thread.skey == key)
+		pt_thread.skey = NULL;
+}
+
+/*
+ * The callers' places of a back end without a C frame across a call
+ * (2.7's profile function): a stack per thread, pushed at each call and
+ * popped at each return, malloc'd and freed when the thread ends.  A
+ * return that is not the newest call's (a green thread switched stacks,
+ * a frame began before tracing) empties it: those frames are placed by
+ * their callers (pt_scoped_walk).
+ */
+struct call {
+	const void *key;
+	struct pt_scoped_place caller;
+};
+
+struct calls {
+	size_t n, cap;
+	unsigned gen;
+	struct call v[];
+};
+
+enum { CALLS_MAX = 1 << 16 };
+
+static pthread_key_t calls_key;
+static pthread_once_t calls_once = PTHREAD_ONCE_INIT;
+static int calls_ok;
+
+static void calls_free(void *p)
+{
+	free(p);
+}
+
+static void calls_init(void)
+{
+	calls_ok = pthread_key_create(&calls_key, calls_free) == 0;
+}
+
+void pt_scoped_push(const void *key, const struct pt_scoped_place *caller)
+{
+	struct calls *cs = pt_thread.calls;
+
+	if (cs && cs->gen != pt_scoped.gen) {
+		cs->n = 0;
+		cs->gen = pt_scoped.gen;
+	}
+	if (!cs || cs->n == cs->cap) {
+		size_t cap = cs ? cs->cap * 2 : 64;
+		pthread_once(&calls_once, calls_init);
+		if (!calls_ok || cap > CALLS_MAX)
+			return;	/* its return will be placed by the walk */
+		struct calls *grown = realloc(cs, sizeof(*cs) + cap * sizeof(cs->v[0]));
+		if (!grown)
+			return;
+		if (!cs) {
+			grown->n = 0;
+			grown->gen = pt_scoped.gen;
+		}
+		grown->cap = cap;
+		cs = grown;
+		pt_thread.calls = cs;
+		pthread_setspecific(calls_key, cs);
+	}
+	cs->v[cs->n++] = (struct call){ key, *caller };
+}
+
+int pt_scoped_pop(const void *key, struct pt_scoped_place *caller)
+{
+	struct calls *cs = pt_thread.calls;
+
+	if (!cs || cs->gen != pt_scoped.gen || !cs->n)
+		return 0;
+	if (cs->v[cs->n - 1].key != key) {
+		cs->n = 0;
+		return 0;
+	}
+	*caller = cs->v[--cs->n].caller;
+	return 1;
+}
+
+void pt_scoped_leave_to(const void *key, const void *back)
+{
+	struct slot *at = find(key);
+
+	if (pt_thread.skey == key)
+		pt_thread.skey = NULL;
+	if (!at)
+		return;
+	int cdepth = at->cdepth;
+	const struct names *croot = at->croot;
+	unlink_entry(at);
+	remove_slot(at);
+	if (back)
+		remember(back, cdepth, croot);
 }
 
 void pt_scoped_leave(const void *key)
@@ -296,7 +576,54 @@ void pt_scoped_leave(const void *key)
 		pt_thread.skey = NULL;
 	if (!at)
 		return;
+	unlink_entry(at);
 	remove_slot(at);
+}
+
+/* The thread's newest entry when `key` is it or among its callers
+ * (*k frames up); else NULL.  Most lines in a scope are beneath it, and
+ * then no other frame is tested: a frame there started after it, and
+ * would be the newer entry.  Left behind by a green thread that
+ * switched away, it is still a running frame: one among the callers is
+ * that frame. */
+static const struct slot *newest(void *p, long *k)
+{
+	const struct pt_frame_links l = pt_frame_links;
+	const void *top = thread_top();
+
+	if (!top || !l.ok)
+		return NULL;
+	for (*k = 0; p; ++*k) {
+		if (p == top)
+			return find(top);	/* always there */
+		do
+			p = *(void **)((char *)p + l.previous);
+		while (p && l.owner && *((unsigned char *)p + l.owner) ==
+					  PT_FRAME_OWNED_BY_CSTACK);
+	}
+	return NULL;
+}
+
+int pt_scoped_here(const void *stack, const void **root)
+{
+	if (!stack || !thread_top() || pt_thread.stop_stack != stack)
+		return 0;
+	*root = pt_thread.stop_root;
+	return 1;
+}
+
+int pt_scoped_walk(const void *key, const void **root)
+{
+	const struct slot *at;
+	long k;
+
+	*root = NULL;
+	if (!pt_scoped.n)
+		return 0;
+	if (!(at = newest((void *)key, &k)) && !(at = nearest((void *)key, &k)))
+		return 0;
+	*root = at->root;
+	return cap(at->depth + k);
 }
 
 int pt_scoped_lookup(const void *key)

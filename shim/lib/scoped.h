@@ -36,6 +36,18 @@ struct pt_scoped {
 	unsigned gen;		/* tracing started this many times: the
 				 * threads' last answers (state.h) of before
 				 * are void */
+	int walk;		/* a back end finds frames' places by
+				 * pt_scoped_walk and pt_scoped_here: each
+				 * thread's newest entry is kept for them */
+	int light;		/* a back end tells frames by pt_scoped_call:
+				 * a frame not in the table is placed by its
+				 * callers (as pt_scoped_walk) */
+};
+
+/* A frame's caller's place, kept by the back end across the call. */
+struct pt_scoped_place {
+	int depth;
+	const void *root;
 };
 
 extern struct pt_scoped pt_scoped;
@@ -59,8 +71,73 @@ void pt_scoped_stop(void);
 int pt_scoped_enter(const void *key, const struct pt_code *c, const void *back,
 		    PyObject *self);
 
+/* pt_scoped_enter_at - pt_scoped_enter with the caller's depth and
+ * scope known (pt_scoped_walk): `cdepth`, `caller_root`; `stack`: the
+ * frame stack the frame runs on (frames.h: pt_frame_stack), for
+ * pt_scoped_here, or NULL. */
+int pt_scoped_enter_at(const void *key, const struct pt_code *c, int cdepth,
+		       const void *caller_root, PyObject *self,
+		       const void *stack);
+
 /* pt_scoped_leave - the frame `key` returns, yields or unwinds. */
 void pt_scoped_leave(const void *key);
+
+/*
+ * pt_scoped_call - pt_scoped_enter for a back end that sees every frame
+ * start and end (3.6-3.11's frame evaluation function, 2.7's profile
+ * function; they set pt_scoped.light): only the frames of scope functions
+ * (and of threading's) go into the table; every other frame's place is
+ * this thread's last answer, told again at its end by pt_scoped_return
+ * with `caller`, its caller's place, which the frame evaluation function
+ * keeps meanwhile (in its own C frame, which a green thread switch keeps
+ * too).  A frame whose place is no last answer (another green thread's;
+ * 2.7's caller after a return) is placed by its callers, as
+ * pt_scoped_walk does: O(frames up to the nearest scope function).
+ */
+int pt_scoped_call(const void *key, const struct pt_code *c, const void *back,
+		   PyObject *self, struct pt_scoped_place *caller);
+
+/* pt_scoped_return - the frame `key` that pt_scoped_call told of ends
+ * (returns, yields, unwinds) to `back`, whose place is `caller` (NULL:
+ * not known; then found from its callers when asked). */
+void pt_scoped_return(const void *key, const void *back,
+		      const struct pt_scoped_place *caller);
+
+/*
+ * pt_scoped_push, pt_scoped_pop - for a back end that cannot keep a
+ * frame's `caller` across its call (2.7's profile function): kept in a
+ * stack of this thread's calls.  pt_scoped_pop returns 1 with *caller
+ * when `key` is the newest call kept, else 0 (then pt_scoped_return with
+ * NULL).  O(1).
+ */
+void pt_scoped_push(const void *key, const struct pt_scoped_place *caller);
+int pt_scoped_pop(const void *key, struct pt_scoped_place *caller);
+
+/* pt_scoped_leave_to - pt_scoped_leave of a frame returning to (or
+ * yielding to) `back`, the caller it started or resumed under, whose
+ * place it knew: then this thread's last answer. */
+void pt_scoped_leave_to(const void *key, const void *back);
+
+/*
+ * pt_scoped_walk - the depth of the running frame `key` in a scope (0:
+ * outside one) and its scope (*root), for a back end that tells only the
+ * frames of scope functions (and of threading's, scope_threads) to
+ * pt_scoped_enter_at: the nearest of them among the frame and its callers
+ * (frames.h), depth counted from there.  O(frames between the two); a
+ * frame out of every scope walks its whole stack, so with no frame in a
+ * scope anywhere the answer is 0 at once.
+ */
+int pt_scoped_walk(const void *key, const void **root);
+
+/*
+ * pt_scoped_here - 1 when the frame running in this thread is in a scope
+ * (*root its scope) by the shortest test, 0 when that cannot tell (then
+ * pt_scoped_walk): the thread's newest entry is still in the table and
+ * was entered on `stack`, the frame stack the thread runs on now.  That
+ * entry's frame then still runs on this stack, and every frame that runs
+ * on it while that one does is beneath it.  Its depth is not known.
+ */
+int pt_scoped_here(const void *stack, const void **root);
 
 /* pt_scoped_lookup - pt_scoped_depth from the table. */
 int pt_scoped_lookup(const void *key);

@@ -85,6 +85,14 @@ struct pt_thread {
 	const void *skey, *sroot;
 	int sdepth;
 	unsigned sgen;
+	/* scoped.c: this thread's newest frame in the table, the frame
+	 * stack it runs on and its scope, while stopgen is scoped.c's
+	 * generation */
+	const void *stop, *stop_stack, *stop_root;
+	unsigned stopgen;
+	/* scoped.c: the callers' places of this thread's calls, for
+	 * pt_scoped_push and pt_scoped_pop (malloc'd; NULL: none yet) */
+	void *calls;
 };
 
 extern __thread struct pt_thread pt_thread
