@@ -243,15 +243,21 @@ static PyObject *on_leave(PyObject *self, PyObject *const *args,
  * cost of a call into pytrace per call, which ignored code must not pay
  * (monitoring's DISABLE stops an event at one place in the code for good,
  * and scopes need the calls of every frame beneath a scope function).
- * So pytrace holds two tools:
- *  - main: PY_START and PY_RESUME everywhere, disabled at once in every
- *    function but the scope functions: idle, it costs nothing;
- *  - scope: every event, set on by main when a scope function starts, and
- *    off again once no frame has been in a scope for SCOPE_QUIET of its
- *    events (so that a scope function run in a loop does not turn the
- *    events on and off at each call: each change re-instruments the code
- *    that runs next).  Its LINE events are disabled in ignored code.
- * Frames are known by their keys (frames.h): no frame object is made.
+ * So pytrace holds two tools, in the interpreter tracing starts in:
+ *  - main: PY_START, PY_RESUME, PY_RETURN and PY_YIELD everywhere,
+ *    disabled at once in every function but the scope functions (and
+ *    threading's, for scope_threads), and PY_THROW and PY_UNWIND, which
+ *    cannot be: idle, it costs nothing but a test per frame unwound;
+ *  - scope: LINE (and the calls, for call_lines), set on by main when a
+ *    scope function starts, and off again once no frame has been in a
+ *    scope for SCOPE_QUIET of its events (so that a scope function run in
+ *    a loop does not turn the events on and off at each call: each change
+ *    re-instruments the code that runs next).  Its LINE events are
+ *    disabled in ignored code.  A line finds its frame's place from the
+ *    scope functions' frames (scoped.h: pt_scoped_here, pt_scoped_walk).
+ * In another interpreter scope alone has every event for good, and the
+ * table holds every frame in a scope.  Frames are known by their keys
+ * (frames.h): no frame object is made.
  */
 enum { SCOPE_QUIET = 10000 };
 

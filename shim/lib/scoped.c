@@ -5,10 +5,12 @@
  * beneath; and the threads that start in a scope.
  *
  * The table holds only frames in a scope, each until it ends or
- * suspends, so it stays as small as the scopes' stacks.  A frame whose
- * end went unseen (a back end stopped while it ran) would leave its key
- * behind; every frame that starts sets its own entry anew, and the table
- * is emptied whenever tracing starts.
+ * suspends, so it stays as small as the scopes' stacks; with the back
+ * ends that place the other frames themselves (pt_scoped.light, .walk),
+ * only the frames of the scope functions (and threading's).  A frame
+ * whose end went unseen (a back end stopped while it ran) would leave its
+ * key behind; every frame that starts sets its own entry anew, and the
+ * table is emptied whenever tracing starts.
  */
 #include <pthread.h>
 #include <stdint.h>
