@@ -295,6 +295,37 @@ tids_named() {
 	EOF
 }
 
+@test "call_lines and {indent} in a scope: a call line for each frame in it, none outside; indented by the depth below the scope function" {
+	run scoped nesting.py __main__:outer,__main__:fact PYTRACE_CALL_LINES=1 \
+		PYTRACE_FORMAT='{indent}{path}({line}): {source}'
+	assert_success
+	local n=$S/nesting.py
+	diff -u - <(tids "$TRACE") <<-EOF
+	 === scope: __main__:outer (thread TID)
+	 --- modulename: __main__, funcname: outer
+	$n(12):     y = inner(x)
+	 --- modulename: __main__, funcname: inner
+	  $n(8):     return x * 2
+	$n(13):     return y + 1
+	 === scope: __main__:fact (thread TID)
+	 --- modulename: __main__, funcname: fact
+	$n(17):     if n <= 1:
+	$n(19):     return n * fact(n - 1)
+	 --- modulename: __main__, funcname: fact
+	$n(17):     if n <= 1:
+	$n(19):     return n * fact(n - 1)
+	 --- modulename: __main__, funcname: fact
+	$n(17):     if n <= 1:
+	$n(18):         return 1
+	 === scope: __main__:outer (thread TID)
+	 --- modulename: __main__, funcname: outer
+	$n(12):     y = inner(x)
+	 --- modulename: __main__, funcname: inner
+	  $n(8):     return x * 2
+	$n(13):     return y + 1
+	EOF
+}
+
 @test "scope_lines = false: the same lines without entry lines" {
 	scope_writes names.py scopeapp.myconn:connect PYTRACE_SCOPE_LINES=false <<-EOF
 	scopeapp/myconn.py 7
