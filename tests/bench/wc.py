@@ -119,9 +119,7 @@ def coroutines(scale):
 def coroutines(scale):
     if sys.version_info < (3, 5):
         return 0  # no async def: the bench skips this construct on 2.7
-    ns = {"__name__": __name__, "__file__": __file__}
-    exec(compile(COROUTINES, __file__ + ".coroutines", "exec"), ns)
-    return ns["coroutines"](scale)
+    return load("coroutines", COROUTINES)["coroutines"](scale)
 
 
 def generated(name, nfuncs, nlines):
@@ -137,23 +135,27 @@ def generated(name, nfuncs, nlines):
     return "\n".join(out) + "\n"
 
 
-def run_generated(scale, nfuncs, nlines, tag):
-    """Compiles NFUNCS generated functions of NLINES lines from a real file
-    in the directory the bench gives (BENCH_WC_DIR; else the temporary
-    directory), so
-    that the trace has their source lines, then calls each SCALE times,
-    in turn."""
+def load(tag, src):
+    """The namespace of module SRC, run from the file wc_TAG.py in the
+    directory the bench gives (BENCH_WC_DIR; else the temporary
+    directory), written when missing, so that the trace has its source
+    lines."""
     import os
     import tempfile
     d = os.environ.get("BENCH_WC_DIR") or tempfile.gettempdir()
     path = os.path.join(d, "wc_%s.py" % tag)
-    src = generated(tag, nfuncs, nlines)
     if not os.path.exists(path):
         with open(path, "w") as f:
             f.write(src)
     ns = {"__name__": "wc_%s" % tag, "__file__": path}
     exec(compile(src, path, "exec"), ns)
-    funcs = ns["FUNCS"]
+    return ns
+
+
+def run_generated(scale, nfuncs, nlines, tag):
+    """NFUNCS generated functions of NLINES lines (load), each called SCALE
+    times, in turn."""
+    funcs = load(tag, generated(tag, nfuncs, nlines))["FUNCS"]
     total = 0
     for r in range(scale):
         for fn in funcs:
