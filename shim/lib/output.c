@@ -739,9 +739,10 @@ closed:
 /*
  * The writer's side of the handshake: busy first, then a look at
  * `wants`.  The compiler barrier keeps that order in the code; take()'s
- * membarrier makes it hold between processors.
+ * membarrier makes it hold between processors.  Inline in pt_out_begin
+ * and pt_out_write.
  */
-char *pt_out_begin(size_t need)
+static inline __attribute__((always_inline)) char *begin(size_t need)
 {
 	if (out.fast) {
 		__atomic_store_n(&out.busy, 1, __ATOMIC_RELAXED);
@@ -755,15 +756,36 @@ char *pt_out_begin(size_t need)
 	return begin_locked(need);
 }
 
-void pt_out_end(char *end)
+char *pt_out_begin(size_t need)
 {
-	out.len = (size_t)(end - out.buf);
-	if (out.held) {
+	return begin(need);
+}
+
+static inline __attribute__((always_inline)) void end(char *e)
+{
+	out.len = (size_t)(e - out.buf);
+	if (__builtin_expect(out.held, 0)) {
 		out.held = 0;
 		pthread_mutex_unlock(&out.lock);
 	} else {
 		__atomic_store_n(&out.busy, 0, __ATOMIC_RELEASE);
 	}
+}
+
+void pt_out_end(char *e)
+{
+	end(e);
+}
+
+int pt_out_write(const char *s, size_t n)
+{
+	char *p = begin(n);
+
+	if (__builtin_expect(!p, 0))
+		return -1;
+	memcpy(p, s, n);
+	end(p + n);
+	return 0;
 }
 
 char *pt_out_room(char *p, size_t need, int flush)
