@@ -60,9 +60,9 @@ static struct {
 	void (*release)(PyObject *code, const void *owner);
 } map = { .index = -1 };
 
-/* The last code object found: consecutive lines are mostly in the same
- * code object.  Touched with the GIL held, like the map. */
-static struct pt_slot last;
+/* The last code object found (codemap.h): consecutive lines are mostly
+ * in the same code object.  Touched with the GIL held, like the map. */
+struct pt_codemap_last pt_codemap_last;
 
 static inline size_t slot_of(const PyObject *code, size_t mask)
 {
@@ -71,18 +71,15 @@ static inline size_t slot_of(const PyObject *code, size_t mask)
 			17) & mask;
 }
 
-int pt_codemap_find(const PyObject *code, struct pt_code **c)
+int pt_codemap_find_slow(const PyObject *code, struct pt_code **c)
 {
-	if (code == last.code) {
-		*c = last.c;
-		return 1;
-	}
 	if (!map.slots)
 		return 0;
 	for (size_t i = slot_of(code, map.mask);; i = (i + 1) & map.mask) {
 		if (map.slots[i].code == code) {
-			last = map.slots[i];
-			*c = last.c;
+			pt_codemap_last.code = code;
+			pt_codemap_last.c = map.slots[i].c;
+			*c = pt_codemap_last.c;
 			return 1;
 		}
 		if (!map.slots[i].code)
@@ -131,9 +128,9 @@ static void code_freed(void *extra)
 {
 	const PyObject *code = extra;
 
-	if (code && code == last.code) {
-		last.code = NULL;
-		last.c = NULL;
+	if (code && code == pt_codemap_last.code) {
+		pt_codemap_last.code = NULL;
+		pt_codemap_last.c = NULL;
 	}
 	if (!code || !map.slots)
 		return;
@@ -242,8 +239,8 @@ size_t pt_codemap_held(void)
 
 void pt_codemap_forget(const void *owner, int release)
 {
-	last.code = NULL;
-	last.c = NULL;
+	pt_codemap_last.code = NULL;
+	pt_codemap_last.c = NULL;
 	for (size_t i = 0; map.slots && i <= map.mask;) {
 		struct pt_slot *sl = &map.slots[i];
 		if (!sl->code || sl->owner != owner) {
@@ -280,8 +277,8 @@ void pt_codemap_clear(void)
 	struct pt_held *held = map.held;
 	size_t nheld = map.nheld;
 
-	last.code = NULL;
-	last.c = NULL;
+	pt_codemap_last.code = NULL;
+	pt_codemap_last.c = NULL;
 	for (size_t i = 0; map.slots && i <= map.mask; i++) {
 		free_code(map.slots[i].c);
 		map.slots[i].code = NULL;

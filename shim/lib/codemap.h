@@ -51,11 +51,32 @@ enum { PT_ROLE_NONE, PT_ROLE_START, PT_ROLE_BOOT };
  */
 int pt_codemap_start(void (*release)(PyObject *code, const void *owner));
 
+/* The code object found last and its decision, compared first by
+ * pt_codemap_find: consecutive events are mostly in the same code object.
+ * Forgotten (code NULL) whenever that code object is freed or the map is
+ * emptied, so it is never stale. */
+extern struct pt_codemap_last {
+	const PyObject *code;
+	struct pt_code *c;
+} pt_codemap_last;
+
+/* pt_codemap_find_slow - pt_codemap_find past the last code object: the
+ * hash table. */
+int pt_codemap_find_slow(const PyObject *code, struct pt_code **c);
+
 /*
  * pt_codemap_find - 1 and *c (NULL: ignored) when `code` was decided, 0
- * when it is new.  O(1): one multiplicative hash and a short probe.
+ * when it is new.  O(1): one comparison inline for the code object found
+ * last, else one multiplicative hash and a short probe.
  */
-int pt_codemap_find(const PyObject *code, struct pt_code **c);
+static inline int pt_codemap_find(const PyObject *code, struct pt_code **c)
+{
+	if (code == pt_codemap_last.code) {
+		*c = pt_codemap_last.c;
+		return 1;
+	}
+	return pt_codemap_find_slow(code, c);
+}
 
 /*
  * pt_codemap_add - remember the decision for `code`, a code object of the

@@ -75,19 +75,28 @@ static struct {
 
 #define AT(base, off) (*(void **)((char *)(base) + (off)))
 
-/* What the code of `frame` is (NULL: ignored).  A cache hit is one
- * lookup; the first frame of a code object decides from its globals. */
-static struct pt_code *frame_code(void *frame)
+/* frame_code past the cache: the first frame of a code object decides
+ * from its globals. */
+static __attribute__((noinline)) struct pt_code *decide(void *frame,
+							PyObject *code)
 {
-	PyObject *code = AT(frame, fl.l->code);
-	struct pt_code *c;
-
-	if (!pt_state.waiting && pt_codemap_find(code, &c))
-		return c;
 	PyObject *globals = AT(frame, fl.l->globals);
 	if (!pt_trace_ready(globals))
 		return NULL;
 	return pt_trace_decide(globals, code);
+}
+
+/* What the code of `frame` is (NULL: ignored).  A cache hit is one
+ * lookup, inline: every call starts here. */
+static inline __attribute__((always_inline)) struct pt_code *
+frame_code(void *frame)
+{
+	PyObject *code = AT(frame, fl.l->code);
+	struct pt_code *c;
+
+	if (__builtin_expect(!pt_state.waiting, 1) && pt_codemap_find(code, &c))
+		return c;
+	return decide(frame, code);
 }
 
 /* `frame`, of code `c`, starts in thread `tstate` (NULL: the calling

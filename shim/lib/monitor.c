@@ -65,8 +65,10 @@ static PyObject *ret(PyObject *o)
 	return o;
 }
 
-/* What `code` is, NULL when ignored or before the program starts. */
-static struct pt_code *code_of(PyObject *code, int *waiting)
+/* What `code` is, NULL when ignored or before the program starts.
+ * Inline: a line's hot path is its first test. */
+static inline __attribute__((always_inline)) struct pt_code *
+code_of(PyObject *code, int *waiting)
 {
 	struct pt_code *c;
 
@@ -124,7 +126,7 @@ static PyObject *on_line(PyObject *self, PyObject *const *args,
 			return ret(pt_py.None);
 		depth = d - 1;
 	}
-	pt_trace_emit(c, (int)pt_py.LongAsLong(args[1]), depth);
+	pt_trace_emit(c, (int)pt_py_small_int(args[1]), depth);
 	return ret(pt_py.None);
 }
 

@@ -44,6 +44,11 @@ char *pt_out_begin(size_t need);
 /* pt_out_end - keep the bytes up to `end`. */
 void pt_out_end(char *end);
 
+/* pt_out_write - pt_out_begin, a copy of the `n` bytes at `s` (whole
+ * lines), pt_out_end, in one call: a text line's hot path.  0, or -1
+ * when the output is closed (as pt_out_begin's NULL). */
+int pt_out_write(const char *s, size_t n);
+
 /*
  * pt_out_room - between pt_out_begin and pt_out_end: keep the bytes up to
  * `p` and return room for `need` more after them, writing what is kept

@@ -151,6 +151,10 @@ int pt_py_load(void *handle)
 	 * is slow in long functions.  Checked before it is trusted. */
 	pt_py.lineno_offset = pt_py.layout->lineno;
 	pt_py.lineno_checks = PT_LINENO_CHECKS;
+	/* 3.12+'s int layout (pt_py_small_int), checked before trusted; a
+	 * free-threaded build's larger object header fails the check */
+	pt_py.int_layout = pt_py.major == 3 && pt_py.minor >= 12 ?
+			   PT_LINENO_CHECKS + 1 : 0;
 	/* 3.6's code_dealloc takes the interpreter list's lock for a code
 	 * object with extra slots, and PyInterpreterState_Clear holds that
 	 * lock while it clears thread states (at exit, Py_EndInterpreter):
@@ -162,15 +166,11 @@ int pt_py_load(void *handle)
 	return 0;
 }
 
-PyObject *pt_py_frame_code(PyFrameObject *frame)
+PyObject *pt_py_frame_code_slow(PyFrameObject *frame)
 {
-	if (pt_py.code_in_frame)
-		return *(PyObject **)((char *)frame + pt_py.code_offset);
-	if (pt_py.code_in_iframe) {
+	if (pt_py.code_in_iframe == 1) {
 		char *iframe = *(char **)((char *)frame + pt_py.iframe_offset);
 		PyObject *code = *(PyObject **)(iframe + pt_py.code_offset);
-		if (pt_py.code_in_iframe == 2)
-			return code;
 		/* First time: check the layout against the API. */
 		PyObject *api = pt_py.FrameGetCode(frame);
 		pt_py.DecRef(api);
@@ -224,7 +224,7 @@ void *pt_py_thread_interp(void)
 	return pt_py.interp_in_tstate > 0 ? interp : NULL;
 }
 
-int pt_py_line_event_lineno(PyFrameObject *frame)
+int pt_py_line_event_lineno_slow(PyFrameObject *frame)
 {
 	if (!pt_py.lineno_offset)
 		return pt_py.FrameGetLineNumber(frame);
@@ -236,6 +236,20 @@ int pt_py_line_event_lineno(PyFrameObject *frame)
 		pt_py.lineno_checks--;
 	else
 		pt_py.lineno_offset = 0;	/* not this build's layout */
+	return api;
+}
+
+long pt_py_small_int_slow(PyObject *o)
+{
+	long api = pt_py.LongAsLong(o);
+
+	if (pt_py.int_layout > 1 &&
+	    *(const uintptr_t *)((const char *)o + 16) == 1u << 3) {
+		if ((long)*(const uint32_t *)((const char *)o + 24) == api)
+			pt_py.int_layout--;	/* 1: trusted from now on */
+		else
+			pt_py.int_layout = 0;	/* not this build's layout */
+	}
 	return api;
 }
 

@@ -63,6 +63,9 @@ struct pt_pyapi {
 	int code_in_iframe;	/* 3.11: read it from the frame's f_frame */
 	size_t lineno_offset;	/* f_lineno in the frame, 2.7-3.11; 0: use the API */
 	int lineno_checks;	/* line events left to check it on */
+	/* 3.12+: a small int's value read from the object (pt_py_small_int):
+	 * 1 trusted, > 1 agreements still wanted from the API, 0 never */
+	int int_layout;
 	int interp_in_tstate;	/* tstate->interp read: 0 unchecked, 1 yes, -1 no */
 
 	const char *(*GetVersion)(void);
@@ -160,13 +163,53 @@ int pt_py_available(void);
  */
 int pt_py_load(void *handle);
 
+/* pt_py_line_event_lineno_slow - pt_py_line_event_lineno while the
+ * frame's field is not (yet) trusted. */
+int pt_py_line_event_lineno_slow(PyFrameObject *frame);
+
 /* pt_py_line_event_lineno - the line of `frame` during a line event of a
  * trace function (read from the frame where its layout is known and was
- * checked against PyFrame_GetLineNumber); hot path. */
-int pt_py_line_event_lineno(PyFrameObject *frame);
+ * checked against PyFrame_GetLineNumber); hot path, inline. */
+static inline int pt_py_line_event_lineno(PyFrameObject *frame)
+{
+	if (pt_py.lineno_offset && !pt_py.lineno_checks)
+		return *(int *)((char *)frame + pt_py.lineno_offset);
+	return pt_py_line_event_lineno_slow(frame);
+}
 
-/* pt_py_frame_code - borrowed code object of a frame; hot path. */
-PyObject *pt_py_frame_code(PyFrameObject *frame);
+/* pt_py_frame_code_slow - pt_py_frame_code where the layout is not
+ * known or not yet checked: the API. */
+PyObject *pt_py_frame_code_slow(PyFrameObject *frame);
+
+/* pt_py_frame_code - borrowed code object of a frame; hot path, inline:
+ * read from the frame (2.7-3.10) or its f_frame (3.11, once checked). */
+static inline PyObject *pt_py_frame_code(PyFrameObject *frame)
+{
+	if (pt_py.code_in_frame)
+		return *(PyObject **)((char *)frame + pt_py.code_offset);
+	if (pt_py.code_in_iframe == 2)
+		return *(PyObject **)(*(char **)((char *)frame + pt_py.iframe_offset) +
+				      pt_py.code_offset);
+	return pt_py_frame_code_slow(frame);
+}
+
+/* pt_py_small_int_slow - pt_py_small_int through PyLong_AsLong, checking
+ * the layout on the way. */
+long pt_py_small_int_slow(PyObject *o);
+
+/*
+ * pt_py_small_int - the value of int `o` (a line number that
+ * sys.monitoring passes, 3.12+): read from the object when it is one
+ * positive digit of 30 bits (3.12+'s compact int: lv_tag == 1 << 3 at
+ * offset 16, the digit at 24), once that layout agreed with the API on
+ * enough values; else PyLong_AsLong.  Hot path, inline.
+ */
+static inline long pt_py_small_int(PyObject *o)
+{
+	if (pt_py.int_layout == 1 && *(const uintptr_t *)((const char *)o + 16) == 1u << 3)
+		return (long)*(const uint32_t *)((const char *)o + 24);
+	return pt_py_small_int_slow(o);
+}
 
 /*
  * pt_py_each_other_thread - fn(tstate, arg) for the thread state of every

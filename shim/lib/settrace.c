@@ -50,14 +50,11 @@ static struct {
 
 #define AT(base, off) (*(void **)((char *)(base) + (off)))
 
-/* What the frame's code is, NULL when ignored or before the program. */
-static struct pt_code *code_of(PyFrameObject *frame)
+/* code_of past the cache: decided from the frame's globals. */
+static __attribute__((noinline)) struct pt_code *decide(PyFrameObject *frame,
+							PyObject *code)
 {
-	PyObject *code = pt_py_frame_code(frame);
 	struct pt_code *c;
-
-	if (!pt_state.waiting && pt_codemap_find(code, &c))
-		return c;
 	PyObject *globals = pt_py.GetAttrString((PyObject *)frame, "f_globals");
 	if (!globals) {
 		pt_py.ErrClear();
@@ -66,6 +63,19 @@ static struct pt_code *code_of(PyFrameObject *frame)
 	c = pt_trace_ready(globals) ? pt_trace_decide(globals, code) : NULL;
 	pt_py.DecRef(globals);
 	return c;
+}
+
+/* What the frame's code is, NULL when ignored or before the program.
+ * Inline: every line event starts here. */
+static inline __attribute__((always_inline)) struct pt_code *
+code_of(PyFrameObject *frame)
+{
+	PyObject *code = pt_py_frame_code(frame);
+	struct pt_code *c;
+
+	if (__builtin_expect(!pt_state.waiting, 1) && pt_codemap_find(code, &c))
+		return c;
+	return decide(frame, code);
 }
 
 void pt_settrace_clear(void)

@@ -348,37 +348,24 @@ static __attribute__((noinline)) void emit_format(const struct pt_code *c,
 	pt_out_end(pt_format_render(fmt, &l, p));
 }
 
-/* The default format: the line as made once by source.c, copied. */
-static __attribute__((noinline)) void emit_default(const struct pt_code *c,
-						   int lineno)
-{
-	const struct pt_fline *l = pt_file_fline(c->file, lineno);
-
-	if (!l) {
-		emit_format(c, lineno, 0);	/* no made line: put together */
-		return;
-	}
-	char *p = pt_out_begin(l->len);
-	if (!p) {
-		fail();
-		return;
-	}
-	memcpy(p, l->text, l->len);
-	pt_out_end(p + l->len);
-}
-
 /* The record fields of a struct pt_code are a cache record.c fills in;
- * the rest stays as the back ends see it. */
+ * the rest stays as the back ends see it.  The default format copies the
+ * line as made once by source.c (emit_format puts together one it has
+ * not made). */
 void pt_trace_emit(const struct pt_code *c, int lineno, long depth)
 {
+	const struct pt_fline *l;
+
 	if (tr.record) {
 		if (pt_rec_line((struct pt_code *)c, lineno, depth) < 0)
 			fail();
-	} else if (tr.fmt->is_default)
-		emit_default(c, lineno);
-	else
-		emit_format(c, lineno, depth);
-	if (++pt_state.lines == pt_state.lines_stop)
+	} else if (tr.fmt->is_default && (l = pt_file_fline(c->file, lineno))) {
+		if (pt_out_write(l->text, l->len) < 0)
+			fail();
+	} else {
+		emit_format(c, lineno, tr.fmt->is_default ? 0 : depth);
+	}
+	if (__builtin_expect(++pt_state.lines == pt_state.lines_stop, 0))
 		fail();
 }
 

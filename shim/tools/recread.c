@@ -20,7 +20,7 @@
 #include "recread.h"
 
 /* A chunk longer than this is taken for garbage (the writer's are the
- * size of its buffer, 64 KiB, plus definitions). */
+ * size of its buffer, 256 KiB, plus definitions). */
 enum { PT_RD_MAX_CHUNK = 64 << 20 };
 
 /* id -> pointer, open addressing. */

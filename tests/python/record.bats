@@ -98,6 +98,32 @@ marks() {
 	[ "$(count_lines "$D/w1.txt")" -gt 10000 ]
 }
 
+@test "bench constructs (calls, generators, exceptions, a loop, coroutines, many code objects, long functions): each line as often as it ran, and replay prints the text trace byte for byte" {
+	local wc=$PT_ROOT/tests/bench/wc.py c n
+	# construct, how often a line runs at scale 1, that line (indentation
+	# aside)
+	while read -r c n line; do
+		[ "$c" != coroutines ] || [ "$(pyver)" -ge 305 ] || continue
+		# its generated source written once, before the traced runs
+		BENCH_WC_DIR=$D "$PYTHON" "$wc" "$c" 1 >/dev/null
+		BENCH_WC_DIR=$D both "$c" "$PYTHON" "$wc" "$c" 1
+		cmp "$D/$c.out.txt" "$D/$c.out.rec"
+		"$REPLAY" "$D/$c.rec" >"$D/$c.replayed"
+		cmp "$D/$c.txt" "$D/$c.replayed"
+		run awk -v l="$line" '{ s = substr($0, index($0, "): ") + 3)
+			sub(/^[ \t]+/, "", s); if (s == l) k++ } END { print k + 0 }' "$D/$c.txt"
+		assert_output "$n"
+	done <<-'EOF'
+		calls 1973     if n < 2:
+		generators 1000         yield i * 7 % 13
+		exceptions 500         raise Odd(x)
+		loop 334             total += i
+		coroutines 1000     await asyncio.sleep(0)
+		codeobjs 2000     return x
+		longfuncs 8     return x
+	EOF
+}
+
 @test "bench workload W2 (two worker threads): replay prints the text trace's lines" {
 	[ -e "$PT_ROOT/tests/bench/w2.py" ] || skip "tests/bench/w2.py is not there"
 	both w2 "$PYTHON" "$PT_ROOT/tests/bench/w2.py" 3
