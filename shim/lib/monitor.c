@@ -452,7 +452,7 @@ static PyObject *on_walk_line(PyObject *self, PyObject *const *args,
 		d = f ? pt_scoped_walk(f, &root) : 0;
 	}
 	if (pt_scoped_shown(d))
-		pt_trace_emit(c, (int)pt_py.LongAsLong(args[1]), d - 1);
+		pt_trace_emit(c, (int)pt_py_small_int(args[1]), d - 1);
 	return ret(pt_py.None);
 }
 
