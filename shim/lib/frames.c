@@ -18,6 +18,7 @@
 #define AT(base, off) (*(void **)((char *)(base) + (off)))
 
 struct pt_frame_links pt_frame_links;
+struct pt_frame_run pt_frame_run;
 
 static struct {
 	int iframes;	/* keys are _PyInterpreterFrames: 1 yes, -1 no, 0 not
@@ -54,7 +55,7 @@ static void check(PyFrameObject *f)
 	}
 	if (fr.iframes > 0)
 		pt_frame_links = (struct pt_frame_links){ 1, l->iprevious,
-							  l->iowner };
+							  l->iowner, 0 };
 }
 
 struct pt_frame_keys pt_frame_keys;
@@ -93,8 +94,14 @@ void *pt_frame_running(void *tstate)
 	if (!f)
 		return NULL;
 	void *key = pt_frame_key(f);
-	if (!fr.running && fr.iframes > 0)
+	if (!fr.running && fr.iframes > 0) {
 		fr.running = running_iframe(tstate) == key ? 1 : -1;
+		if (fr.running > 0) {
+			const struct pt_layout *l = pt_py.layout;
+			pt_frame_run = (struct pt_frame_run){
+				1, l->cframe, l->cframe_current, l->tstate_current };
+		}
+	}
 	return key;
 }
 
@@ -102,7 +109,9 @@ void *pt_frame_running(void *tstate)
  * shim (3.12, 3.13: owner 0). */
 enum { FRAME_OWNED_BY_THREAD = 0 };
 
-void *pt_frame_stack(void *tstate)
+size_t pt_frame_datastack;
+
+void *pt_frame_stack_find(void *tstate)
 {
 	const struct pt_layout *l = pt_py.layout;
 
@@ -121,6 +130,8 @@ void *pt_frame_stack(void *tstate)
 		return NULL;	/* not now */
 	size_t size = *(size_t *)(chunk + sizeof(void *));
 	fr.stack = f > chunk && f < chunk + size ? 1 : -1;
+	if (fr.stack > 0)
+		pt_frame_datastack = l->datastack;
 	return fr.stack > 0 ? chunk : NULL;
 }
 
@@ -132,7 +143,7 @@ void *pt_frame_caller(void *key)
 		if (!l->back)
 			return NULL;
 		/* f_back, which pt_frame_caller_fast reads from now on */
-		pt_frame_links = (struct pt_frame_links){ 1, l->back, 0 };
+		pt_frame_links = (struct pt_frame_links){ 1, l->back, 0, 1 };
 		return AT(key, l->back);
 	}
 	if (fr.iframes > 0) {
@@ -151,7 +162,7 @@ void *pt_frame_caller(void *key)
 	return back;
 }
 
-void *pt_frame_eval_caller(void *tstate, void *key)
+void *pt_frame_eval_caller_slow(void *tstate, void *key)
 {
 	if (objects_only())
 		return pt_frame_caller(key);

@@ -14,6 +14,8 @@
 #ifndef PYTRACE_FRAMES_H
 #define PYTRACE_FRAMES_H
 
+#include <stddef.h>
+
 #include "pyapi.h"
 
 /* How a frame object gives its key, once the first key was found
@@ -54,16 +56,26 @@ void *pt_frame_running(void *tstate);
  * that grew into another chunk answers another: not the same, never a
  * false "same").
  */
-void *pt_frame_stack(void *tstate);
+void *pt_frame_stack_find(void *tstate);
+
+/* Where the thread state's data stack chunk is, once checked (0: not
+ * yet, or not known). */
+extern size_t pt_frame_datastack;
+
+static inline void *pt_frame_stack(void *tstate)
+{
+	if (!pt_frame_datastack || !tstate)
+		return pt_frame_stack_find(tstate);
+	return *(void **)((char *)tstate + pt_frame_datastack);
+}
 
 /* pt_frame_caller - the key of the frame that called the running frame
  * `key` (through C code too), or NULL. */
 void *pt_frame_caller(void *key);
 
-/* pt_frame_eval_caller - pt_frame_caller of a frame 3.6-3.11's frame
- * evaluation function is about to run: on 3.11 the frame is linked to
- * its caller only after, which is then the one running. */
-void *pt_frame_eval_caller(void *tstate, void *key);
+/* pt_frame_eval_caller_slow - pt_frame_eval_caller before the layout
+ * it reads is known. */
+void *pt_frame_eval_caller_slow(void *tstate, void *key);
 
 /* pt_frame_self - the first argument of the running frame `key`, borrowed
  * (its identity only), or NULL.  From a frame object it reads f_locals
@@ -78,7 +90,18 @@ PyObject *pt_frame_self(void *key);
 struct pt_frame_links {
 	int ok;
 	size_t previous, owner;
+	int objects;	/* the keys are frame objects, linked by f_back */
 };
+
+/* Where a thread state's running _PyInterpreterFrame is, once checked
+ * (ok): PyThreadState.cframe's current_frame (3.11, 3.12), or
+ * PyThreadState.current_frame (3.13; cframe 0). */
+struct pt_frame_run {
+	int ok;
+	size_t cframe, cframe_current, tstate_current;
+};
+
+extern struct pt_frame_run pt_frame_run;
 
 extern struct pt_frame_links pt_frame_links;
 
@@ -98,6 +121,26 @@ static inline void *pt_frame_caller_fast(void *key)
 	       *((unsigned char *)p + l->owner) == PT_FRAME_OWNED_BY_CSTACK)
 		p = *(void **)((char *)p + l->previous);
 	return p;
+}
+
+/*
+ * pt_frame_eval_caller - pt_frame_caller of a frame 3.6-3.11's frame
+ * evaluation function is about to run in thread `tstate` (NULL: the
+ * calling one): on 3.11 the frame is linked to its caller only after,
+ * which is then the one running.  Inline once the layout is known.
+ */
+static inline void *pt_frame_eval_caller(void *tstate, void *key)
+{
+	const struct pt_frame_run *r = &pt_frame_run;
+
+	if (pt_frame_links.objects)
+		return pt_frame_caller_fast(key);
+	if (!r->ok || !tstate)
+		return pt_frame_eval_caller_slow(tstate, key);
+	if (!r->cframe)
+		return *(void **)((char *)tstate + r->tstate_current);
+	void *cframe = *(void **)((char *)tstate + r->cframe);
+	return cframe ? *(void **)((char *)cframe + r->cframe_current) : NULL;
 }
 
 /* pt_frame_back - pt_frame_caller of a frame object. */

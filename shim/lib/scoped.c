@@ -64,35 +64,25 @@ static struct {
 	struct pending pending[PENDING_MAX];
 	int npending;
 	struct names *names;	/* every scope function's seen */
-	/* a filter of the keys in the table: bit bloom_bit(key) is set
-	 * while count[that bit] keys have it, so that a walk
-	 * (pt_scoped_walk) tests most frames with one AND */
-	uint64_t bloom;
+	/* how many keys in the table have each bit of pt_scoped.bloom */
 	unsigned count[64];
 } sd;
-
-static inline unsigned bloom_bit(const void *key)
-{
-	uintptr_t k = (uintptr_t)key;
-
-	return (unsigned)((k >> 4) ^ (k >> 10)) & 63;
-}
 
 /* `key` is in the table now, or is no longer. */
 static void bloom_add(const void *key)
 {
-	unsigned b = bloom_bit(key);
+	unsigned b = pt_scoped_bloom_bit(key);
 
 	sd.count[b]++;
-	sd.bloom |= 1ull << b;
+	pt_scoped.bloom |= 1ull << b;
 }
 
 static void bloom_del(const void *key)
 {
-	unsigned b = bloom_bit(key);
+	unsigned b = pt_scoped_bloom_bit(key);
 
 	if (sd.count[b] && !--sd.count[b])
-		sd.bloom &= ~(1ull << b);
+		pt_scoped.bloom &= ~(1ull << b);
 }
 
 /* The names of scope function `c`, kept; NULL when out of memory.
@@ -169,7 +159,7 @@ static inline void remember(const void *key, int depth, const void *root)
  * the one before by `below`), or NULL. */
 static inline const void *thread_top(void)
 {
-	return pt_thread.stopgen == pt_scoped.gen ? pt_thread.stop : NULL;
+	return pt_scoped_top();
 }
 
 /* Entry `at` (NULL: none) is this thread's newest: its key, stack and
@@ -222,10 +212,10 @@ static inline int cap(long depth)
 static const struct slot *nearest(void *p, long *k)
 {
 	const struct pt_frame_links l = pt_frame_links;
-	const uint64_t bloom = sd.bloom;
+	const uint64_t bloom = pt_scoped.bloom;
 
 	for (*k = 0; p; ++*k) {
-		if (bloom & (1ull << bloom_bit(p))) {
+		if (bloom & (1ull << pt_scoped_bloom_bit(p))) {
 			const struct slot *at = find(p);
 			if (at)
 				return at;
@@ -329,7 +319,7 @@ void pt_scoped_start(const struct pt_settings *s)
 	free(sd.slots);
 	sd.slots = NULL;
 	sd.mask = 0;
-	sd.bloom = 0;
+	pt_scoped.bloom = 0;
 	memset(sd.count, 0, sizeof(sd.count));
 	pt_scoped.gen++;
 	pt_scoped.n = 0;
@@ -442,8 +432,9 @@ int pt_scoped_enter_at(const void *key, const struct pt_code *c, int cdepth,
 	return depth;
 }
 
-int pt_scoped_call(const void *key, const struct pt_code *c, const void *back,
-		   PyObject *self, struct pt_scoped_place *caller)
+int pt_scoped_call_slow(const void *key, const struct pt_code *c,
+			const void *back, PyObject *self,
+			struct pt_scoped_place *caller)
 {
 	const struct names *croot = NULL;
 
@@ -461,10 +452,10 @@ int pt_scoped_call(const void *key, const struct pt_code *c, const void *back,
 	return depth;
 }
 
-void pt_scoped_return(const void *key, const void *back,
-		      const struct pt_scoped_place *caller)
+void pt_scoped_return_slow(const void *key, const void *back,
+			   const struct pt_scoped_place *caller)
 {
-	if (sd.bloom & (1ull << bloom_bit(key))) {
+	if (pt_scoped.bloom & (1ull << pt_scoped_bloom_bit(key))) {
 		struct slot *at = find(key);
 		if (at) {
 			unlink_entry(at);
@@ -485,17 +476,6 @@ void pt_scoped_return(const void *key, const void *back,
  * a frame began before tracing) empties it: those frames are placed by
  * their callers (pt_scoped_walk).
  */
-struct call {
-	const void *key;
-	struct pt_scoped_place caller;
-};
-
-struct calls {
-	size_t n, cap;
-	unsigned gen;
-	struct call v[];
-};
-
 enum { CALLS_MAX = 1 << 16 };
 
 static pthread_key_t calls_key;
@@ -512,9 +492,9 @@ static void calls_init(void)
 	calls_ok = pthread_key_create(&calls_key, calls_free) == 0;
 }
 
-void pt_scoped_push(const void *key, const struct pt_scoped_place *caller)
+void pt_scoped_push_slow(const void *key, const struct pt_scoped_place *caller)
 {
-	struct calls *cs = pt_thread.calls;
+	struct pt_scoped_calls *cs = pt_thread.calls;
 
 	if (cs && cs->gen != pt_scoped.gen) {
 		cs->n = 0;
@@ -525,7 +505,8 @@ void pt_scoped_push(const void *key, const struct pt_scoped_place *caller)
 		pthread_once(&calls_once, calls_init);
 		if (!calls_ok || cap > CALLS_MAX)
 			return;	/* its return will be placed by the walk */
-		struct calls *grown = realloc(cs, sizeof(*cs) + cap * sizeof(cs->v[0]));
+		struct pt_scoped_calls *grown =
+			realloc(cs, sizeof(*cs) + cap * sizeof(cs->v[0]));
 		if (!grown)
 			return;
 		if (!cs) {
@@ -537,21 +518,7 @@ void pt_scoped_push(const void *key, const struct pt_scoped_place *caller)
 		pt_thread.calls = cs;
 		pthread_setspecific(calls_key, cs);
 	}
-	cs->v[cs->n++] = (struct call){ key, *caller };
-}
-
-int pt_scoped_pop(const void *key, struct pt_scoped_place *caller)
-{
-	struct calls *cs = pt_thread.calls;
-
-	if (!cs || cs->gen != pt_scoped.gen || !cs->n)
-		return 0;
-	if (cs->v[cs->n - 1].key != key) {
-		cs->n = 0;
-		return 0;
-	}
-	*caller = cs->v[--cs->n].caller;
-	return 1;
+	cs->v[cs->n++] = (struct pt_scoped_call){ key, *caller };
 }
 
 void pt_scoped_leave_to(const void *key, const void *back)
@@ -604,14 +571,6 @@ static const struct slot *newest(void *p, long *k)
 					  PT_FRAME_OWNED_BY_CSTACK);
 	}
 	return NULL;
-}
-
-int pt_scoped_here(const void *stack, const void **root)
-{
-	if (!stack || !thread_top() || pt_thread.stop_stack != stack)
-		return 0;
-	*root = pt_thread.stop_root;
-	return 1;
 }
 
 int pt_scoped_walk(const void *key, const void **root)

@@ -23,6 +23,8 @@
 #ifndef PYTRACE_SCOPED_H
 #define PYTRACE_SCOPED_H
 
+#include <stdint.h>
+
 #include "codemap.h"
 #include "pyapi.h"
 #include "settings.h"
@@ -42,7 +44,18 @@ struct pt_scoped {
 	int light;		/* a back end tells frames by pt_scoped_call:
 				 * a frame not in the table is placed by its
 				 * callers (as pt_scoped_walk) */
+	/* a filter of the keys in the table: bit pt_scoped_bloom_bit(key)
+	 * is set while some key has it, so that most frames are known not
+	 * to be there with one AND */
+	uint64_t bloom;
 };
+
+static inline unsigned pt_scoped_bloom_bit(const void *key)
+{
+	uintptr_t k = (uintptr_t)key;
+
+	return (unsigned)((k >> 4) ^ (k >> 10)) & 63;
+}
 
 /* A frame's caller's place, kept by the back end across the call. */
 struct pt_scoped_place {
@@ -94,14 +107,51 @@ void pt_scoped_leave(const void *key);
  * 2.7's caller after a return) is placed by its callers, as
  * pt_scoped_walk does: O(frames up to the nearest scope function).
  */
-int pt_scoped_call(const void *key, const struct pt_code *c, const void *back,
-		   PyObject *self, struct pt_scoped_place *caller);
+int pt_scoped_call_slow(const void *key, const struct pt_code *c,
+			const void *back, PyObject *self,
+			struct pt_scoped_place *caller);
+
+static inline int pt_scoped_call(const void *key, const struct pt_code *c,
+				 const void *back, PyObject *self,
+				 struct pt_scoped_place *caller)
+{
+	/* inline: a frame that is no scope function's, called by the frame
+	 * this thread answered for last (the one running) */
+	if (!back || back != pt_thread.skey || pt_thread.sgen != pt_scoped.gen ||
+	    (c && (c->scope || c->role)))
+		return pt_scoped_call_slow(key, c, back, self, caller);
+	int cdepth = pt_thread.sdepth;
+	caller->depth = cdepth;
+	caller->root = pt_thread.sroot;
+	/* below the depth shown, one depth stands for all */
+	int depth = !cdepth ? 0 : pt_scoped.max && cdepth > pt_scoped.max ?
+		    cdepth : cdepth + 1;
+	pt_thread.skey = key;
+	pt_thread.sdepth = depth;
+	pt_thread.sroot = depth ? caller->root : NULL;
+	return depth;
+}
+
+/* pt_scoped_return_slow - pt_scoped_return of a frame in the table. */
+void pt_scoped_return_slow(const void *key, const void *back,
+			   const struct pt_scoped_place *caller);
 
 /* pt_scoped_return - the frame `key` that pt_scoped_call told of ends
  * (returns, yields, unwinds) to `back`, whose place is `caller` (NULL:
  * not known; then found from its callers when asked). */
-void pt_scoped_return(const void *key, const void *back,
-		      const struct pt_scoped_place *caller);
+static inline void pt_scoped_return(const void *key, const void *back,
+				    const struct pt_scoped_place *caller)
+{
+	if (pt_scoped.bloom & (1ull << pt_scoped_bloom_bit(key)) || !back ||
+	    !caller) {
+		pt_scoped_return_slow(key, back, caller);
+		return;
+	}
+	pt_thread.skey = back;
+	pt_thread.sdepth = caller->depth;
+	pt_thread.sroot = caller->root;
+	pt_thread.sgen = pt_scoped.gen;
+}
 
 /*
  * pt_scoped_push, pt_scoped_pop - for a back end that cannot keep a
@@ -110,8 +160,49 @@ void pt_scoped_return(const void *key, const void *back,
  * when `key` is the newest call kept, else 0 (then pt_scoped_return with
  * NULL).  O(1).
  */
-void pt_scoped_push(const void *key, const struct pt_scoped_place *caller);
-int pt_scoped_pop(const void *key, struct pt_scoped_place *caller);
+struct pt_scoped_call {
+	const void *key;
+	struct pt_scoped_place caller;
+};
+
+/* The stack, in pt_thread.calls. */
+struct pt_scoped_calls {
+	size_t n, cap;
+	unsigned gen;		/* pt_scoped.gen it was pushed in */
+	struct pt_scoped_call v[];
+};
+
+/* pt_scoped_push_slow - pt_scoped_push with a stack to make, grow or
+ * empty first. */
+void pt_scoped_push_slow(const void *key, const struct pt_scoped_place *caller);
+
+static inline void pt_scoped_push(const void *key,
+				  const struct pt_scoped_place *caller)
+{
+	struct pt_scoped_calls *cs = pt_thread.calls;
+
+	if (!cs || cs->gen != pt_scoped.gen || cs->n == cs->cap) {
+		pt_scoped_push_slow(key, caller);
+		return;
+	}
+	cs->v[cs->n].key = key;
+	cs->v[cs->n++].caller = *caller;
+}
+
+static inline int pt_scoped_pop(const void *key,
+				struct pt_scoped_place *caller)
+{
+	struct pt_scoped_calls *cs = pt_thread.calls;
+
+	if (!cs || cs->gen != pt_scoped.gen || !cs->n)
+		return 0;
+	if (cs->v[cs->n - 1].key != key) {
+		cs->n = 0;	/* another green thread's frames: the walk */
+		return 0;
+	}
+	*caller = cs->v[--cs->n].caller;
+	return 1;
+}
 
 /* pt_scoped_leave_to - pt_scoped_leave of a frame returning to (or
  * yielding to) `back`, the caller it started or resumed under, whose
@@ -137,7 +228,18 @@ int pt_scoped_walk(const void *key, const void **root);
  * entry's frame then still runs on this stack, and every frame that runs
  * on it while that one does is beneath it.  Its depth is not known.
  */
-int pt_scoped_here(const void *stack, const void **root);
+static inline const void *pt_scoped_top(void)
+{
+	return pt_thread.stopgen == pt_scoped.gen ? pt_thread.stop : NULL;
+}
+
+static inline int pt_scoped_here(const void *stack, const void **root)
+{
+	if (!stack || !pt_scoped_top() || pt_thread.stop_stack != stack)
+		return 0;
+	*root = pt_thread.stop_root;
+	return 1;
+}
 
 /* pt_scoped_lookup - pt_scoped_depth from the table. */
 int pt_scoped_lookup(const void *key);
