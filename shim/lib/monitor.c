@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "codemap.h"
 #include "frames.h"
+#include "layout.h"
 #include "pytrace.h"
 #include "scoped.h"
 #include "state.h"
@@ -614,12 +615,21 @@ static int walk_tools(PyObject *m, struct tool *main, struct tool *scope)
 	return rc;
 }
 
-/* The callbacks of scope in another interpreter, on for good: every
- * frame's start and end, the table holding each one in a scope. */
-static int scope_tool(PyObject *m, struct tool *scope)
+/* The callbacks of scope following every frame, the table holding each
+ * one in a scope: in another interpreter, on for good; where tracing
+ * starts but frames cannot be walked (no layout known: 3.14+), `main`
+ * telling the scope functions' starts and scope's events off until one
+ * starts. */
+static int scope_tools(PyObject *m, struct tool *main, struct tool *scope)
 {
 	int rc = 0;
 
+	if (main) {
+		rc |= callback(m, main, EV_START, &defs[CB_SCOPE_FN]);
+		rc |= callback(m, main, EV_RESUME, &defs[CB_SCOPE_FN]);
+		if (rc == 0)
+			rc = CALL(m, "set_events", "il", main->id, all_events(main));
+	}
 	rc |= callback(m, scope, EV_LINE, &defs[CB_LINE]);
 	rc |= callback(m, scope, EV_START, &defs[CB_SCOPED_START]);
 	rc |= callback(m, scope, EV_RESUME, &defs[CB_SCOPED_START]);
@@ -627,7 +637,7 @@ static int scope_tool(PyObject *m, struct tool *scope)
 	rc |= callback(m, scope, EV_RETURN, &defs[CB_LEAVE]);
 	rc |= callback(m, scope, EV_YIELD, &defs[CB_LEAVE]);
 	rc |= callback(m, scope, EV_UNWIND, &defs[CB_LEAVE]);
-	if (rc == 0)
+	if (rc == 0 && !main)
 		rc = CALL(m, "set_events", "il", scope->id, all_events(scope));
 	return rc;
 }
@@ -659,7 +669,9 @@ static int start_in(int first)
 	if (!pt_scoped.on)
 		rc = plain_tool(m, &main);
 	else
-		rc = first ? walk_tools(m, &main, &scope) : scope_tool(m, &scope);
+		rc = !first ? scope_tools(m, NULL, &scope) :
+		     pt_py.layout->iprevious ? walk_tools(m, &main, &scope) :
+		     scope_tools(m, &main, &scope);
 	if (rc < 0) {
 		pt_py.ErrClear();
 		pt_notice("cannot use sys.monitoring; tracing with PyEval_SetTrace "
