@@ -12,6 +12,8 @@
  * the thread state's running frame must be PyEval_GetFrame's.  When a
  * check fails, every key is the frame object, and the API is used.
  */
+#include <stdint.h>
+
 #include "frames.h"
 #include "layout.h"
 
@@ -149,7 +151,7 @@ void *pt_frame_caller(void *key)
 	if (fr.iframes > 0) {
 		void *p = AT(key, l->iprevious);
 		while (p && l->iowner &&
-		       *((unsigned char *)p + l->iowner) == PT_FRAME_OWNED_BY_CSTACK)
+		       *((unsigned char *)p + l->iowner) >= PT_FRAME_OWNED_BY_SHIM)
 			p = AT(p, l->iprevious);
 		return p;
 	}
@@ -173,8 +175,11 @@ PyObject *pt_frame_self(void *key)
 {
 	if (!fr.iframes && pt_py.major == 3 && pt_py.minor == 11)
 		check(NULL);
+	/* 3.14+: a tagged reference (two low bits), a plain pointer before:
+	 * an object's address has neither bit */
 	if (!objects_only() && fr.iframes > 0)
-		return AT(key, pt_py.layout->localsplus);
+		return (PyObject *)((uintptr_t)AT(key, pt_py.layout->localsplus) &
+				    ~(uintptr_t)3);
 	PyObject *locals = pt_py.GetAttrString((PyObject *)key, "f_locals");
 	PyObject *self = locals ? pt_py.MappingGetItemString(locals, "self") : NULL;
 

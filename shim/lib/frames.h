@@ -105,8 +105,10 @@ extern struct pt_frame_run pt_frame_run;
 
 extern struct pt_frame_links pt_frame_links;
 
-/* A shim frame that stands for a call from C (3.12+: owner 3). */
-enum { PT_FRAME_OWNED_BY_CSTACK = 3 };
+/* Owners from this one up are shims, no Python function's frames: a
+ * call from C (3.12, 3.13: 3; 3.14: 4), the interpreter's own (3.14+:
+ * 3). */
+enum { PT_FRAME_OWNED_BY_SHIM = 3 };
 
 /* pt_frame_caller_fast - pt_frame_caller, inline where keys are
  * _PyInterpreterFrames (a walk up a stack: a few loads a frame). */
@@ -118,7 +120,7 @@ static inline void *pt_frame_caller_fast(void *key)
 		return pt_frame_caller(key);
 	void *p = *(void **)((char *)key + l->previous);
 	while (p && l->owner &&
-	       *((unsigned char *)p + l->owner) == PT_FRAME_OWNED_BY_CSTACK)
+	       *((unsigned char *)p + l->owner) >= PT_FRAME_OWNED_BY_SHIM)
 		p = *(void **)((char *)p + l->previous);
 	return p;
 }

@@ -10,7 +10,9 @@
  *                  _PyInterpreterFrame), Include/cpython/pystate.h;
  *   3.12           Include/internal/pycore_interp.h, pycore_ceval_state.h;
  *   3.12, 3.13     Include/cpython/pystate.h (datastack_chunk, and
- *                  _PyStackChunk's size after its link).
+ *                  _PyStackChunk's size after its link);
+ *   3.14, 3.15     Include/internal/pycore_interpframe_structs.h
+ *                  (_PyInterpreterFrame), Include/cpython/pystate.h.
  * The offsets are those of x86-64 (LP64) builds without Py_DEBUG or
  * Py_TRACE_REFS; a build that differs is caught by the checks of each
  * reader (layout.h).
@@ -40,6 +42,12 @@ static const struct pt_layout layouts[] = {
 	  72, 8, 70, 48, 56, 0, 0, 232 },
 	{ 3, 13, 0, 24, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0,
 	  72, 8, 70, 48, 0, 0, 72, 232 },
+	/* 3.14, 3.15: the frame's fields pytrace reads moved, and its
+	 * locals are tagged references (layout.h: localsplus) */
+	{ 3, 14, 0, 24, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0,
+	  80, 8, 74, 48, 0, 0, 72, 232 },
+	{ 3, 15, 0, 24, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0,
+	  80, 8, 74, 48, 0, 0, 72, 256 },
 };
 
 const struct pt_layout *pt_layout(int major, int minor)

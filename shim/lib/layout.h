@@ -35,8 +35,10 @@ struct pt_layout {
 	size_t recursion;	/* 3.12: .ceval.recursion_limit (int) */
 	size_t gil;		/* 3.12: .ceval.gil */
 	/* 3.11+, for frames.c: in the _PyInterpreterFrame, its first
-	 * argument (localsplus), its caller (previous), its owner (3.12+:
-	 * 3 is a C caller's shim) and its frame object (frame_obj); the one
+	 * argument (localsplus; 3.14+: a _PyStackRef, whose two low bits
+	 * are tags), its caller (previous), its owner (3.12+: 3 and above
+	 * are shims, a C caller's or the interpreter's) and its frame
+	 * object (frame_obj); the one
 	 * running: PyThreadState.cframe's current_frame (3.11, 3.12), or
 	 * PyThreadState.current_frame (3.13) */
 	size_t localsplus, iprevious, iowner, iframe_obj;

@@ -227,8 +227,8 @@ static const struct slot *nearest(void *p, long *k)
 		/* pt_frame_caller_fast, with the offsets held */
 		do
 			p = *(void **)((char *)p + l.previous);
-		while (p && l.owner && *((unsigned char *)p + l.owner) ==
-					  PT_FRAME_OWNED_BY_CSTACK);
+		while (p && l.owner && *((unsigned char *)p + l.owner) >=
+					  PT_FRAME_OWNED_BY_SHIM);
 	}
 	return NULL;
 }
@@ -567,8 +567,8 @@ static const struct slot *newest(void *p, long *k)
 			return find(top);	/* always there */
 		do
 			p = *(void **)((char *)p + l.previous);
-		while (p && l.owner && *((unsigned char *)p + l.owner) ==
-					  PT_FRAME_OWNED_BY_CSTACK);
+		while (p && l.owner && *((unsigned char *)p + l.owner) >=
+					  PT_FRAME_OWNED_BY_SHIM);
 	}
 	return NULL;
 }
