@@ -256,6 +256,9 @@ static int start_thread(void)
 	sigset_t all, old;
 
 	ctl.quitting = 0;
+	/* state.c's fork handler registered here, not by the thread, which a
+	 * fork's prepare handler waits for (see output.c, start_flusher) */
+	(void)pt_state_pid();
 	/* The thread takes no signal: they stay the host's threads' to take. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
