@@ -304,7 +304,6 @@ PT_EXPORT int Py_Main(int argc, void *argv)
 	if (!f)
 		return 1;
 	in_main = 1;
-	pt_start_by_wrapper();
 	return f(argc, argv);
 }
 
@@ -315,7 +314,6 @@ PT_EXPORT int Py_BytesMain(int argc, char **argv)
 	if (!f)
 		return 1;
 	in_main = 1;
-	pt_start_by_wrapper();
 	return f(argc, argv);
 }
 
@@ -326,7 +324,6 @@ PT_EXPORT int _Py_UnixMain(int argc, char **argv)
 	if (!f)
 		return 1;
 	in_main = 1;
-	pt_start_by_wrapper();
 	return f(argc, argv);
 }
 

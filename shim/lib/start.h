@@ -31,8 +31,10 @@ int pt_start_hook_audit(void);
 int pt_start_hook_pending(void);
 
 /*
- * pt_start_by_wrapper - an interposed entry point (Py_Main, Py_Initialize,
- * ...) runs: it starts tracing itself, and the pending call does nothing.
+ * pt_start_by_wrapper - an interposed initialisation function
+ * (Py_Initialize and the like, not Py_Main, which a libpython that calls
+ * its own functions directly reaches all the same) runs: it starts
+ * tracing itself, and the pending call does nothing.
  */
 void pt_start_by_wrapper(void);
 

@@ -92,3 +92,12 @@ $D/loop.py(3): n = 0"
 	run sed -n 4,5p "$D/t"
 	assert_line "$D/loop.py(5):     n += 1"
 }
+
+@test "2.7 whose initialisation does not reach pytrace's wrappers is traced from the first line" {
+	[ "$V" = 207 ] && ! python_in_chroot && ldd "$PYTHON" | grep -q 'libpython2\.7\.so\.1\.0' ||
+		skip "a shared libpython 2.7 (the static one never reaches the wrappers anyway)"
+	cc -shared -fPIC -o "$D/selfcall.so" "$PT_FIX/selfcall.c" -ldl
+	env LD_PRELOAD="$D/selfcall.so $PT_LIB" PYTRACE_OUTPUT="$D/t" "$PYTHON" "$D/prog.py"
+	assert_equal "$(head -n 1 "$D/t")" "$D/prog.py(1): x = 1"
+	refute grep -q '/site\.py(' "$D/t"
+}
