@@ -21,11 +21,26 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 # WERROR=-Werror turns warnings into errors (CI does).
 WERROR  ?=
+# The oldest glibc the library and the tools run on, whatever glibc builds
+# them: every object is compiled with shim/common/glibc-compat.h, which binds
+# each libc symbol to the version a build on that glibc would use
+# (shim/common/glibc-compat says how), and the tools start through
+# shim/tools/glibcstart.c.
+GLIBC_MIN ?= 2.17
+GLIBC_H    = shim/common/glibc-compat.h
 PT_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -fPIC \
-             -fvisibility=hidden $(WERROR) \
+             -fvisibility=hidden $(WERROR) -include $(GLIBC_H) \
              -DPYTRACE_SYSCONFDIR='"$(SYSCONFDIR)"'
 PT_LDFLAGS = -shared -Wl,--no-undefined -Wl,-z,relro -Wl,-z,now
-PT_LDLIBS  = -ldl -lpthread
+# Before glibc 2.34 dlopen, dlsym and pthread_* are in libdl.so.2 and
+# libpthread.so.0: they are named by file (still there, empty, in newer
+# glibc) and kept with --no-as-needed, so that the loader of an older
+# glibc loads them.
+PT_LDLIBS  = -Wl,--push-state,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 \
+             -Wl,--pop-state
+# The tools' start (shim/tools/glibcstart.c)
+TOOL_START = shim/tools/glibcstart.o
+TOOL_LDFLAGS = -Wl,--wrap=__libc_start_main
 
 VERSION = 0.1
 LIB     = libpytrace.so
@@ -89,28 +104,28 @@ $(COMMON): $(COMMON_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $(COMMON_OBJS)
 
-$(CHECK): $(CHECK_SRCS:.c=.o) $(COMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PT_LDLIBS)
+$(CHECK): $(CHECK_SRCS:.c=.o) $(TOOL_START) $(COMMON)
+	$(CC) $(CFLAGS) $(TOOL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PT_LDLIBS)
 
-$(SUMMARY): $(SUMMARY_SRCS:.c=.o) $(COMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+$(SUMMARY): $(SUMMARY_SRCS:.c=.o) $(TOOL_START) $(COMMON)
+	$(CC) $(CFLAGS) $(TOOL_LDFLAGS) $(LDFLAGS) -o $@ $^
 
-$(REPLAY): $(REPLAY_SRCS:.c=.o) $(COMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+$(REPLAY): $(REPLAY_SRCS:.c=.o) $(TOOL_START) $(COMMON)
+	$(CC) $(CFLAGS) $(TOOL_LDFLAGS) $(LDFLAGS) -o $@ $^
 
-$(REPORT): $(REPORT_SRCS:.c=.o) $(COMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+$(REPORT): $(REPORT_SRCS:.c=.o) $(TOOL_START) $(COMMON)
+	$(CC) $(CFLAGS) $(TOOL_LDFLAGS) $(LDFLAGS) -o $@ $^
 
 # zlib writes OUT.gz (zlib1g: in every Debian base system)
-$(EXPORT): $(EXPORT_SRCS:.c=.o) $(COMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lz
+$(EXPORT): $(EXPORT_SRCS:.c=.o) $(TOOL_START) $(COMMON)
+	$(CC) $(CFLAGS) $(TOOL_LDFLAGS) $(LDFLAGS) -o $@ $^ -lz
 
-$(CTL): $(CTL_SRCS:.c=.o) $(COMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PT_LDLIBS)
+$(CTL): $(CTL_SRCS:.c=.o) $(TOOL_START) $(COMMON)
+	$(CC) $(CFLAGS) $(TOOL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PT_LDLIBS)
 
 # The attaching tool needs nothing of shim/common: ptrace, /proc, ELF.
-$(ATTACH): $(ATTACH_SRCS:.c=.o)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ldl
+$(ATTACH): $(ATTACH_SRCS:.c=.o) $(TOOL_START)
+	$(CC) $(CFLAGS) $(TOOL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PT_LDLIBS)
 
 # The command, with the paths of this tree (make) or of the installation
 # (make install) filled in.
@@ -127,15 +142,19 @@ endef
 $(CLI): shim/tools/pytrace.in Makefile
 	$(call make_cli,$(CURDIR),$(CURDIR),$@)
 
+$(GLIBC_H): shim/common/glibc-compat Makefile
+	shim/common/glibc-compat "$(CC)" $(GLIBC_MIN) >$@.tmp
+	mv -f $@.tmp $@
+
 # Each folder sees its own headers and common's, nothing else: common
 # cannot include the library's or the tools' headers.
-shim/common/%.o: shim/common/%.c shim/common/*.h Makefile
+shim/common/%.o: shim/common/%.c shim/common/*.h $(GLIBC_H) Makefile
 	$(CC) $(CFLAGS) $(PT_CFLAGS) -Ishim/common $(CPPFLAGS) -c -o $@ $<
 
-shim/lib/%.o: shim/lib/%.c shim/lib/*.h shim/common/*.h Makefile
+shim/lib/%.o: shim/lib/%.c shim/lib/*.h shim/common/*.h $(GLIBC_H) Makefile
 	$(CC) $(CFLAGS) $(PT_CFLAGS) -Ishim/common -Ishim/lib $(CPPFLAGS) -c -o $@ $<
 
-shim/tools/%.o: shim/tools/%.c shim/tools/*.h shim/common/*.h Makefile
+shim/tools/%.o: shim/tools/%.c shim/tools/*.h shim/common/*.h $(GLIBC_H) Makefile
 	$(CC) $(CFLAGS) $(PT_CFLAGS) -Ishim/common -Ishim/tools $(CPPFLAGS) -c -o $@ $<
 
 tests/unit/unit: tests/unit/unit.c $(UNIT_OBJS) $(COMMON) shim/*/*.h
@@ -178,7 +197,7 @@ uninstall:
 clean:
 	rm -f $(LIB) $(LIB).tmp $(CHECK) $(SUMMARY) $(REPLAY) $(REPORT) $(EXPORT) $(CTL) \
 	    $(ATTACH) $(CLI) \
-	    $(COMMON) \
+	    $(COMMON) $(GLIBC_H) $(GLIBC_H).tmp \
 	    shim/*/*.o tests/unit/unit
 	rm -rf tests/.fuzz tests/.asan build
 

@@ -7,9 +7,41 @@ load helper
 	run readelf -d "$PT_LIB"
 	assert_success
 	refute_output --partial "libpython"
-	# only libc (and the loader's helpers) are needed
+	# only the C library is needed (libdl and libpthread: part of it
+	# since glibc 2.34)
 	run bash -c "readelf -d '$PT_LIB' | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'"
-	assert_output "libc.so.6"
+	refute_output --regexp -v '^(libc\.so\.6|libdl\.so\.2|libpthread\.so\.0)$'
+}
+
+# glibc_too_new FILE...: the libc symbols FILE binds to a version newer
+# than glibc 2.17, one "FILE: VERSION SYMBOL" a line.
+glibc_too_new() {
+	local f
+	for f in "$@"; do
+		objdump -T "$f" | awk -v f="${f##*/}" '
+			match($0, /\(?GLIBC_[0-9.]+\)?/) {
+				v = substr($0, RSTART, RLENGTH); gsub(/[()]/, "", v)
+				split(substr(v, 7), n, ".")
+				if (n[1] > 2 || (n[1] == 2 && n[2] > 17))
+					print f ": " v " " $NF
+			}'
+	done
+}
+
+@test "the library and the tools need glibc 2.17 and nothing newer" {
+	local bins=("$PT_LIB") t
+	for t in check summary replay report export ctl attach; do
+		bins+=("$PT_ROOT/pytrace-$t")
+	done
+	run glibc_too_new "${bins[@]}"
+	assert_success
+	assert_output ""
+	# on glibc before 2.34 dlopen and pthread_create are in libdl and
+	# libpthread: the library names them, so that they are loaded
+	run bash -c "readelf -d '$PT_LIB' | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort"
+	assert_output "libc.so.6
+libdl.so.2
+libpthread.so.0"
 }
 
 @test "no Python symbol is left undefined for the loader to bind" {

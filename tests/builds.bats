@@ -109,11 +109,32 @@ syslog_end() {
 	assert_equal "$stderr" ""
 }
 
-@test "a static 2.7 (no audit hooks, nothing to interpose) is told why it is not traced" {
+@test "a static 3.6 or 3.7 (no audit hooks, nothing to interpose) is told why it is not traced" {
+	cc -rdynamic -DFAKEPY_NO_AUDIT -DFAKEPY_PENDING -o "$BATS_TEST_TMPDIR/python3" "$PT_FIX/fakepy.c"
+	local v
+	for v in 3.6 3.7; do
+		run --separate-stderr env LD_PRELOAD="$PT_LIB" FAKEPY_VERSION="$v.15 (default)" \
+			"$BATS_TEST_TMPDIR/python3"
+		assert_success
+		assert_output "fake interpreter ran
+pending calls: 0"
+		assert_regex "$stderr" "^pytrace\[[0-9]+\]: Python $v is linked statically into python3 and has no audit hooks: pytrace cannot hook its start; not tracing\$"
+	done
+}
+
+@test "a static 2.7 is not refused: a pending call, queued before it initialises, starts tracing" {
+	cc -rdynamic -DFAKEPY_NO_AUDIT -DFAKEPY_PENDING -o "$BATS_TEST_TMPDIR/python2" "$PT_FIX/fakepy.c"
+	run --separate-stderr env LD_PRELOAD="$PT_LIB" FAKEPY_VERSION="2.7.18 (default)" \
+		"$BATS_TEST_TMPDIR/python2"
+	assert_success
+	assert_output "fake interpreter ran
+pending calls: 1"
+	assert_equal "$stderr" ""
+	# without Py_AddPendingCall: one message, the program runs
 	cc -rdynamic -DFAKEPY_NO_AUDIT -o "$BATS_TEST_TMPDIR/python2" "$PT_FIX/fakepy.c"
 	run --separate-stderr env LD_PRELOAD="$PT_LIB" FAKEPY_VERSION="2.7.18 (default)" \
 		"$BATS_TEST_TMPDIR/python2"
 	assert_success
 	assert_output "fake interpreter ran"
-	assert_regex "$stderr" "^pytrace\[[0-9]+\]: Python 2.7 is linked statically into python2 and has no audit hooks: pytrace cannot hook its start; not tracing$"
+	assert_regex "$stderr" "^pytrace\[[0-9]+\]: Python 2.7: cannot queue the call that starts tracing; not tracing\$"
 }

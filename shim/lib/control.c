@@ -256,6 +256,9 @@ static int start_thread(void)
 	sigset_t all, old;
 
 	ctl.quitting = 0;
+	/* state.c's fork handler registered here, not by the thread, which a
+	 * fork's prepare handler waits for (see output.c, start_flusher) */
+	(void)pt_state_pid();
 	/* The thread takes no signal: they stay the host's threads' to take. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -292,7 +295,8 @@ static void fork_prepare(void)
 	ctl.paused = 1;
 }
 
-/* A pending call (the parent of a fork, 3.12+): listen again. */
+/* A pending call (the parent of a fork, 3.12+; the child of a fork,
+ * 2.7-3.7): listen again. */
 static int restart_pending(void *arg)
 {
 	(void)arg;
@@ -316,7 +320,10 @@ static void fork_parent(void)
  * its own pid at once: threads may be created in a forked child, and it
  * goes on running Python.  Any other (subprocess's fork, about to exec;
  * 2.7-3.7) starts listening at the first point where Python runs
- * normally again: PyOS_AfterFork_Child, or an audit event.
+ * normally again: PyOS_AfterFork_Child, or an audit event; on 2.7-3.7,
+ * whose PyOS_AfterFork is not reached in a static interpreter, also a
+ * pending call, which the child's main thread runs at its next bytecode
+ * (whichever comes first listens).
  */
 static void fork_child(void)
 {
@@ -340,6 +347,8 @@ static void fork_child(void)
 	pt_control_wanted = 1;
 	if (py)
 		pt_control_restart();
+	else if (!pt_py.AddAuditHook && pt_py.AddPendingCall)
+		pt_py.AddPendingCall(restart_pending, NULL);
 }
 
 static void watch_fork(void)

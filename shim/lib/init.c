@@ -14,8 +14,9 @@
  *   3. Resolve the libpython entry points (pyapi.c); refuse, with one
  *      message, the builds pytrace cannot trace.
  *   4. 3.8+: register the audit hook that starts tracing (start.c).
- *      2.7-3.7: nothing more; interpose.c starts tracing when the
- *      interpreter has initialised.
+ *      2.7: queue the pending call that starts it, unless interpose.c
+ *      does when the interpreter has initialised (start.c).
+ *      3.6, 3.7: nothing more; interpose.c starts tracing.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -77,7 +78,10 @@ static int refuse_build(int late)
 		       minor);
 		return -1;
 	}
-	if (!late && !pt_py.AddAuditHook && python_is_static()) {
+	/* 3.6 runs pending calls while importlib bootstraps, before the
+	 * interpreter is set up (not tested as a start); 3.7 clears the
+	 * queue as it initialises its runtime */
+	if (!late && !pt_py.AddAuditHook && major == 3 && python_is_static()) {
 		pt_log("Python %d.%d is linked statically into %s and has no "
 		       "audit hooks: pytrace cannot hook its start; not tracing",
 		       major, minor, program_invocation_short_name);
@@ -133,4 +137,6 @@ __attribute__((constructor)) static void pt_init(void)
 		pt_start_late();
 	else if (pt_py.AddAuditHook)
 		pt_start_hook_audit();
+	else if (pt_py.major == 2)
+		pt_start_hook_pending();
 }

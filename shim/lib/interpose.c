@@ -8,7 +8,8 @@
  * the `python` executable into a shared libpython, inside a libpython built
  * without -fno-semantic-interposition, and from an embedding host into
  * libpython.  A static interpreter never calls them (it is handled by its
- * audit hook on 3.8+, or told it cannot be traced, see init.c).
+ * audit hook on 3.8+, by a pending call on 2.7, or told it cannot be
+ * traced, see init.c).
  *
  *  - Py_Main (2.7, 3.x), _Py_UnixMain (3.7), Py_BytesMain (3.8+) mark that
  *    the interpreter runs a program: tracing then starts at the first line
@@ -155,6 +156,7 @@ PT_EXPORT void Py_InitializeEx(int initsigs)
 	if (!f)
 		return;
 	init_depth++;
+	pt_start_by_wrapper();
 	f(initsigs);
 	init_depth--;
 	initialised();
@@ -167,6 +169,7 @@ PT_EXPORT void Py_Initialize(void)
 	if (!f)
 		return;
 	init_depth++;
+	pt_start_by_wrapper();
 	f();
 	init_depth--;
 	initialised();
@@ -182,6 +185,7 @@ PT_EXPORT struct pt_status Py_InitializeFromConfig(const void *config)
 	if (!f)
 		return st;
 	init_depth++;
+	pt_start_by_wrapper();
 	st = f(config);
 	init_depth--;
 	if (st.type == 0)
@@ -201,6 +205,7 @@ PT_EXPORT struct pt_initerror _Py_InitializeMainInterpreter(void *interp,
 	if (!f)
 		return err;
 	init_depth++;
+	pt_start_by_wrapper();
 	err = f(interp, config);
 	init_depth--;
 	if (!err.msg)

@@ -547,6 +547,10 @@ static void start_flusher(void)
 	}
 	fl.running = 1;		/* also when it fails: no retry per line */
 	fl.stop = 0;
+	/* state.c registers its fork handler on first use: here, not in the
+	 * new thread, where it would wait for glibc's lock of the handlers
+	 * while a fork holds it and atfork_prepare waits for the thread */
+	(void)pt_state_pid();
 	/* The thread takes no signal: they stay the host's threads' to take. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);

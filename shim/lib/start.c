@@ -9,7 +9,10 @@
  *    cpython.run_file, run_module, run_command or run_stdin, raised right
  *    before the user's code;
  *  - 2.7-3.7: the interposed initialisation functions (interpose.c) return
- *    inside Py_Main.
+ *    inside Py_Main;
+ *  - 2.7 where those are not reached (a static interpreter, as Debian's
+ *    before 11 ships, or a libpython that calls itself directly): a
+ *    pending call, queued by the constructor (pt_start_hook_pending).
  * Interpreter start-up (site, encodings, .pth files) is therefore never
  * traced.  A host that embeds Python (Py_Initialize outside Py_Main) is
  * traced from the moment its initialisation returns.
@@ -31,6 +34,7 @@
 #include "audithook.h"
 #include "conf.h"
 #include "control.h"
+#include "frames.h"
 #include "path.h"
 #include "program.h"
 #include "pyapi.h"
@@ -39,10 +43,12 @@
 #include "settings.h"
 #include "standby.h"
 #include "start.h"
+#include "state.h"
 #include "subinterp.h"
 #include "tracing.h"
 
 static int started;		/* tracing was started, or tried once */
+static int wrapped;		/* an interposed entry point starts tracing */
 static int loaded;		/* settings: 0 not read, 1 usable, -1 not */
 static struct pt_settings settings;
 static struct pt_rules rules;
@@ -181,6 +187,43 @@ int pt_start_hook_audit(void)
 	if (pt_audithook_add(pt_audit) < 0) {
 		pt_log("cannot add an audit hook; not tracing");
 		return -EPERM;
+	}
+	return 0;
+}
+
+void pt_start_by_wrapper(void)
+{
+	wrapped = 1;
+}
+
+/*
+ * The pending call of pt_start_hook_pending: the first bytecode the
+ * interpreter runs, in the main thread.  Tracing starts from the first
+ * line of __main__ (PT_FROM_MAIN: what runs before, site and the rest of
+ * start-up, is looked at and not written).  Returns 0 always: an error
+ * would raise an exception in whatever code runs.
+ */
+static int pending_start(void *arg)
+{
+	(void)arg;
+	if (started || wrapped)
+		return 0;
+	pt_start(PT_FROM_MAIN, NULL, NULL);
+	/* The frames running now (start-up's, interrupted by this call)
+	 * began before the back end saw calls, and return through it all
+	 * the same: {indent} counts them as entered. */
+	if (pt_state.needs_depth)
+		for (void *f = pt_frame_running(NULL); f; f = pt_frame_caller(f))
+			pt_thread_enter();
+	return 0;
+}
+
+int pt_start_hook_pending(void)
+{
+	if (!pt_py.AddPendingCall || pt_py.AddPendingCall(pending_start, NULL) < 0) {
+		pt_log("Python %d.%d: cannot queue the call that starts "
+		       "tracing; not tracing", pt_py.major, pt_py.minor);
+		return -EAGAIN;
 	}
 	return 0;
 }

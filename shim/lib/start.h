@@ -16,6 +16,29 @@
 int pt_start_hook_audit(void);
 
 /*
+ * pt_start_hook_pending - 2.7, before the interpreter initialises (the
+ * library's constructor): queue a pending call (Py_AddPendingCall, which
+ * 2.7 accepts before anything is initialised and keeps in static data)
+ * that starts tracing from the first line of __main__.  The interpreter
+ * runs it at the first bytecode it evaluates, in the main thread: on a
+ * Python that runs a program, in site (or, without site, in the first
+ * module start-up imports), after initialisation has set up the
+ * interpreter, the sys module and __main__.  It needs no interposition,
+ * so it serves a static interpreter; where an interposed entry point is
+ * reached (pt_start_by_wrapper), that one starts tracing instead, as
+ * before.  Returns 0 or a negative errno after one message.
+ */
+int pt_start_hook_pending(void);
+
+/*
+ * pt_start_by_wrapper - an interposed initialisation function
+ * (Py_Initialize and the like, not Py_Main, which a libpython that calls
+ * its own functions directly reaches all the same) runs: it starts
+ * tracing itself, and the pending call does nothing.
+ */
+void pt_start_by_wrapper(void);
+
+/*
  * pt_start - read the settings and start tracing in the calling thread:
  * from the first line of __main__ (PT_FROM_MAIN) or at once (PT_FROM_NOW,
  * an embedding host).  `progname` is the %n of the output pattern, or NULL
