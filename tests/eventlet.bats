@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # An eventlet program (monkey-patched, green threads), as OpenStack services
-# are: every greenthread's lines are traced, and the program's output and
-# exit status are those of an untraced run.  Debian's python3-eventlet with
-# /usr/bin/python3.11.
+# are, under standby, attach and the timeline: Debian's python3-eventlet
+# with /usr/bin/python3.11.  Tracing and scopes of green threads on every
+# interpreter that has eventlet: tests/python/eventlet.bats.
 
 load helper
 
@@ -14,45 +14,6 @@ setup() {
 		skip "python3-eventlet is not installed"
 	fi
 	D=$BATS_TEST_TMPDIR
-	cat >"$D/green.py" <<-'PY'
-	import eventlet
-	eventlet.monkey_patch()
-	import threading
-	import time
-
-
-	def worker(n, out):
-	    for i in range(3):
-	        time.sleep(0)
-	        out.append((n, i))
-	    return n
-
-
-	out = []
-	pool = eventlet.GreenPool()
-	results = list(pool.imap(lambda n: worker(n, out), range(4)))
-	t = threading.Thread(target=worker, args=(9, out))
-	t.start()
-	t.join()
-	print("results %s, %d steps" % (results, len(out)))
-	raise SystemExit(3)
-	PY
-}
-
-@test "eventlet: lines of every greenthread are traced; output and status unchanged" {
-	run "$PY" "$D/green.py"
-	local plain=$output plain_status=$status
-	assert_equal "$plain_status" 3
-	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/t" \
-		PYTRACE_IGNORE_DIRS="/usr/lib/python3.11:/usr/lib/python3/dist-packages" \
-		"$PY" "$D/green.py"
-	assert_equal "$status" "$plain_status"
-	assert_equal "$output" "$plain"
-	# 4 pool greenthreads and one green "thread", 3 steps each
-	run grep -c "^$D/green.py(10):         out.append((n, i))\$" "$D/t"
-	assert_output 15
-	run grep -c "^$D/green.py(11):     return n\$" "$D/t"
-	assert_output 5
 }
 
 @test "eventlet in standby: on traces every greenthread, off stops them; the hub's thread is never in the way" {
@@ -157,54 +118,12 @@ setup() {
 	[ "$output" -gt 10 ] || fail "$output lines"
 }
 
-@test "eventlet: a scope follows its green thread: not another one that runs while it sleeps, and its lines after the sleep" {
-	cat >"$D/scoped.py" <<-'PY'
-	import eventlet
-	eventlet.monkey_patch()
-	import sys
-
-	log = []
-
-
-	def inside():
-	    log.append("a1")
-	    eventlet.sleep(0.01)
-	    seen = list(log)
-	    log.append("a2")
-	    return seen
-
-
-	def outside():
-	    log.append("b")
-	    return len(log)
-
-
-	pool = eventlet.GreenPool()
-	a = pool.spawn(inside)
-	b = pool.spawn(outside)
-	pool.waitall()
-	sys.stdout.write("inside saw %s, log %s\n" % (a.wait(), log))
-	PY
-	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/t" PYTRACE_SCOPE=__main__:inside \
-		PYTRACE_IGNORE_DIRS="/usr/lib/python3.11:/usr/lib/python3/dist-packages" \
-		"$PY" "$D/scoped.py"
-	assert_success
-	# outside() ran while inside() slept
-	assert_output "inside saw ['a1', 'b'], log ['a1', 'b', 'a2']"
-	assert_equal "$(sed -E 's/\(thread [0-9]+\)$/(thread TID)/' "$D/t")" " === scope: __main__:inside (thread TID)
-$D/scoped.py(9):     log.append(\"a1\")
-$D/scoped.py(10):     eventlet.sleep(0.01)
-$D/scoped.py(11):     seen = list(log)
-$D/scoped.py(12):     log.append(\"a2\")
-$D/scoped.py(13):     return seen"
-}
-
 @test "eventlet with the timeline: output and status unchanged, the export valid, every greenthread's calls in it" {
-	run "$PY" "$D/green.py"
+	run "$PY" "$PT_FIX/green/workers.py"
 	local plain=$output
 	run env LD_PRELOAD="$PT_LIB" PYTRACE_OUTPUT="$D/t.rec" PYTRACE_OUTPUT_MODE=record \
 		PYTRACE_TIMELINE=1 PYTRACE_IGNORE_DIRS="/usr/lib/python3.11:/usr/lib/python3/dist-packages" \
-		"$PY" "$D/green.py"
+		"$PY" "$PT_FIX/green/workers.py"
 	assert_equal "$status" 3
 	assert_equal "$output" "$plain"
 	run "$PT_ROOT/pytrace" export --perfetto "$D/t.rec" -o "$D/t.json"
