@@ -11,12 +11,23 @@
  * the same scope.  Threads started by threading inside a scope are in it
  * with scope_threads.
  *
- * Back ends tell every frame that starts or resumes (pt_scoped_enter)
- * and ends or suspends (pt_scoped_leave), by a key: the frame evaluation
- * function's frame pointer (3.6-3.11), else the frame object; whatever
- * identifies a frame while it runs, the same for a frame and its caller.
- * The table holds the frames in a scope only: with none, a frame that is
- * no scope function costs a test.
+ * Frames are known by a key (frames.h): the _PyInterpreterFrame (3.11+),
+ * else the frame object; whatever identifies a frame while it runs, the
+ * same for a frame and its caller.  Back ends tell frames one of three
+ * ways:
+ *  - every frame that starts or resumes (pt_scoped_enter) and ends or
+ *    suspends (pt_scoped_leave): the table holds every frame in a scope
+ *    (the plain trace function; sys.monitoring where frames cannot be
+ *    walked, or in another interpreter);
+ *  - every frame, with its caller's place kept across the call
+ *    (pt_scoped_call, pt_scoped_return: 3.6-3.11's frame evaluation
+ *    function, 2.7's profile function, pt_scoped.light): the table holds
+ *    the scope functions' frames only;
+ *  - only the scope functions' frames (pt_scoped_enter_at, on 3.12+
+ *    where tracing starts, pt_scoped.walk): a line finds its place with
+ *    pt_scoped_here, else pt_scoped_walk.
+ * With no frame in a scope, a frame that is no scope function costs a
+ * test.
  *
  * With the GIL held.
  */
