@@ -105,12 +105,12 @@ frame_code(void *frame)
 static int frame_enters(void *frame, const struct pt_code *c, void *tstate,
 			PyObject *self, struct pt_scoped_place *caller)
 {
+	/* a place for pt_scoped_return, whatever tracing does meanwhile */
+	*caller = (struct pt_scoped_place){ 0, NULL, pt_scoped.gen };
 	if (!pt_scoped.on)
 		return 1;
-	if (!pt_scoped.n && !(c && (c->scope || c->role))) {
-		*caller = (struct pt_scoped_place){ 0, NULL };
+	if (!pt_scoped.n && !(c && (c->scope || c->role)))
 		return 0;	/* the cheap answer, as pt_scoped_call's */
-	}
 	return pt_scoped_call(frame, c, pt_frame_eval_caller(tstate, frame),
 			      self, caller);
 }

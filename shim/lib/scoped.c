@@ -440,6 +440,7 @@ int pt_scoped_call_slow(const void *key, const struct pt_code *c,
 
 	caller->depth = 0;
 	caller->root = NULL;
+	caller->gen = pt_scoped.gen;
 	if (!pt_scoped.n && !(c && (c->scope || c->role)))
 		return 0;
 	int cdepth = back ? lookup(back, &croot) : 0;
@@ -462,7 +463,7 @@ void pt_scoped_return_slow(const void *key, const void *back,
 			remove_slot(at);
 		}
 	}
-	if (back && caller)
+	if (back && caller && caller->gen == pt_scoped.gen)
 		remember(back, caller->depth, caller->root);
 	else if (pt_thread.skey == key)
 		pt_thread.skey = NULL;

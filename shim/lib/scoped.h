@@ -72,6 +72,8 @@ static inline unsigned pt_scoped_bloom_bit(const void *key)
 struct pt_scoped_place {
 	int depth;
 	const void *root;
+	unsigned gen;		/* pt_scoped.gen it was found in: one of
+				 * before tracing started again is void */
 };
 
 extern struct pt_scoped pt_scoped;
@@ -134,6 +136,7 @@ static inline int pt_scoped_call(const void *key, const struct pt_code *c,
 	int cdepth = pt_thread.sdepth;
 	caller->depth = cdepth;
 	caller->root = pt_thread.sroot;
+	caller->gen = pt_scoped.gen;
 	/* below the depth shown, one depth stands for all */
 	int depth = !cdepth ? 0 : pt_scoped.max && cdepth > pt_scoped.max ?
 		    cdepth : cdepth + 1;
@@ -154,7 +157,7 @@ static inline void pt_scoped_return(const void *key, const void *back,
 				    const struct pt_scoped_place *caller)
 {
 	if (pt_scoped.bloom & (1ull << pt_scoped_bloom_bit(key)) || !back ||
-	    !caller) {
+	    !caller || caller->gen != pt_scoped.gen) {
 		pt_scoped_return_slow(key, back, caller);
 		return;
 	}
