@@ -483,8 +483,13 @@ static pthread_key_t calls_key;
 static pthread_once_t calls_once = PTHREAD_ONCE_INIT;
 static int calls_ok;
 
+/* The thread ends (its key's destructor, in that thread): a frame that
+ * still runs after this (another destructor calling Python) makes a new
+ * stack, freed in turn. */
 static void calls_free(void *p)
 {
+	if (pt_thread.calls == p)
+		pt_thread.calls = NULL;
 	free(p);
 }
 
