@@ -39,10 +39,6 @@ struct slot {
 	const void *below;
 	/* the frame stack it runs on (frames.h), NULL: not known */
 	const void *stack;
-	/* the depth and scope of its caller when it last started or
-	 * resumed: the caller's still when it returns to that caller */
-	int cdepth;
-	const struct names *croot;
 };
 
 /* A thread that threading starts inside a scope (scope_threads), until
@@ -420,8 +416,6 @@ int pt_scoped_enter_at(const void *key, const struct pt_code *c, int cdepth,
 	at->root = root;
 	at->depth = depth;
 	at->stack = stack;
-	at->cdepth = cdepth;
-	at->croot = croot;
 	if (pt_scoped.walk && (added || thread_top() == key))
 		top_is(at);
 	remember(key, depth, root);
@@ -525,22 +519,6 @@ void pt_scoped_push_slow(const void *key, const struct pt_scoped_place *caller)
 		pthread_setspecific(calls_key, cs);
 	}
 	cs->v[cs->n++] = (struct pt_scoped_call){ key, *caller };
-}
-
-void pt_scoped_leave_to(const void *key, const void *back)
-{
-	struct slot *at = find(key);
-
-	if (pt_thread.skey == key)
-		pt_thread.skey = NULL;
-	if (!at)
-		return;
-	int cdepth = at->cdepth;
-	const struct names *croot = at->croot;
-	unlink_entry(at);
-	remove_slot(at);
-	if (back)
-		remember(back, cdepth, croot);
 }
 
 void pt_scoped_leave(const void *key)

@@ -218,11 +218,6 @@ static inline int pt_scoped_pop(const void *key,
 	return 1;
 }
 
-/* pt_scoped_leave_to - pt_scoped_leave of a frame returning to (or
- * yielding to) `back`, the caller it started or resumed under, whose
- * place it knew: then this thread's last answer. */
-void pt_scoped_leave_to(const void *key, const void *back);
-
 /*
  * pt_scoped_walk - the depth of the running frame `key` in a scope (0:
  * outside one) and its scope (*root), for a back end that tells only the
