@@ -74,8 +74,7 @@ static struct {
 	pid_t owner;		/* the process whose buffer this is */
 	mode_t mode;		/* of new files */
 	char path[PATH_MAX];
-	char *buf;
-	size_t len, cap;
+	size_t cap;		/* of tail->buf */
 	const struct pt_out_records *rec;	/* record mode; NULL: text */
 	/* record mode: where this process's last chunk starts in the file,
 	 * and its first bytes, to notice the file was truncated under it */
@@ -85,10 +84,27 @@ static struct {
 	/* the lock-free append (see above) */
 	int fast;		/* membarrier registered: writers may skip the lock */
 	int fast_tried;		/* registration tried in this process */
-	int busy;		/* a writer appends without the lock */
-	int wants;		/* the buffer is taken: writers lock */
 	int held;		/* the writer between begin and end holds the lock */
 } out = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .mode = 0600 };
+
+/* The buffer and its append point (output.h), and a shorter name for
+ * them here. */
+struct pt_out_tail pt_out_tail;
+static struct pt_out_tail *const tail = &pt_out_tail;
+
+/* Writers lock from now on (until set_limit): at any time, from any
+ * thread. */
+static void no_append(void)
+{
+	__atomic_store_n(&tail->limit, 0, __ATOMIC_RELAXED);
+}
+
+/* The output is closed: after an error, by pt_out_close. */
+static void shut(void)
+{
+	out.open = 0;
+	no_append();
+}
 
 /* Create the directory of out.path (mode 0750) when it is missing and its
  * own parent exists; 0 or a negative errno. */
@@ -143,7 +159,7 @@ static int open_path(void)
 	out.size = (unsigned long long)st.st_size;
 	out.last_len = 0;
 	if (out.rec)
-		out.rec->new_file(out.len > 0);
+		out.rec->new_file(tail->len > 0);
 	return 0;
 }
 
@@ -218,7 +234,7 @@ static int check_file(unsigned long long *size)
 		*size = (unsigned long long)fst.st_size;
 		if (out.rec && truncated(&fst)) {
 			out.last_len = 0;
-			out.rec->new_file(out.len > 0);
+			out.rec->new_file(tail->len > 0);
 		}
 		return 1;
 	}
@@ -259,7 +275,7 @@ static int rotate(void)
 		return 1;
 	pt_log("cannot rotate trace output '%s': %s; tracing stopped",
 	       out.path, strerror(-err));
-	out.open = 0;
+	shut();
 	return 0;
 }
 
@@ -324,12 +340,14 @@ static int take(void)
 
 	if (!out.fast)
 		return 1;
-	__atomic_store_n(&out.wants, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&tail->wants, 1, __ATOMIC_RELAXED);
 	/* Registered, it cannot fail; if it did, writers lock for good. */
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) < 0)
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) < 0) {
 		out.fast = 0;
+		no_append();
+	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (int i = 0; __atomic_load_n(&out.busy, __ATOMIC_ACQUIRE); i++) {
+	for (int i = 0; __atomic_load_n(&tail->busy, __ATOMIC_ACQUIRE); i++) {
 		if (i % 64 == 63) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (now.tv_sec - start.tv_sec >= 2)
@@ -343,7 +361,7 @@ static int take(void)
 static void give(void)
 {
 	if (out.fast)
-		__atomic_store_n(&out.wants, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&tail->wants, 0, __ATOMIC_RELEASE);
 }
 
 /* One chunk, head then body, appended with one writev(2) (O_APPEND: never
@@ -377,14 +395,14 @@ static void flush_records(unsigned long long size)
 {
 	size_t done = 0;
 
-	while (out.open && done < out.len) {
-		size_t n = out.len - done, hlen;
-		const char *head = out.rec->frame(out.buf, done, n, &hlen);
+	while (out.open && done < tail->len) {
+		size_t n = tail->len - done, hlen;
+		const char *head = out.rec->frame(tail->buf, done, n, &hlen);
 
 		if (out.max_size && out.pattern && size + hlen + n > out.max_size) {
 			size_t room = size + hlen < out.max_size ?
 				      (size_t)(out.max_size - size - hlen) : 0;
-			size_t k = out.rec->cut(out.buf + done, n, room);
+			size_t k = out.rec->cut(tail->buf + done, n, room);
 			if (k > room && size > 0) {
 				if (!rotate())
 					break;
@@ -393,10 +411,10 @@ static void flush_records(unsigned long long size)
 			}
 			/* what fits, or a record too long for any file, alone */
 			n = k;
-			head = out.rec->frame(out.buf, done, n, &hlen);
+			head = out.rec->frame(tail->buf, done, n, &hlen);
 		}
-		if (!write_chunk(head, hlen, out.buf + done, n)) {
-			out.open = 0;
+		if (!write_chunk(head, hlen, tail->buf + done, n)) {
+			shut();
 			break;
 		}
 		out.rec->written();
@@ -416,37 +434,37 @@ static void flush_locked(void)
 	unsigned long long size;
 	size_t done = 0;
 
-	if (!out.open || out.len == 0)
+	if (!out.open || tail->len == 0)
 		return;
 	if (out.reopen) {
 		out.reopen = 0;
 		if (open_pattern() < 0) {
-			out.open = 0;
-			out.len = 0;
+			shut();
+			tail->len = 0;
 			return;
 		}
 	}
 	if (!check_file(&size)) {
 		pt_log("trace output '%s' cannot be reopened: %s; tracing "
 		       "stopped", out.path, strerror(errno));
-		out.open = 0;
+		shut();
 	}
 	if (out.rec) {
 		flush_records(size);
-		out.len = 0;
+		tail->len = 0;
 		out.rec->flushed();
 		return;
 	}
-	while (out.open && done < out.len) {
-		size_t n = out.len - done;
+	while (out.open && done < tail->len) {
+		size_t n = tail->len - done;
 
 		if (out.max_size && out.pattern && size + n > out.max_size) {
 			size_t room = size < out.max_size ?
 				      (size_t)(out.max_size - size) : 0;
-			const char *cut = room ? memrchr(out.buf + done, '\n', room)
+			const char *cut = room ? memrchr(tail->buf + done, '\n', room)
 					       : NULL;
 			if (cut) {
-				n = (size_t)(cut + 1 - (out.buf + done));
+				n = (size_t)(cut + 1 - (tail->buf + done));
 			} else if (size > 0) {
 				if (!rotate())
 					break;
@@ -454,18 +472,18 @@ static void flush_locked(void)
 				continue;
 			} else {
 				/* a line longer than max_size, alone */
-				const char *nl = memchr(out.buf + done, '\n', n);
-				n = nl ? (size_t)(nl + 1 - (out.buf + done)) : n;
+				const char *nl = memchr(tail->buf + done, '\n', n);
+				n = nl ? (size_t)(nl + 1 - (tail->buf + done)) : n;
 			}
 		}
-		if (!write_all(out.buf + done, n)) {
-			out.open = 0;
+		if (!write_all(tail->buf + done, n)) {
+			shut();
 			break;
 		}
 		done += n;
 		size += n;
 	}
-	out.len = 0;
+	tail->len = 0;
 }
 
 /*
@@ -497,6 +515,15 @@ static struct {
 } fl = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl = PTHREAD_MUTEX_INITIALIZER,
 	 .wake = PTHREAD_COND_INITIALIZER };
 
+/* With out.lock: lines may be appended without it (pt_out_append) while
+ * the output is open, membarrier registered, and the flusher runs where
+ * there is one to start; only a locked append starts it. */
+static void set_limit(void)
+{
+	tail->limit = out.open && out.fast && (fl.running || out.interval_ms <= 0)
+		      ? out.cap : 0;
+}
+
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
@@ -508,6 +535,7 @@ static void *flusher(void *arg)
 		/* writers lock until now: none is on the fast path */
 		pthread_mutex_lock(&out.lock);
 		out.fast = 1;
+		set_limit();
 		pthread_mutex_unlock(&out.lock);
 	}
 	pthread_mutex_lock(&fl.lock);
@@ -576,8 +604,10 @@ static void stop_flusher(int rearm)
 		fl.thread = 0;
 		fl.tid = 0;
 	}
-	if (rearm)
+	if (rearm) {
 		fl.running = 0;
+		no_append();	/* the next line starts it again */
+	}
 	pthread_mutex_unlock(&fl.ctl);
 }
 
@@ -622,6 +652,7 @@ static void atfork_prepare(void)
 static void atfork_parent(void)
 {
 	fl.running = 0;		/* the next line starts it again */
+	no_append();
 	give();
 	pthread_mutex_unlock(&out.lock);
 }
@@ -635,7 +666,8 @@ static void atfork_child(void)
 	out.owner = getpid();
 	pthread_mutex_init(&out.lock, NULL);
 	/* the child registers for membarrier on its first line */
-	out.fast = out.fast_tried = out.busy = out.wants = out.held = 0;
+	out.fast = out.fast_tried = tail->busy = tail->wants = out.held = 0;
+	no_append();
 	pthread_mutex_init(&fl.lock, NULL);
 	pthread_mutex_init(&fl.ctl, NULL);
 	pthread_cond_init(&fl.wake, NULL);
@@ -655,10 +687,11 @@ int pt_out_open(const char *pattern, const char *progname)
 {
 	static int atfork_done;
 
-	if (!out.buf)
-		out.buf = malloc(PT_OUT_BUFSIZE);	/* kept across close */
+	no_append();	/* until a line takes the lock */
+	if (!tail->buf)
+		tail->buf = malloc(PT_OUT_BUFSIZE);	/* kept across close */
 	out.cap = PT_OUT_BUFSIZE;
-	out.len = 0;
+	tail->len = 0;
 	out.size = 0;
 	out.reopen = 0;
 	free(out.pattern);
@@ -680,7 +713,7 @@ int pt_out_open(const char *pattern, const char *progname)
 	} else if (pattern) {
 		out.pattern = strdup(pattern);
 	}
-	if (!out.buf || !out.vars.progname || (pattern && !out.pattern)) {
+	if (!tail->buf || !out.vars.progname || (pattern && !out.pattern)) {
 		pt_log("out of memory; not tracing");
 		return -ENOMEM;
 	}
@@ -724,43 +757,36 @@ static __attribute__((noinline)) char *begin_locked(size_t need)
 		watch_thread();
 	if (out.interval_ms > 0 && !fl.running)
 		start_flusher();
-	if (out.len + need > out.cap) {
+	if (tail->len + need > out.cap) {
 		flush_locked();
 		if (!out.open)
 			goto closed;
 		if (need > out.cap) {
-			char *b = realloc(out.buf, need);
+			char *b = realloc(tail->buf, need);
 			if (!b)
 				goto closed;
-			out.buf = b;
+			tail->buf = b;
 			out.cap = need;
 		}
 	}
+	set_limit();
 	out.held = 1;
-	return out.buf + out.len;
+	return tail->buf + tail->len;
 closed:
 	pthread_mutex_unlock(&out.lock);
 	return NULL;
 }
 
 /*
- * The writer's side of the handshake: busy first, then a look at
- * `wants`.  The compiler barrier keeps that order in the code; take()'s
- * membarrier makes it hold between processors.  Inline in pt_out_begin
- * and pt_out_write.
+ * The writer's side of the handshake (pt_out_try in output.h): busy
+ * first, then a look at `wants`.  The compiler barrier keeps that order
+ * in the code; take()'s membarrier makes it hold between processors.
  */
 static inline __attribute__((always_inline)) char *begin(size_t need)
 {
-	if (out.fast) {
-		__atomic_store_n(&out.busy, 1, __ATOMIC_RELAXED);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		if (!__atomic_load_n(&out.wants, __ATOMIC_ACQUIRE) && out.open &&
-		    pt_thread.watched &&
-		    out.len + need <= out.cap && (fl.running || out.interval_ms <= 0))
-			return out.buf + out.len;
-		__atomic_store_n(&out.busy, 0, __ATOMIC_RELEASE);
-	}
-	return begin_locked(need);
+	char *p = pt_out_try(need);
+
+	return p ? p : begin_locked(need);
 }
 
 char *pt_out_begin(size_t need)
@@ -770,12 +796,12 @@ char *pt_out_begin(size_t need)
 
 static inline __attribute__((always_inline)) void end(char *e)
 {
-	out.len = (size_t)(e - out.buf);
+	tail->len = (size_t)(e - tail->buf);
 	if (__builtin_expect(out.held, 0)) {
 		out.held = 0;
 		pthread_mutex_unlock(&out.lock);
 	} else {
-		__atomic_store_n(&out.busy, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&tail->busy, 0, __ATOMIC_RELEASE);
 	}
 }
 
@@ -788,7 +814,7 @@ int pt_out_write(const char *s, size_t n)
 {
 	char *p = begin(n);
 
-	if (__builtin_expect(!p, 0))
+	if (!p)
 		return -1;
 	memcpy(p, s, n);
 	end(p + n);
@@ -797,13 +823,13 @@ int pt_out_write(const char *s, size_t n)
 
 char *pt_out_room(char *p, size_t need, int flush)
 {
-	out.len = (size_t)(p - out.buf);
-	if (!flush && out.len + need <= out.cap)
+	tail->len = (size_t)(p - tail->buf);
+	if (!flush && tail->len + need <= out.cap)
 		return p;
 	if (!out.held) {
 		/* appending without the lock: go on with it, the bytes up to
 		 * p kept (they end at a record boundary) */
-		__atomic_store_n(&out.busy, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&tail->busy, 0, __ATOMIC_RELEASE);
 		pthread_mutex_lock(&out.lock);
 		out.held = 1;
 		if (!out.open)
@@ -813,13 +839,13 @@ char *pt_out_room(char *p, size_t need, int flush)
 	if (!out.open)
 		goto closed;
 	if (need > out.cap) {
-		char *b = realloc(out.buf, need);
+		char *b = realloc(tail->buf, need);
 		if (!b)
 			goto closed;
-		out.buf = b;
+		tail->buf = b;
 		out.cap = need;
 	}
-	return out.buf + out.len;
+	return tail->buf + tail->len;
 closed:
 	out.held = 0;
 	pthread_mutex_unlock(&out.lock);
@@ -870,8 +896,8 @@ void pt_out_close(void)
 	if (out.fd > 2 && out.pattern)
 		close(out.fd);
 	out.fd = -1;
-	out.open = 0;
-	out.len = 0;
+	shut();
+	tail->len = 0;
 	out.rec = NULL;
 	pthread_mutex_unlock(&out.lock);
 }

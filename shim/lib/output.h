@@ -7,10 +7,12 @@
 #define PYTRACE_OUTPUT_H
 
 #include <stddef.h>
+#include <string.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "pattern.h"
+#include "state.h"
 
 /*
  * pt_out_open - start writing to the file named by `pattern` (NULL means
@@ -45,9 +47,68 @@ char *pt_out_begin(size_t need);
 void pt_out_end(char *end);
 
 /* pt_out_write - pt_out_begin, a copy of the `n` bytes at `s` (whole
- * lines), pt_out_end, in one call: a text line's hot path.  0, or -1
- * when the output is closed (as pt_out_begin's NULL). */
+ * lines), pt_out_end, in one call.  0, or -1 when the output is closed
+ * (as pt_out_begin's NULL). */
 int pt_out_write(const char *s, size_t n);
+
+/*
+ * The buffer's append point, for the inline appends below; output.c's
+ * alone to change.  `limit` is the buffer's size while lines may be
+ * appended without the lock (the output open, membarrier(2) registered,
+ * the flusher running where there is one), else 0; `busy` and `wants`
+ * are the two sides of the handshake output.c describes.
+ */
+struct pt_out_tail {
+	char *buf;
+	size_t len, limit;
+	int busy;		/* a writer appends without the lock */
+	int wants;		/* the buffer is taken: writers lock */
+};
+
+extern struct pt_out_tail pt_out_tail;
+
+/*
+ * pt_out_try - pt_out_begin's lock-free case, inline: room for `need`
+ * bytes, to be kept with pt_out_end; NULL when pt_out_begin must be
+ * called instead (the lock, a flush, this thread's first line).
+ */
+static inline __attribute__((always_inline)) char *pt_out_try(size_t need)
+{
+	struct pt_out_tail *t = &pt_out_tail;
+
+	__atomic_store_n(&t->busy, 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (__builtin_expect(!__atomic_load_n(&t->wants, __ATOMIC_ACQUIRE) &&
+			     t->len + need <= t->limit && pt_thread.watched, 1))
+		return t->buf + t->len;
+	__atomic_store_n(&t->busy, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* pt_out_done - pt_out_end after pt_out_try: keep the bytes up to
+ * `end`. */
+static inline __attribute__((always_inline)) void pt_out_done(char *end)
+{
+	pt_out_tail.len = (size_t)(end - pt_out_tail.buf);
+	__atomic_store_n(&pt_out_tail.busy, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * pt_out_append - pt_out_write's lock-free case, inline: a text line's
+ * hot path.  1 when the `n` bytes at `s` were appended; 0 when
+ * pt_out_write must append them.
+ */
+static inline __attribute__((always_inline)) int pt_out_append(const char *s,
+								 size_t n)
+{
+	char *p = pt_out_try(n);
+
+	if (!p)
+		return 0;
+	memcpy(p, s, n);
+	pt_out_done(p + n);
+	return 1;
+}
 
 /*
  * pt_out_room - between pt_out_begin and pt_out_end: keep the bytes up to

@@ -1157,6 +1157,53 @@ static void test_fork_without_flusher(void)
 	CHECK(counted == 0);
 }
 
+/*
+ * The inline append (pt_out_append) is taken only where the locked path
+ * allowed it: not before a line of the thread went through the lock
+ * (which starts what the output needs), and never once the output
+ * failed or closed; what it appends is in the file, in order.
+ */
+static void test_out_append(void)
+{
+	char dir[] = "/tmp/pt-unit-XXXXXX", path[300];
+	size_t n = 0;
+
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/t", dir);
+	pt_out_close();		/* text, not the records of tests before */
+	pt_out_configure(0, 0, 0, 0600);
+	CHECK(pt_out_open(path, "unit") == 0);
+	CHECK(pt_out_append("a\n", 2) == 0);	/* the lock first */
+	CHECK(pt_out_write("b\n", 2) == 0);
+	int fast = pt_out_append("c\n", 2);	/* 0 without membarrier(2) */
+	CHECK(fast || pt_out_write("c\n", 2) == 0);
+	pt_out_close();
+	CHECK(pt_out_append("d\n", 2) == 0 && pt_out_write("d\n", 2) == -1);
+	char *got = slurp(path, &n);
+	CHECK(got && n == 4 && memcmp(got, "b\nc\n", 4) == 0);
+	free(got);
+	unlink(path);
+	rmdir(dir);
+
+	/* a failed write closes the inline append too */
+	int saved = dup(2), null = open("/dev/null", O_WRONLY);
+	pt_log_syslog = 0;
+	dup2(null, 2);
+	CHECK(pt_out_open("/dev/full", "unit") == 0);
+	CHECK(pt_out_write("e\n", 2) == 0);
+	pt_out_append("f\n", 2);
+	pt_out_flush();		/* ENOSPC */
+	CHECK(pt_out_append("g\n", 2) == 0 && pt_out_write("g\n", 2) == -1);
+	pt_out_close();
+	dup2(saved, 2);
+	close(saved);
+	close(null);
+	pt_log_syslog = 1;
+}
+
 static void test_codemap(void)
 {
 	enum { N = 3000, OPS = 300000 };
@@ -1342,6 +1389,7 @@ int main(int argc, char **argv)
 	test_record_roundtrip();
 	test_notice();
 	test_codemap();
+	test_out_append();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
