@@ -190,6 +190,7 @@ const struct pt_fline *pt_file_fline_new(struct pt_file *f, int lineno)
 		if (!f->flines)
 			return NULL;
 		files.bytes += ((size_t)f->nlines + 1) * sizeof(*f->flines);
+		f->nflines = f->nlines;
 	}
 	pt_file_line(f, lineno, &src, &n);
 	int k = snprintf(num, sizeof(num), "(%d): ", lineno);

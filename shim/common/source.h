@@ -17,6 +17,7 @@ struct pt_file {
 	uint32_t *starts;	/* starts[i]: offset of line i+1; nlines+1 */
 	uint32_t nlines;
 	struct pt_fline **flines;	/* [lineno]: formatted, or NULL */
+	uint32_t nflines;	/* flines[1..nflines] exist: nlines, once made */
 };
 
 /* A trace line in the default format, ready to copy. */
@@ -29,14 +30,21 @@ struct pt_fline {
  * `lineno`; NULL when the line is not in the file or memory is short. */
 const struct pt_fline *pt_file_fline_new(struct pt_file *f, int lineno);
 
+/* pt_file_fline_made - the default-format trace line of `lineno` when it
+ * was made before, else NULL.  A bounds check and an index. */
+static inline const struct pt_fline *pt_file_fline_made(const struct pt_file *f,
+							int lineno)
+{
+	return (uint32_t)lineno - 1 < f->nflines ? f->flines[lineno] : NULL;
+}
+
 /* pt_file_fline - the default-format trace line of `lineno`, made on
  * first use; NULL as above.  Hot path: an index, after the first time. */
 static inline const struct pt_fline *pt_file_fline(struct pt_file *f, int lineno)
 {
-	if (f->flines && lineno > 0 && (uint32_t)lineno <= f->nlines &&
-	    f->flines[lineno])
-		return f->flines[lineno];
-	return pt_file_fline_new(f, lineno);
+	const struct pt_fline *l = pt_file_fline_made(f, lineno);
+
+	return l ? l : pt_file_fline_new(f, lineno);
 }
 
 /*

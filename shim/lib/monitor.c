@@ -107,16 +107,13 @@ line_code(PyObject *const *args, Py_ssize_t nargs, PyObject **r)
 	return c;
 }
 
-/* The LINE callback: (code, line_number).  With scopes, it is scope's
- * in another interpreter than tracing started in (see "Scopes" below),
- * and writes the lines of frames in a scope. */
-static PyObject *on_line(PyObject *self, PyObject *const *args,
-			 Py_ssize_t nargs)
+/* The LINE callback (on_line), but for its hot path. */
+static __attribute__((noinline)) PyObject *line_slow(PyObject *const *args,
+						     Py_ssize_t nargs)
 {
 	PyObject *r;
 	struct pt_code *c = line_code(args, nargs, &r);
 
-	(void)self;
 	if (!c)
 		return ret(r);
 	long depth = pt_thread.depth - 1;
@@ -127,8 +124,29 @@ static PyObject *on_line(PyObject *self, PyObject *const *args,
 			return ret(pt_py.None);
 		depth = d - 1;
 	}
-	pt_trace_emit(c, (int)pt_py_small_int(args[1]), depth);
+	pt_trace_line(c, (int)pt_py_small_int(args[1]), depth);
 	return ret(pt_py.None);
+}
+
+/* The LINE callback: (code, line_number).  With scopes, it is scope's
+ * in another interpreter than tracing started in (see "Scopes" below),
+ * and writes the lines of frames in a scope.  Its hot path (a traced
+ * line of the code object of the last event, no scope, written by
+ * pt_trace_quick) is inline: the rest is line_slow's. */
+static PyObject *on_line(PyObject *self, PyObject *const *args,
+			 Py_ssize_t nargs)
+{
+	const struct pt_code *c = pt_codemap_last.c;
+	long lineno;
+
+	(void)self;
+	if (__builtin_expect(nargs >= 2 && args[0] == pt_codemap_last.code &&
+			     c && c->traced && !pt_state.stopped &&
+			     !pt_state.waiting && !pt_scoped.on, 1) &&
+	    pt_py_small_int_read(args[1], &lineno) &&
+	    pt_trace_quick(c, (int)lineno))
+		return ret(pt_py.None);
+	return line_slow(args, nargs);
 }
 
 /* A frame of `code` starts, resumes or has an exception thrown in: a
@@ -453,7 +471,7 @@ static PyObject *on_walk_line(PyObject *self, PyObject *const *args,
 		d = f ? pt_scoped_walk(f, &root) : 0;
 	}
 	if (pt_scoped_shown(d))
-		pt_trace_emit(c, (int)pt_py_small_int(args[1]), d - 1);
+		pt_trace_line(c, (int)pt_py_small_int(args[1]), d - 1);
 	return ret(pt_py.None);
 }
 

@@ -202,13 +202,23 @@ long pt_py_small_int_slow(PyObject *o);
  * sys.monitoring passes, 3.12+): read from the object when it is one
  * positive digit of 30 bits (3.12+'s compact int: lv_tag == 1 << 3 at
  * offset 16, the digit at 24), once that layout agreed with the API on
- * enough values; else PyLong_AsLong.  Hot path, inline.
+ * enough values; else PyLong_AsLong.  Hot path, inline; its first case
+ * alone is pt_py_small_int_read (1 and *v, or 0).
  */
+static inline int pt_py_small_int_read(PyObject *o, long *v)
+{
+	if (pt_py.int_layout != 1 ||
+	    *(const uintptr_t *)((const char *)o + 16) != 1u << 3)
+		return 0;
+	*v = (long)*(const uint32_t *)((const char *)o + 24);
+	return 1;
+}
+
 static inline long pt_py_small_int(PyObject *o)
 {
-	if (pt_py.int_layout == 1 && *(const uintptr_t *)((const char *)o + 16) == 1u << 3)
-		return (long)*(const uint32_t *)((const char *)o + 24);
-	return pt_py_small_int_slow(o);
+	long v;
+
+	return pt_py_small_int_read(o, &v) ? v : pt_py_small_int_slow(o);
 }
 
 /*

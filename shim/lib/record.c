@@ -73,7 +73,6 @@ struct table {
 };
 
 static struct {
-	unsigned fields;	/* PT_REC_F_*: what LINE records carry */
 	int call_lines;
 	int timeline;		/* ENTER and LEAVE records (PROC flag) */
 	char *format;
@@ -81,7 +80,6 @@ static struct {
 	struct timeval wall0;	/* {time} offsets count from here */
 	long gmtoff;
 	char *tz;		/* the process's TZ, NULL when unset */
-	uint32_t gen;		/* definitions of older ones are not in the file */
 	uint32_t buf_gen;	/* gen when the buffer was last empty */
 	int fresh;		/* the file has none of this process's definitions */
 	int need_proc;		/* the next chunk starts with a PROC record */
@@ -99,6 +97,10 @@ static struct {
 	struct { struct def *d; } *marked;	/* frame(): defs marked */
 	size_t nmarked, capmarked;
 } rec;
+
+/* What pt_rec_append reads (record.h), and a shorter name for it here. */
+struct pt_rec_hot pt_rec_hot;
+static struct pt_rec_hot *const hot = &pt_rec_hot;
 
 
 /* The id of d in t. */
@@ -245,7 +247,7 @@ static __attribute__((noinline)) unsigned char *define(struct pt_code *c,
 				return NULL;
 			forget(&rec.codes);
 			forget(&rec.files);
-			rec.gen++;
+			hot->gen++;
 		}
 		f = file_def(c->file->path, c->file->pathlen);
 		d = f ? intern(&rec.codes, c->module, strlen(c->module),
@@ -259,39 +261,39 @@ static __attribute__((noinline)) unsigned char *define(struct pt_code *c,
 		c->rec.id = id_of(&rec.codes, d);
 	}
 	f = by_id(&rec.files, d->file);
-	if (d->gen != rec.gen || f->gen != rec.gen) {
+	if (d->gen != hot->gen || f->gen != hot->gen) {
 		/* room first: writing the buffer out may start a new file */
 		p = (unsigned char *)pt_out_room((char *)p,
 						 def_room(f, d) + PT_REC_LINE_MAX, 0);
 		if (!p)
 			return NULL;
-		if (f->gen != rec.gen) {
+		if (f->gen != hot->gen) {
 			p = put_file(p, f);
-			f->gen = rec.gen;
+			f->gen = hot->gen;
 		}
-		if (d->gen != rec.gen) {
+		if (d->gen != hot->gen) {
 			p = put_code(p, d);
-			d->gen = rec.gen;
+			d->gen = hot->gen;
 		}
 	}
-	c->rec.gen = rec.gen;
+	c->rec.gen = hot->gen;
 	return p;
 }
 
 /* Clamp as the text format does, and write depth, wall clock, monotonic
- * clock as rec.fields say. */
+ * clock as hot->fields say. */
 static unsigned char *put_fields(unsigned char *p, long depth)
 {
-	if (rec.fields & PT_REC_F_DEPTH)
+	if (hot->fields & PT_REC_F_DEPTH)
 		p = pt_rec_put_varint(p, (uint64_t)pt_format_depth(depth));
-	if (rec.fields & PT_REC_F_WALL) {
+	if (hot->fields & PT_REC_F_WALL) {
 		struct timeval tv;
 		gettimeofday(&tv, NULL);
 		int64_t us = (int64_t)(tv.tv_sec - rec.wall0.tv_sec) * 1000000 +
 			     (tv.tv_usec - rec.wall0.tv_usec);
 		p = pt_rec_put_varint(p, pt_rec_zigzag(us));
 	}
-	if (rec.fields & PT_REC_F_MONO) {
+	if (hot->fields & PT_REC_F_MONO) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		int64_t ns = (int64_t)(ts.tv_sec - rec.mono0.tv_sec) * 1000000000 +
@@ -301,12 +303,12 @@ static unsigned char *put_fields(unsigned char *p, long depth)
 	return p;
 }
 
-/* A LINE record with what rec.fields ask for besides (a thread switch, the
+/* A LINE record with what hot->fields ask for besides (a thread switch, the
  * depth, clocks): out of pt_rec_line's way. */
 static __attribute__((noinline)) unsigned char *
 line_fields(unsigned char *p, const struct pt_code *c, int lineno, long depth)
 {
-	if (rec.fields & PT_REC_F_TID) {
+	if (hot->fields & PT_REC_F_TID) {
 		long tid = pt_thread_tid();
 		if (tid != rec.last_tid) {
 			p = pt_rec_put_varint(p, (uint64_t)tid << 3 | PT_REC_TID);
@@ -320,18 +322,15 @@ line_fields(unsigned char *p, const struct pt_code *c, int lineno, long depth)
 
 int pt_rec_line(struct pt_code *c, int lineno, long depth)
 {
-	unsigned char *p = (unsigned char *)pt_out_begin(PT_REC_LINE_MAX);
+	unsigned char *p;
 
-	if (__builtin_expect(!p, 0))
+	if (pt_rec_append(c, lineno))
+		return 0;
+	if (!(p = (unsigned char *)pt_out_begin(PT_REC_LINE_MAX)))
 		return -1;
-	if (__builtin_expect(c->rec.gen != rec.gen, 0) && !(p = define(c, p)))
+	if (c->rec.gen != hot->gen && !(p = define(c, p)))
 		return -1;
-	if (__builtin_expect(rec.fields != 0, 0)) {
-		p = line_fields(p, c, lineno, depth);
-	} else {
-		p = pt_rec_put_varint(p, (uint64_t)c->rec.id << 3 | PT_REC_LINE);
-		p = pt_rec_put_varint(p, (uint32_t)lineno);
-	}
+	p = line_fields(p, c, lineno, depth);
 	pt_out_end((char *)p);
 	return 0;
 }
@@ -342,7 +341,7 @@ static unsigned char *begin_code(struct pt_code *c, size_t need)
 {
 	unsigned char *p = (unsigned char *)pt_out_begin(need);
 
-	if (p && c->rec.gen != rec.gen)
+	if (p && c->rec.gen != hot->gen)
 		p = define(c, p);
 	return p;
 }
@@ -447,7 +446,7 @@ static size_t put_proc(size_t at)
 		return at;
 	unsigned char *p = rec.pre + at;
 	p = pt_rec_put_varint(p, (uint64_t)flags << 3 | PT_REC_PROC);
-	p = pt_rec_put_varint(p, rec.fields);
+	p = pt_rec_put_varint(p, hot->fields);
 	p = pt_rec_put_varint(p, (uint64_t)rec.call_lines);
 	p = pt_rec_put_str(p, rec.format, flen);
 	p = pt_rec_put_varint(p, pt_rec_zigzag(rec.mono0.tv_sec));
@@ -493,7 +492,7 @@ static size_t prelude(const unsigned char *piece, size_t n, size_t at)
 	ssize_t k;
 
 	for (size_t i = 0;
-	     i < n && (k = pt_rec_parse(piece + i, n - i, rec.fields, &r)) > 0;
+	     i < n && (k = pt_rec_parse(piece + i, n - i, hot->fields, &r)) > 0;
 	     i += (size_t)k) {
 		struct def *d = NULL, *f = NULL;
 		if (r.kind == PT_REC_FILE) {
@@ -526,7 +525,7 @@ static long tid_at(const unsigned char *buf, size_t end)
 	ssize_t k;
 
 	for (size_t i = 0;
-	     i < end && (k = pt_rec_parse(buf + i, end - i, rec.fields, &r)) > 0;
+	     i < end && (k = pt_rec_parse(buf + i, end - i, hot->fields, &r)) > 0;
 	     i += (size_t)k)
 		if (r.kind == PT_REC_TID)
 			tid = (long)r.id;
@@ -552,13 +551,13 @@ static const char *frame(const char *buf, size_t start, size_t n, size_t *len)
 	rec.nmarked = 0;
 	if (rec.need_proc)
 		at = put_proc(at);
-	if ((rec.fields & PT_REC_F_TID) && start > 0 && (tid = tid_at(b, start)) &&
+	if ((hot->fields & PT_REC_F_TID) && start > 0 && (tid = tid_at(b, start)) &&
 	    pre_room(at, 12))
 		at = (size_t)(pt_rec_put_varint(rec.pre + at,
 						(uint64_t)tid << 3 | PT_REC_TID) - rec.pre);
 	/* records made for an older file (or after a cut, those of the part
 	 * before) may use definitions the new file lacks */
-	if (rec.fresh && (start > 0 || rec.buf_gen != rec.gen))
+	if (rec.fresh && (start > 0 || rec.buf_gen != hot->gen))
 		at = prelude(b + start, n, at);
 	struct pt_rec_hdr h = { PT_REC_VERSION, (uint32_t)getpid(),
 				(uint32_t)rec.ppid, rec.seq,
@@ -573,7 +572,7 @@ static void written(void)
 	rec.seq++;
 	if (rec.fresh) {
 		for (size_t i = 0; i < rec.nmarked; i++)
-			rec.marked[i].d->gen = rec.gen;
+			rec.marked[i].d->gen = hot->gen;
 		rec.fresh = 0;
 	}
 	rec.need_proc = 0;
@@ -582,18 +581,18 @@ static void written(void)
 
 static void new_file(int buffered)
 {
-	rec.gen++;
+	hot->gen++;
 	rec.fresh = 1;
 	rec.need_proc = 1;
 	rec.inherit = 0;
 	if (!buffered)
-		rec.buf_gen = rec.gen;
+		rec.buf_gen = hot->gen;
 }
 
 static void flushed(void)
 {
 	rec.last_tid = 0;
-	rec.buf_gen = rec.gen;
+	rec.buf_gen = hot->gen;
 }
 
 static size_t cut(const char *buf, size_t len, size_t room)
@@ -603,7 +602,7 @@ static size_t cut(const char *buf, size_t len, size_t room)
 	size_t i = 0;
 	ssize_t k;
 
-	while (i < len && (k = pt_rec_parse(b + i, len - i, rec.fields, &r)) > 0) {
+	while (i < len && (k = pt_rec_parse(b + i, len - i, hot->fields, &r)) > 0) {
 		if (i + (size_t)k > room)
 			return i ? i : (size_t)k;
 		i += (size_t)k;
@@ -645,7 +644,7 @@ int pt_rec_start(const struct pt_settings *s, const struct timespec *mono_start)
 	const char *tz = getenv("TZ");
 	struct tm tm;
 
-	rec.fields = pt_rec_fields(s->fmt);
+	hot->fields = pt_rec_fields(s->fmt);
 	rec.call_lines = s->call_lines;
 	rec.timeline = s->timeline;
 	free(rec.format);	/* of the time before, switched on again */
@@ -658,7 +657,7 @@ int pt_rec_start(const struct pt_settings *s, const struct timespec *mono_start)
 	rec.gmtoff = localtime_r(&t, &tm) ? tm.tm_gmtoff : 0;
 	rec.ppid = (long)getppid();
 	rec.pid = (long)getpid();
-	rec.gen = rec.buf_gen = 1;
+	hot->gen = rec.buf_gen = 1;
 	rec.fresh = 1;
 	rec.need_proc = 1;
 	rec.files.base = rec.codes.base = 1;

@@ -8,6 +8,8 @@
 
 #include <time.h>
 
+#include "codemap.h"
+#include "output.h"
 #include "recfmt.h"
 
 /* The writer (record.c), in the traced process. */
@@ -31,6 +33,34 @@ int pt_rec_start(const struct pt_settings *s, const struct timespec *mono_start)
  * the buffer; a hash lookup on a code's first use per file.
  */
 int pt_rec_line(struct pt_code *c, int lineno, long depth);
+
+/* What pt_rec_append needs of record.c's state; record.c's alone to
+ * change. */
+struct pt_rec_hot {
+	uint32_t gen;		/* codes defined in the file have this gen */
+	unsigned fields;	/* PT_REC_F_*: what LINE records carry */
+};
+
+extern struct pt_rec_hot pt_rec_hot;
+
+/*
+ * pt_rec_append - pt_rec_line's most common case, inline: `c` defined in
+ * the file, LINE records of code and line only, appended without the
+ * lock (pt_out_try).  1 when appended; 0 when pt_rec_line must do it.
+ */
+static inline __attribute__((always_inline)) int
+pt_rec_append(const struct pt_code *c, int lineno)
+{
+	unsigned char *p;
+
+	if (c->rec.gen != pt_rec_hot.gen || pt_rec_hot.fields ||
+	    !(p = (unsigned char *)pt_out_try(PT_REC_LINE_MAX)))
+		return 0;
+	p = pt_rec_put_varint(p, (uint64_t)c->rec.id << 3 | PT_REC_LINE);
+	p = pt_rec_put_varint(p, (uint32_t)lineno);
+	pt_out_done((char *)p);
+	return 1;
+}
 
 /* pt_rec_call - append the CALL record of `c` (call_lines); as above. */
 int pt_rec_call(struct pt_code *c);

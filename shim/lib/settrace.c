@@ -120,7 +120,7 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 				return 0;
 			depth = d - 1;
 		}
-		pt_trace_emit(c, pt_py_line_event_lineno(frame), depth);
+		pt_trace_line(c, pt_py_line_event_lineno(frame), depth);
 		return 0;
 	}
 	if (what == PT_TRACE_CALL) {

@@ -34,6 +34,11 @@ struct pt_state {
 	/* timeline is on (record mode): back ends report each frame of
 	 * traced code starting and ending (pt_trace_enter/leave). */
 	int timeline;
+	/* The output is text in the default format: a line is a copy of
+	 * the one source.c made (pt_trace_line). */
+	int plain;
+	/* The output is records (output_mode = "record"; record.c). */
+	int record;
 	/* The program added an audit hook (sys.addaudithook, 3.8+): it may
 	 * run Python code at any audited call pytrace makes. */
 	int audit_hooks;

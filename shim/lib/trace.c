@@ -369,6 +369,11 @@ void pt_trace_emit(const struct pt_code *c, int lineno, long depth)
 		fail();
 }
 
+void pt_trace_limit(void)
+{
+	fail();
+}
+
 void pt_trace_call(const struct pt_code *c)
 {
 	if (tr.record) {
@@ -436,6 +441,8 @@ int pt_trace_start(const struct pt_trace_setup *set)
 	pt_state.call_lines = s->call_lines;
 	pt_state.needs_depth = s->fmt->needs_depth;
 	pt_state.timeline = tr.record && s->timeline;
+	pt_state.plain = !tr.record && s->fmt->is_default;
+	pt_state.record = tr.record;
 	pt_state.waiting = set->from == PT_FROM_MAIN;
 	if (!pt_state.waiting && open_output() < 0)
 		return -1;

@@ -12,9 +12,13 @@
 #define PYTRACE_TRACE_H
 
 #include "codemap.h"
+#include "output.h"
 #include "pyapi.h"
+#include "record.h"
 #include "rules.h"
 #include "settings.h"
+#include "source.h"
+#include "state.h"
 
 /* How tracing starts: at the first line of __main__ (a program run by the
  * interpreter), or at once (an embedding host). */
@@ -77,6 +81,41 @@ struct pt_code *pt_trace_decide(PyObject *globals, PyObject *code);
 /* pt_trace_emit - write the trace line of `lineno` in `c`, in the
  * configured format; `depth` is the call depth, for {indent}. */
 void pt_trace_emit(const struct pt_code *c, int lineno, long depth);
+
+/* pt_trace_limit - the line limit is reached: nothing more is written. */
+void pt_trace_limit(void);
+
+/*
+ * pt_trace_quick - the line of `lineno` in `c`, written inline when it
+ * can be: as text in the default format (pt_state.plain) made before, or
+ * as a record of code and line (pt_state.record), appended without the
+ * lock.  1 when written; else 0, and pt_trace_emit is to write it.
+ */
+static inline __attribute__((always_inline)) int
+pt_trace_quick(const struct pt_code *c, int lineno)
+{
+	const struct pt_fline *l;
+
+	if (pt_state.plain) {
+		if (!(l = pt_file_fline_made(c->file, lineno)) ||
+		    !pt_out_append(l->text, l->len))
+			return 0;
+	} else if (!pt_state.record || !pt_rec_append(c, lineno)) {
+		return 0;
+	}
+	if (__builtin_expect(++pt_state.lines == pt_state.lines_stop, 0))
+		pt_trace_limit();
+	return 1;
+}
+
+/* pt_trace_line - pt_trace_emit, its common cases inline
+ * (pt_trace_quick). */
+static inline __attribute__((always_inline)) void
+pt_trace_line(const struct pt_code *c, int lineno, long depth)
+{
+	if (!pt_trace_quick(c, lineno))
+		pt_trace_emit(c, lineno, depth);
+}
 
 /* pt_trace_call - write " --- modulename: M, funcname: F" for a call into
  * traced code (call_lines). */
