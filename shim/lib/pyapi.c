@@ -243,8 +243,7 @@ long pt_py_small_int_slow(PyObject *o)
 {
 	long api = pt_py.LongAsLong(o);
 
-	if (pt_py.int_layout > 1 &&
-	    *(const uintptr_t *)((const char *)o + 16) == 1u << 3) {
+	if (pt_py.int_layout > 1 && pt_py_int_one_digit(o)) {
 		if ((long)*(const uint32_t *)((const char *)o + 24) == api)
 			pt_py.int_layout--;	/* 1: trusted from now on */
 		else

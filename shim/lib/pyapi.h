@@ -197,18 +197,26 @@ static inline PyObject *pt_py_frame_code(PyFrameObject *frame)
  * the layout on the way. */
 long pt_py_small_int_slow(PyObject *o);
 
+/* pt_py_int_one_digit - int `o` (3.12+) is one positive digit: its lv_tag
+ * (at offset 16) says one digit (1 << 3) and sign 0, whatever bit 2 says
+ * (3.14+ sets it in the cached small ints, -5 to 256: immortal). */
+static inline int pt_py_int_one_digit(PyObject *o)
+{
+	return (*(const uintptr_t *)((const char *)o + 16) & ~(uintptr_t)4) ==
+	       1u << 3;
+}
+
 /*
  * pt_py_small_int - the value of int `o` (a line number that
  * sys.monitoring passes, 3.12+): read from the object when it is one
- * positive digit of 30 bits (3.12+'s compact int: lv_tag == 1 << 3 at
- * offset 16, the digit at 24), once that layout agreed with the API on
+ * positive digit of 30 bits (3.12+'s compact int: pt_py_int_one_digit,
+ * the digit at offset 24), once that layout agreed with the API on
  * enough values; else PyLong_AsLong.  Hot path, inline; its first case
  * alone is pt_py_small_int_read (1 and *v, or 0).
  */
 static inline int pt_py_small_int_read(PyObject *o, long *v)
 {
-	if (pt_py.int_layout != 1 ||
-	    *(const uintptr_t *)((const char *)o + 16) != 1u << 3)
+	if (pt_py.int_layout != 1 || !pt_py_int_one_digit(o))
 		return 0;
 	*v = (long)*(const uint32_t *)((const char *)o + 24);
 	return 1;

@@ -1158,6 +1158,37 @@ static void test_fork_without_flusher(void)
 }
 
 /*
+ * 3.12+'s line numbers are read from the int object itself once its
+ * layout is trusted: one positive digit, also with the bit 3.14 sets in
+ * its cached small ints; never a negative, zero or two-digit int.
+ */
+static void test_small_int(void)
+{
+	struct { uintptr_t refcnt, type, tag; uint32_t digit[2]; } o = { 0 };
+	PyObject *obj = (PyObject *)&o;
+	int saved = pt_py.int_layout;
+	long v = 0;
+
+	pt_py.int_layout = 1;
+	o.tag = 1 << 3;
+	o.digit[0] = 300;
+	CHECK(pt_py_small_int_read(obj, &v) && v == 300);
+	o.tag = 1 << 3 | 4;	/* 3.14: a cached small int */
+	o.digit[0] = 7;
+	CHECK(pt_py_small_int_read(obj, &v) && v == 7);
+	o.tag = 1 << 3 | 2;	/* negative */
+	CHECK(!pt_py_small_int_read(obj, &v));
+	o.tag = 1 | 4;		/* zero */
+	CHECK(!pt_py_small_int_read(obj, &v));
+	o.tag = 2 << 3;		/* two digits */
+	CHECK(!pt_py_small_int_read(obj, &v));
+	pt_py.int_layout = 2;	/* not trusted yet */
+	o.tag = 1 << 3;
+	CHECK(!pt_py_small_int_read(obj, &v));
+	pt_py.int_layout = saved;
+}
+
+/*
  * The inline append (pt_out_append) is taken only where the locked path
  * allowed it: not before a line of the thread went through the lock
  * (which starts what the output needs), and never once the output
@@ -1390,6 +1421,7 @@ int main(int argc, char **argv)
 	test_notice();
 	test_codemap();
 	test_out_append();
+	test_small_int();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
