@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The host process behaves exactly as it does without pytrace: under every
 # memory allocator and in development mode, whatever it does with its
-# threads, and however it is told to end during its shutdown.
+# threads, and however it is told to end during its shutdown; so do the
+# programs it starts that are not Python.
 
 load ../helper
 
@@ -159,4 +160,24 @@ PY
 	run grep -c "slow.py(3):     return i" "$D/t"
 	assert_output 4
 	assert_file_contains "$D/t" "slow.py(11):     f(10)"
+}
+
+@test "children that are not Python (a shell, true, a C program ignoring SIGPIPE) behave as without pytrace" {
+	cc -o "$D/sigpipe" "$PT_FIX/sigpipe.c"
+	cat >"$D/kids.py" <<EOF
+import subprocess
+for argv in (["/bin/true"], ["sh", "-c", "trap '' PIPE; echo shell; exit 4"], ["$D/sigpipe"]):
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = p.communicate()[0]
+    print("%s %d %r" % (argv[0], p.returncode, out))
+EOF
+	run "$PYTHON" "$D/kids.py"
+	assert_success
+	local plain=$output
+	assert_line --partial "sigpipe 3 "
+	assert_line --partial "Broken pipe"
+	PYTRACE_OUTPUT=$D/t run traced "$PYTHON" "$D/kids.py"
+	assert_success
+	assert_output "$plain"
+	assert_file_contains "$D/t" "kids.py(4): "
 }
