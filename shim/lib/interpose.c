@@ -368,8 +368,8 @@ PT_EXPORT int sigaction(int sig, const struct sigaction *act,
 			struct sigaction *old)
 {
 	/* 3.6 and 3.7 start here where nothing else is reached (start.c) */
-	if (__builtin_expect(pt_start_at_sigpipe, 0) && sig == SIGPIPE &&
-	    act && act->sa_handler == SIG_IGN)
+	if (__builtin_expect(__atomic_load_n(&pt_start_at_sigpipe, __ATOMIC_RELAXED), 0) &&
+	    sig == SIGPIPE && act && act->sa_handler == SIG_IGN)
 		pt_start_sigpipe();
 	if (act && act->sa_handler == SIG_DFL && finalizing())
 		pt_out_flush_owned();

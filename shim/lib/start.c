@@ -286,8 +286,9 @@ int pt_start_hook_sigpipe(void)
 
 void pt_start_sigpipe(void)
 {
-	pt_start_at_sigpipe = 0;
-	if (started || wrapped)
+	/* once, even if threads of an embedding host race here */
+	if (!__atomic_exchange_n(&pt_start_at_sigpipe, 0, __ATOMIC_RELAXED) ||
+	    started || wrapped)
 		return;
 	if (pt_py.AddPendingCall(pending_start, NULL) < 0)
 		pt_log("Python %d.%d: cannot queue the call that starts "
