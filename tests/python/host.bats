@@ -163,19 +163,28 @@ PY
 }
 
 @test "children that are not Python (a shell, true, a C program ignoring SIGPIPE) behave as without pytrace" {
-	cc -o "$D/sigpipe" "$PT_FIX/sigpipe.c"
+	# the C program built here needs this C library: not in a chroot
+	local c="[\"$D/sigpipe\"]"
+	if python_in_chroot; then c=; else cc -o "$D/sigpipe" "$PT_FIX/sigpipe.c"; fi
 	cat >"$D/kids.py" <<EOF
-import subprocess
-for argv in (["/bin/true"], ["sh", "-c", "trap '' PIPE; echo shell; exit 4"], ["$D/sigpipe"]):
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+import signal, subprocess
+# SIGPIPE as 3.x leaves it in children (2.7 leaves it ignored, and a
+# shell cannot trap a signal ignored when it starts)
+dfl = lambda: signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+for argv in (["/bin/true"], ["sh", "-c", "trap '' PIPE; echo shell; exit 4"], $c):
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         preexec_fn=dfl)
     out = p.communicate()[0]
     print("%s %d %r" % (argv[0], p.returncode, out))
 EOF
 	run "$PYTHON" "$D/kids.py"
 	assert_success
 	local plain=$output
-	assert_line --partial "sigpipe 3 "
-	assert_line --partial "Broken pipe"
+	assert_line --partial "sh 4 "
+	if [ -n "$c" ]; then
+		assert_line --partial "sigpipe 3 "
+		assert_line --partial "Broken pipe"
+	fi
 	PYTRACE_OUTPUT=$D/t run traced "$PYTHON" "$D/kids.py"
 	assert_success
 	assert_output "$plain"
