@@ -37,6 +37,12 @@ python_in_chroot() {
 	[[ $PYTHON == "$PT_ROOT"/tests/chroot/* ]]
 }
 
+# python_is_static: $PYTHON has libpython linked into its executable (no
+# shared libpython loaded; the chroots' Debian interpreters all do).
+python_is_static() {
+	python_in_chroot || ! ldd "$PYTHON" | grep -q 'libpython[0-9.mu]*\.so'
+}
+
 # python_name: the interpreter's program name as it sees it (argv[0]'s
 # last part): tests/chroot/SUITE-pythonX.Y runs pythonX.Y.
 python_name() {

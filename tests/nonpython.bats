@@ -38,6 +38,15 @@ same() {
 	PYTRACE_ENABLE=bogus PYTRACE_OUTPUT=/nonexistent/%z same "$BATS_TEST_TMPDIR/p"
 }
 
+@test "a C program that ignores SIGPIPE (where pytrace starts 3.6 and 3.7) is unchanged" {
+	cc -o "$BATS_TEST_TMPDIR/sigpipe" "$PT_FIX/sigpipe.c"
+	same "$BATS_TEST_TMPDIR/sigpipe"
+	run "$BATS_TEST_TMPDIR/sigpipe"
+	assert_equal "$status" 3
+	assert_output "SIGPIPE was default, is ignored
+write: -1 (Broken pipe)"
+}
+
 @test "a non-Python program makes no system call for pytrace beyond loading it" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	strace -f -qq -o "$BATS_TEST_TMPDIR/plain" /bin/true

@@ -16,12 +16,11 @@
  *   4. 3.8+: register the audit hook that starts tracing (start.c).
  *      2.7: queue the pending call that starts it, unless interpose.c
  *      does when the interpreter has initialised (start.c).
- *      3.6, 3.7: nothing more; interpose.c starts tracing.
+ *      3.6, 3.7: have the sigaction wrapper queue that call late in
+ *      initialisation, unless interpose.c starts tracing (start.c).
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <string.h>
@@ -35,36 +34,10 @@
 /* 0: not decided yet; 1: trace this process; -1: never. */
 static int state;
 
-/* dl_iterate_phdr callback: is data (an address) inside the first object
- * listed, the main program? */
-static int in_first_object(struct dl_phdr_info *info, size_t size, void *data)
-{
-	uintptr_t a = (uintptr_t)*(void **)data;
-
-	(void)size;
-	*(void **)data = NULL;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type == PT_LOAD && a >= lo && a < lo + ph->p_memsz)
-			*(void **)data = (void *)1;
-	}
-	return 1;	/* the main program comes first: stop there */
-}
-
-/* True when libpython is linked into the executable itself (static). */
-static int python_is_static(void)
-{
-	void *probe = (void *)pt_py.GetVersion;
-
-	dl_iterate_phdr(in_first_object, &probe);
-	return probe != NULL;
-}
-
 /* Builds pytrace cannot trace; 0 when this one is fine, else -1 after one
  * message.  A version newer than tested is traced, and not said here: a
  * process that `programs` or the settings leave untraced says nothing. */
-static int refuse_build(int late)
+static int refuse_build(void)
 {
 	int major = pt_py.major, minor = pt_py.minor;
 
@@ -76,15 +49,6 @@ static int refuse_build(int late)
 	if (major < 2 || (major == 2 && minor < 7)) {
 		pt_log("Python %d.%d is older than 2.7; not tracing", major,
 		       minor);
-		return -1;
-	}
-	/* 3.6 runs pending calls while importlib bootstraps, before the
-	 * interpreter is set up (not tested as a start); 3.7 clears the
-	 * queue as it initialises its runtime */
-	if (!late && !pt_py.AddAuditHook && major == 3 && python_is_static()) {
-		pt_log("Python %d.%d is linked statically into %s and has no "
-		       "audit hooks: pytrace cannot hook its start; not tracing",
-		       major, minor, program_invocation_short_name);
 		return -1;
 	}
 	if (!pt_py.code_in_frame && !pt_py.FrameGetCode) {
@@ -117,7 +81,7 @@ int pt_init_python(void *handle)
 	if (!handle && !pt_py_available())
 		return 0;	/* maybe later, if a plug-in loads Python */
 	state = pt_py_load(handle) == 0 &&
-		refuse_build(pt_py.IsInitialized && pt_py.IsInitialized()) == 0 ? 1 : -1;
+		refuse_build() == 0 ? 1 : -1;
 	return state > 0;
 }
 
@@ -139,4 +103,6 @@ __attribute__((constructor)) static void pt_init(void)
 		pt_start_hook_audit();
 	else if (pt_py.major == 2)
 		pt_start_hook_pending();
+	else
+		pt_start_hook_sigpipe();
 }

@@ -7,9 +7,8 @@
  * These wrappers are reached only where the call goes through the PLT: from
  * the `python` executable into a shared libpython, inside a libpython built
  * without -fno-semantic-interposition, and from an embedding host into
- * libpython.  A static interpreter never calls them (it is handled by its
- * audit hook on 3.8+, by a pending call on 2.7, or told it cannot be
- * traced, see init.c).
+ * libpython.  A static interpreter never calls them: it is handled by its
+ * audit hook on 3.8+, by a pending call on 2.7, 3.6 and 3.7 (start.c).
  *
  *  - Py_Main (2.7, 3.x), _Py_UnixMain (3.7), Py_BytesMain (3.8+) mark that
  *    the interpreter runs a program: tracing then starts at the first line
@@ -40,6 +39,8 @@
  * such call.  That is the start of finalisation for a static interpreter,
  * whose own call of Py_FinalizeEx cannot be interposed.  Calls from a static
  * interpreter into libc go through the PLT, so this works for every build.
+ * The same sigaction wrapper is where 3.6 and 3.7 start when no wrapped
+ * initialisation is reached: as the interpreter ignores SIGPIPE (start.c).
  * The real libc functions are found once, by the constructor.
  *
  * Each wrapper calls the real function, found with dlsym(RTLD_NEXT) or,
@@ -366,6 +367,10 @@ extern int __sigaction(int sig, const struct sigaction *act,
 PT_EXPORT int sigaction(int sig, const struct sigaction *act,
 			struct sigaction *old)
 {
+	/* 3.6 and 3.7 start here where nothing else is reached (start.c) */
+	if (__builtin_expect(__atomic_load_n(&pt_start_at_sigpipe, __ATOMIC_RELAXED), 0) &&
+	    sig == SIGPIPE && act && act->sa_handler == SIG_IGN)
+		pt_start_sigpipe();
 	if (act && act->sa_handler == SIG_DFL && finalizing())
 		pt_out_flush_owned();
 	return __sigaction(sig, act, old);

@@ -12,7 +12,10 @@
  *    inside Py_Main;
  *  - 2.7 where those are not reached (a static interpreter, as Debian's
  *    before 11 ships, or a libpython that calls itself directly): a
- *    pending call, queued by the constructor (pt_start_hook_pending).
+ *    pending call, queued by the constructor (pt_start_hook_pending);
+ *  - 3.6 and 3.7 where those are not reached: the same pending call,
+ *    queued late in initialisation, when the interpreter ignores SIGPIPE
+ *    (pt_start_hook_sigpipe).
  * Interpreter start-up (site, encodings, .pth files) is therefore never
  * traced.  A host that embeds Python (Py_Initialize outside Py_Main) is
  * traced from the moment its initialisation returns.
@@ -197,33 +200,97 @@ void pt_start_by_wrapper(void)
 }
 
 /*
- * The pending call of pt_start_hook_pending: the first bytecode the
- * interpreter runs, in the main thread.  Tracing starts from the first
- * line of __main__ (PT_FROM_MAIN: what runs before, site and the rest of
- * start-up, is looked at and not written).  Returns 0 always: an error
- * would raise an exception in whatever code runs.
+ * The pending call of pt_start_hook_pending and pt_start_sigpipe: the
+ * first bytecode the interpreter runs after it was queued, in the main
+ * thread.  Tracing starts from the first line of __main__ (PT_FROM_MAIN:
+ * what runs before, site and the rest of start-up, is looked at and not
+ * written).  `arg` is non-NULL when the back end sees the frames running
+ * now return (2.7's profile function), NULL when it does not (3.6 and
+ * 3.7's frame evaluation function, which only sees frames it starts).
+ * Returns 0 always: an error would raise an exception in whatever code
+ * runs.
  */
 static int pending_start(void *arg)
 {
-	(void)arg;
 	if (started || wrapped)
 		return 0;
 	pt_start(PT_FROM_MAIN, NULL, NULL);
 	/* The frames running now (start-up's, interrupted by this call)
 	 * began before the back end saw calls, and return through it all
 	 * the same: {indent} counts them as entered. */
-	if (pt_state.needs_depth)
+	if (arg && pt_state.needs_depth)
 		for (void *f = pt_frame_running(NULL); f; f = pt_frame_caller(f))
 			pt_thread_enter();
 	return 0;
 }
 
+/* A non-NULL argument of pending_start. */
+static int frames_return_through_back_end;
+
 int pt_start_hook_pending(void)
 {
-	if (!pt_py.AddPendingCall || pt_py.AddPendingCall(pending_start, NULL) < 0) {
+	if (!pt_py.AddPendingCall ||
+	    pt_py.AddPendingCall(pending_start, &frames_return_through_back_end) < 0) {
 		pt_log("Python %d.%d: cannot queue the call that starts "
 		       "tracing; not tracing", pt_py.major, pt_py.minor);
 		return -EAGAIN;
 	}
 	return 0;
+}
+
+/*
+ * 3.6 and 3.7 where the wrapped initialisation is not reached.
+ *
+ * A pending call queued by the constructor is of no use there: 3.6 runs
+ * it while importlib bootstraps, long before the interpreter is set up,
+ * and 3.7 clears the queue as it initialises its runtime.  It has to be
+ * queued later, from a call the interpreter makes into the C library,
+ * which goes through the PLT even from a static executable.  The one
+ * taken is initsigs()' PyOS_setsig(SIGPIPE, SIG_IGN), that is
+ * sigaction(SIGPIPE, {SIG_IGN}), which both versions make exactly once,
+ * in every Py_Main, whatever runs (script, -m, -c, standard input):
+ *  - after the runtime, the interpreter, sys, builtins and importlib,
+ *    with the path-based import of the standard library, are set up
+ *    (3.6's _Py_InitializeEx_Private, 3.7's
+ *    _Py_InitializeMainInterpreter), so the call is kept;
+ *  - right before the import of _signal that installs the SIGINT
+ *    handler, which goes through importlib's Python code: the first
+ *    bytecode after it, where the call runs, in the main thread (checked
+ *    under gdb on both).  __main__, the standard streams and site come
+ *    later; tracing waits for the first line of __main__, with the rest
+ *    of start-up, site and (-m) runpy looked at and not written.
+ * Limits: an embedding host that initialises with Py_InitializeEx(0)
+ * installs no signal handlers and is not traced (a shared libpython is
+ * started by the wrapped initialisation all the same); one that links
+ * libpython statically and calls Py_Initialize is traced from its first
+ * code run in __main__.  A program that ignores SIGPIPE itself does so
+ * after Py_Main initialised, when this has acted already.
+ *
+ * The sigaction wrapper (interpose.c) runs in every process pytrace is
+ * preloaded into, Python or not: it tests the one flag below, which only
+ * the constructor of a 3.6 or 3.7 process sets, and clears it before it
+ * does anything else, so it acts once, and a child (fork) never again.
+ */
+int pt_start_at_sigpipe;
+
+int pt_start_hook_sigpipe(void)
+{
+	if (!pt_py.AddPendingCall) {
+		pt_log("Python %d.%d: cannot queue the call that starts "
+		       "tracing; not tracing", pt_py.major, pt_py.minor);
+		return -EAGAIN;
+	}
+	pt_start_at_sigpipe = 1;
+	return 0;
+}
+
+void pt_start_sigpipe(void)
+{
+	/* once, even if threads of an embedding host race here */
+	if (!__atomic_exchange_n(&pt_start_at_sigpipe, 0, __ATOMIC_RELAXED) ||
+	    started || wrapped)
+		return;
+	if (pt_py.AddPendingCall(pending_start, NULL) < 0)
+		pt_log("Python %d.%d: cannot queue the call that starts "
+		       "tracing; not tracing", pt_py.major, pt_py.minor);
 }

@@ -31,6 +31,25 @@ int pt_start_hook_audit(void);
 int pt_start_hook_pending(void);
 
 /*
+ * pt_start_hook_sigpipe - 3.6 and 3.7, before the interpreter initialises
+ * (the library's constructor): have the sigaction wrapper (interpose.c)
+ * queue the pending call of pt_start_hook_pending when initialisation
+ * ignores SIGPIPE, late enough for the call to be kept and to run in a
+ * set-up interpreter (start.c says why).  Like that one it needs no
+ * interposition of libpython, and does nothing where an interposed entry
+ * point is reached.  Returns 0 or a negative errno after one message.
+ */
+int pt_start_hook_sigpipe(void);
+
+/*
+ * pt_start_at_sigpipe - set by pt_start_hook_sigpipe until the first
+ * sigaction(SIGPIPE, SIG_IGN): then the wrapper calls pt_start_sigpipe,
+ * which clears it and queues the call.  Zero in every other process.
+ */
+extern int pt_start_at_sigpipe;
+void pt_start_sigpipe(void);
+
+/*
  * pt_start_by_wrapper - an interposed initialisation function
  * (Py_Initialize and the like, not Py_Main, which a libpython that calls
  * its own functions directly reaches all the same) runs: it starts

@@ -644,6 +644,10 @@ int main(int argc, char **argv)
 	snprintf(exe, sizeof(exe), "/proc/%ld/exe", pid);
 	ssize_t rl = readlink(exe, real, sizeof(real) - 1);
 	real[rl > 0 ? rl : 0] = '\0';
+	/* no libpython mapped: a static interpreter, libpython is the
+	 * executable (which exports the C API) */
+	if (!pybase && real[0])
+		pybase = find_map(pid, real, pylib, sizeof(pylib));
 	if (strstr(pybase ? pylib : real, "python2.7") || strstr(pybase ? pylib : real, "python3.6")) {
 		if (pybase && elf_symbol(pylib, pybase, "PyEval_InitThreads", &it) == 0)
 			plan.init_threads = it.lo;

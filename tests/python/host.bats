@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The host process behaves exactly as it does without pytrace: under every
 # memory allocator and in development mode, whatever it does with its
-# threads, and however it is told to end during its shutdown.
+# threads, and however it is told to end during its shutdown; so do the
+# programs it starts that are not Python.
 
 load ../helper
 
@@ -159,4 +160,33 @@ PY
 	run grep -c "slow.py(3):     return i" "$D/t"
 	assert_output 4
 	assert_file_contains "$D/t" "slow.py(11):     f(10)"
+}
+
+@test "children that are not Python (a shell, true, a C program ignoring SIGPIPE) behave as without pytrace" {
+	# the C program built here needs this C library: not in a chroot
+	local c="[\"$D/sigpipe\"]"
+	if python_in_chroot; then c=; else cc -o "$D/sigpipe" "$PT_FIX/sigpipe.c"; fi
+	cat >"$D/kids.py" <<EOF
+import signal, subprocess
+# SIGPIPE as 3.x leaves it in children (2.7 leaves it ignored, and a
+# shell cannot trap a signal ignored when it starts)
+dfl = lambda: signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+for argv in (["/bin/true"], ["sh", "-c", "trap '' PIPE; echo shell; exit 4"], $c):
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         preexec_fn=dfl)
+    out = p.communicate()[0]
+    print("%s %d %r" % (argv[0], p.returncode, out))
+EOF
+	run "$PYTHON" "$D/kids.py"
+	assert_success
+	local plain=$output
+	assert_line --partial "sh 4 "
+	if [ -n "$c" ]; then
+		assert_line --partial "sigpipe 3 "
+		assert_line --partial "Broken pipe"
+	fi
+	PYTRACE_OUTPUT=$D/t run traced "$PYTHON" "$D/kids.py"
+	assert_success
+	assert_output "$plain"
+	assert_file_contains "$D/t" "kids.py(4): "
 }

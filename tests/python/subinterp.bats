@@ -122,6 +122,9 @@ steps() {
 	PYTRACE_OUTPUT=$D/trace PYTRACE_IGNORE_DIRS=$SYS run traced "$PYTHON" "$D/loop.py"
 	assert_success
 	assert_output "done"
+	# (a known limit, README: a static interpreter calls its own)
+	[ "$VER" -ge 308 ] || ! python_is_static ||
+		skip "a static 2.7-3.7: its subinterpreters are found only through the wrapped Py_NewInterpreter, never reached (ran, untraced)"
 	assert_equal "$(grep -c "^$D/mod.py(2):     return i + 1\$" "$D/trace")" 30
 	assert_equal "$(grep -c "^$D/loop.py(4):" "$D/trace")" 30
 }
