@@ -19,6 +19,10 @@
  *  - 2.7: a profile function (call and return events, no line events, no
  *    slow dispatch) does the same from its call and return events.
  *
+ * When the settings ignore nothing (pt_state.traces_all) there is no code
+ * to skip: the frame evaluation function only gives the trace function to
+ * threads that lack it (started without threading, or by C code).
+ *
  * The state is per thread (pt_thread.on).  A thread whose trace function is
  * somebody else's (a debugger, coverage) is never touched again.  If a
  * Python-level audit hook appears (3.8+, where every PyEval_SetTrace is an
@@ -68,6 +72,10 @@ static struct {
 	void *inner;		/* the evaluation function pytrace wraps */
 	void *first;		/* the interpreter following started in */
 	volatile int only_on;	/* never clear the trace function again */
+	/* every frame is traced (pt_state.traces_all) and nothing needs a
+	 * frame's code at its call (no timeline): a thread that has the
+	 * trace function keeps it (eval) */
+	int all;
 } fl;
 
 /* The per-thread state is state.h's pt_thread: on, foreign, setting,
@@ -214,14 +222,28 @@ static __attribute__((noinline)) void stop_following(void *tstate)
 	          "every frame, ignored ones too (slower, same output)");
 }
 
+/* The evaluation function pytrace wraps, on `frame`. */
+static inline __attribute__((always_inline)) PyObject *
+inner(void *tstate, void *frame, int exc)
+{
+	return fl.l->major == 3 && fl.l->minor < 9 ?
+		((pt_eval2)fl.inner)(frame, exc) :
+		((pt_eval3)fl.inner)(tstate, frame, exc);
+}
+
 /* Run `frame` with the trace function set as its code wants, then set it
  * as its caller wants.  The caller is looked up afresh, rather than the
  * state restored: a greenlet switch inside the frame may have left the
- * state of another stack. */
+ * state of another stack.  When every frame is traced (fl.all), a thread
+ * that has the trace function keeps it, frames of code ignored anyway
+ * (no module file) included, whose lines it answers with nothing: the
+ * frame runs with no look-up, and a frame that finds the trace function
+ * still set at its end leaves it so for its caller. */
 static PyObject *eval(void *tstate, void *frame, int exc)
 {
 	PyObject *r;
 	int on;
+	void *back;
 
 	if (pt_interp_many)
 		tstate = resync(tstate);
@@ -238,6 +260,15 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	}
 	if (!pt_thread.stack_floor)
 		pt_thread.stack_floor = stack_floor();
+	if (fl.all && pt_thread.on && !pt_state.waiting) {
+		pt_thread_enter();
+		r = inner(tstate, frame, exc);
+		pt_thread_leave();
+		if (__builtin_expect(pt_thread.on && !pt_interp_many, 1))
+			return r;
+		back = AT(frame, fl.l->back);
+		goto to_caller;
+	}
 	const struct pt_code *c = frame_code(frame);
 	struct pt_scoped_place caller;
 	int d = frame_enters(frame, c, tstate,
@@ -250,18 +281,17 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	if (__builtin_expect(timeline, 0))
 		pt_trace_enter(c);
 	pt_thread_enter();
-	r = fl.l->major == 3 && fl.l->minor < 9 ?
-		((pt_eval2)fl.inner)(frame, exc) :
-		((pt_eval3)fl.inner)(tstate, frame, exc);
+	r = inner(tstate, frame, exc);
 	pt_thread_leave();
 	/* once following stopped (deep recursion), the trace function set in
 	 * this thread told the frame's return (settrace.c) */
 	if (__builtin_expect(timeline, 0) &&
 	    (fl.mode == FOLLOW_EVAL || !pt_thread.on))
 		pt_trace_leave();
-	void *back = AT(frame, fl.l->back);
+	back = AT(frame, fl.l->back);
 	if (pt_scoped.n)
 		pt_scoped_return(frame, back, &caller);
+to_caller:
 	/* the frame may have run code of another interpreter */
 	if (pt_interp_many)
 		resync(tstate);
@@ -279,9 +309,7 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 		set_trace(tstate, on);
 	return r;
 plain:
-	return fl.l->major == 3 && fl.l->minor < 9 ?
-		((pt_eval2)fl.inner)(frame, exc) :
-		((pt_eval3)fl.inner)(tstate, frame, exc);
+	return inner(tstate, frame, exc);
 }
 
 static PyObject *eval2(void *frame, int exc)
@@ -424,6 +452,7 @@ static int eval_start(void)
 		return -1;
 	}
 	fl.mode = FOLLOW_EVAL;
+	fl.all = pt_state.traces_all && !pt_state.timeline;
 	pt_scoped.light = 1;
 	/* frames running now, in every thread, from their next line; each
 	 * thread's next call puts it on the followed path */

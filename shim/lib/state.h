@@ -34,6 +34,10 @@ struct pt_state {
 	/* timeline is on (record mode): back ends report each frame of
 	 * traced code starting and ending (pt_trace_enter/leave). */
 	int timeline;
+	/* Nothing can be ignored: no ignore rule, no include pattern, no
+	 * scope; every code object with a module file is traced.  Back ends
+	 * that follow calls to skip ignored code need not (follow.c). */
+	int traces_all;
 	/* The program added an audit hook (sys.addaudithook, 3.8+): it may
 	 * run Python code at any audited call pytrace makes. */
 	int audit_hooks;
