@@ -21,7 +21,9 @@
  *
  * When the settings ignore nothing (pt_state.traces_all) there is no code
  * to skip: the frame evaluation function only gives the trace function to
- * threads that lack it (started without threading, or by C code).
+ * threads that lack it (started without threading, or by C code), and 2.7
+ * does without the profile function where tracing does not start inside
+ * start-up code.
  *
  * The state is per thread (pt_thread.on).  A thread whose trace function is
  * somebody else's (a debugger, coverage) is never touched again.  If a
@@ -554,8 +556,17 @@ static void follow_other(void *tstate, void *arg)
 		pt_py_as_thread(tstate, follow_as_thread, arg);
 }
 
+/* With every frame traced (pt_state.traces_all) there is no ignored code
+ * to skip: the profile function would only cost a call per call and
+ * return, and the trace function alone serves (settrace.c, the next back
+ * end), in the same threads.  Unless start-up code runs now, waiting for
+ * __main__ (the pending call's start, inside site): the trace function
+ * would ask every line of it whether the program began, which took
+ * `python2.7 -c pass` from 21.9 to 34.4 million instructions. */
 static int profile_start(void)
 {
+	if (pt_state.traces_all && (!pt_state.waiting || !pt_py.EvalGetFrame()))
+		return -1;
 	if (begin(2, PT_CALLS_NONE, follow_thread) < 0)
 		return -1;
 	pt_py.SetProfile(profile, NULL);
