@@ -138,27 +138,21 @@ static __attribute__((noinline)) int other_event(PyFrameObject *frame,
 	return 0;
 }
 
-/*
- * pt_settrace_func - the trace function.  Line events are what it is for;
- * call and return events matter only for call_lines, {indent}, scopes and
- * the timeline, as st.calls and st.events say: with none of them they
- * return at once.  The code object is read from the frame (offset or
- * PyFrame_GetCode, see pyapi.c) and looked up; globals are fetched only on
- * a cache miss.  Once tracing stopped, each thread takes it out at its
- * next event.
- */
-int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
-		     PyObject *arg)
+/* Write the line: pt_trace_emit, as a function that returns what the
+ * trace function does, for tail calls (no register saved for the
+ * call). */
+static __attribute__((noinline)) int emit(const struct pt_code *c, int lineno,
+					  long depth)
+{
+	pt_trace_emit(c, lineno, depth);
+	return 0;
+}
+
+/* A line event, in every case (see pt_settrace_func). */
+static __attribute__((noinline)) int line_event(PyFrameObject *frame)
 {
 	struct pt_code *c;
 
-	(void)obj;
-	(void)arg;
-	if (__builtin_expect(what != PT_TRACE_LINE || pt_state.stopped, 0)) {
-		if (!st.events && !pt_state.stopped)
-			return 0;
-		return other_event(frame, what);
-	}
 	if (!(c = code_of(frame)) || !c->traced)
 		return 0;
 	long depth = pt_thread.depth - 1;
@@ -168,8 +162,60 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 			return 0;
 		depth = d - 1;
 	}
-	pt_trace_emit(c, pt_py_line_event_lineno(frame), depth);
-	return 0;
+	return emit(c, pt_py_line_event_lineno(frame), depth);
+}
+
+/* A line event of `frame`, whose layout is known, of code object `code`
+ * not looked up last, with no scope (see pt_settrace_func). */
+static __attribute__((noinline)) int line_looked_up(PyFrameObject *frame,
+						    PyObject *code)
+{
+	struct pt_code *c;
+
+	if (!pt_codemap_find_slow(code, &c))
+		return line_event(frame);	/* new code: decided there */
+	if (!c || !c->traced)
+		return 0;
+	return emit(c, pt_py_line_event_lineno(frame), pt_thread.depth - 1);
+}
+
+/*
+ * pt_settrace_func - the trace function.  Line events are what it is for;
+ * call and return events matter only for call_lines, {indent}, scopes and
+ * the timeline, as st.calls and st.events say: with none of them they
+ * return at once.  The code object is read from the frame (offset or
+ * PyFrame_GetCode, see pyapi.c) and looked up; globals are fetched only on
+ * a cache miss.  Once tracing stopped, each thread takes it out at its
+ * next event.
+ *
+ * Most lines are of the code object looked up last, in a frame whose
+ * layout is known, with no scope: those are answered here, with nothing
+ * but tail calls (no register to save); line_looked_up answers those of
+ * other code already decided, line_event every other.
+ */
+int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
+		     PyObject *arg)
+{
+	(void)obj;
+	(void)arg;
+	if (__builtin_expect(what != PT_TRACE_LINE || pt_state.stopped, 0)) {
+		if (!st.events && !pt_state.stopped)
+			return 0;
+		return other_event(frame, what);
+	}
+	if (pt_state.waiting || pt_scoped.on ||
+	    !(pt_py.code_in_frame || pt_py.code_in_iframe == 2) ||
+	    !pt_py.lineno_offset || pt_py.lineno_checks)
+		return line_event(frame);
+	PyObject *code = pt_py_frame_code(frame);
+	if (code != pt_codemap_last.code)
+		return line_looked_up(frame, code);
+	const struct pt_code *c = pt_codemap_last.c;
+	if (!c || !c->traced)
+		return 0;
+	/* pt_py_line_event_lineno where the layout was checked (above) */
+	return emit(c, *(int *)((char *)frame + pt_py.lineno_offset),
+		    pt_thread.depth - 1);
 }
 
 /* The frame object that called `f`, or NULL. */
