@@ -233,19 +233,36 @@ inner(void *tstate, void *frame, int exc)
 		((pt_eval3)fl.inner)(tstate, frame, exc);
 }
 
+/* The frame has run, in a followed thread: set the trace function as
+ * its caller wants (`back`: the caller; NULL: none). */
+static PyObject *returned(void *tstate, void *back, PyObject *r)
+{
+	/* the frame may have run code of another interpreter */
+	if (pt_interp_many)
+		resync(tstate);
+	if (pt_thread.foreign || pt_thread.setting || pt_state.stopped)
+		return r;
+	if (fl.mode != FOLLOW_EVAL) {
+		/* following stopped meanwhile: a thread on its way out of
+		 * frames it entered before gets the trace function back */
+		if (!pt_thread.on)
+			set_trace(tstate, 1);
+		return r;
+	}
+	int on = back && frame_traced(back);
+	if (on != pt_thread.on)
+		set_trace(tstate, on);
+	return r;
+}
+
 /* Run `frame` with the trace function set as its code wants, then set it
  * as its caller wants.  The caller is looked up afresh, rather than the
  * state restored: a greenlet switch inside the frame may have left the
- * state of another stack.  When every frame is traced (fl.all), a thread
- * that has the trace function keeps it, frames of code ignored anyway
- * (no module file) included, whose lines it answers with nothing: the
- * frame runs with no look-up, and a frame that finds the trace function
- * still set at its end leaves it so for its caller. */
-static PyObject *eval(void *tstate, void *frame, int exc)
+ * state of another stack. */
+static __attribute__((noinline)) PyObject *followed(void *tstate, void *frame,
+						    int exc)
 {
 	PyObject *r;
-	int on;
-	void *back;
 
 	if (pt_interp_many)
 		tstate = resync(tstate);
@@ -262,20 +279,11 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	}
 	if (!pt_thread.stack_floor)
 		pt_thread.stack_floor = stack_floor();
-	if (fl.all && pt_thread.on && !pt_state.waiting) {
-		pt_thread_enter();
-		r = inner(tstate, frame, exc);
-		pt_thread_leave();
-		if (__builtin_expect(pt_thread.on && !pt_interp_many, 1))
-			return r;
-		back = AT(frame, fl.l->back);
-		goto to_caller;
-	}
 	const struct pt_code *c = frame_code(frame);
 	struct pt_scoped_place caller;
 	int d = frame_enters(frame, c, tstate,
 			     c && c->role ? pt_frame_self(frame) : NULL, &caller);
-	on = c && c->traced && pt_scoped_shown(d);
+	int on = c && c->traced && pt_scoped_shown(d);
 	if (on != pt_thread.on)
 		set_trace(tstate, on);
 	/* timeline: a LEAVE for each ENTER, however the frame ends */
@@ -290,28 +298,37 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	if (__builtin_expect(timeline, 0) &&
 	    (fl.mode == FOLLOW_EVAL || !pt_thread.on))
 		pt_trace_leave();
-	back = AT(frame, fl.l->back);
+	void *back = AT(frame, fl.l->back);
 	if (pt_scoped.n)
 		pt_scoped_return(frame, back, &caller);
-to_caller:
-	/* the frame may have run code of another interpreter */
-	if (pt_interp_many)
-		resync(tstate);
-	if (pt_thread.foreign || pt_thread.setting || pt_state.stopped)
-		return r;
-	if (fl.mode != FOLLOW_EVAL) {
-		/* following stopped meanwhile: a thread on its way out of
-		 * frames it entered before gets the trace function back */
-		if (!pt_thread.on)
-			set_trace(tstate, 1);
-		return r;
-	}
-	on = back && frame_traced(back);
-	if (on != pt_thread.on)
-		set_trace(tstate, on);
-	return r;
+	return returned(tstate, back, r);
 plain:
 	return inner(tstate, frame, exc);
+}
+
+/*
+ * eval - the frame evaluation function: followed() runs the frame.  But
+ * when every frame is traced (fl.all), a thread that has the trace
+ * function keeps it, frames of code ignored anyway (no module file)
+ * included, whose lines it answers with nothing: the frame runs here,
+ * with no look-up, and when the trace function is still set at its end,
+ * its caller keeps it too.  The tests are followed()'s, in one line.
+ */
+static PyObject *eval(void *tstate, void *frame, int exc)
+{
+	uintptr_t floor = pt_thread.stack_floor;
+
+	if (!(fl.all && !pt_interp_many && pt_thread.on && !pt_thread.foreign &&
+	      !pt_thread.setting && !pt_state.stopped && !pt_state.waiting &&
+	      fl.mode == FOLLOW_EVAL && floor &&
+	      (uintptr_t)__builtin_frame_address(0) >= floor))
+		return followed(tstate, frame, exc);
+	pt_thread_enter();
+	PyObject *r = inner(tstate, frame, exc);
+	pt_thread_leave();
+	if (__builtin_expect(pt_thread.on && !pt_interp_many, 1))
+		return r;
+	return returned(tstate, AT(frame, fl.l->back), r);
 }
 
 static PyObject *eval2(void *frame, int exc)
