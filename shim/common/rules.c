@@ -91,3 +91,8 @@ int pt_rules_included(const struct pt_rules *r, const char *path)
 			return 1;
 	return 0;
 }
+
+int pt_rules_none(const struct pt_rules *r)
+{
+	return !r->ndirs && !(r->modules && r->modules->n) && !r->ninclude;
+}

@@ -43,4 +43,11 @@ int pt_rules_ignored(const struct pt_rules *r, const char *file,
  */
 int pt_rules_included(const struct pt_rules *r, const char *path);
 
+/*
+ * pt_rules_none - true when the rules ignore nothing: no ignored
+ * directory, no ignored module, no include pattern.  Every code object
+ * with a module file is then traced.
+ */
+int pt_rules_none(const struct pt_rules *r);
+
 #endif

@@ -46,6 +46,9 @@ static struct {
 	 * sets it, which is not there for frames that began before) */
 	int counted_threads;
 	int told_replaced;	/* the "own trace function" message was given */
+	/* call and return events have something to do (events_wanted);
+	 * 0: they return at once */
+	int events;
 } st;
 
 #define AT(base, off) (*(void **)((char *)(base) + (off)))
@@ -91,36 +94,15 @@ void pt_settrace_clear(void)
 	pt_py.ErrRestore(et, ev, etb);
 }
 
-/*
- * pt_settrace_func - the trace function.  Line events are what it is for;
- * call and return events matter only for call_lines and {indent}, as
- * st.calls says.  The code object is read from the frame (offset or
- * PyFrame_GetCode, see pyapi.c) and looked up; globals are fetched only on
- * a cache miss.  Once tracing stopped, each thread takes it out at its
- * next event.
- */
-int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
-		     PyObject *arg)
+/* A call, return or exception event, or any event once tracing
+ * stopped: see pt_settrace_func. */
+static __attribute__((noinline)) int other_event(PyFrameObject *frame,
+						 int what)
 {
 	struct pt_code *c;
 
-	(void)obj;
-	(void)arg;
 	if (pt_state.stopped) {
 		pt_settrace_clear();
-		return 0;
-	}
-	if (what == PT_TRACE_LINE) {
-		if (!(c = code_of(frame)) || !c->traced)
-			return 0;
-		long depth = pt_thread.depth - 1;
-		if (pt_scoped.on) {
-			int d = pt_scoped_depth(pt_frame_key(frame));
-			if (!pt_scoped_shown(d))
-				return 0;
-			depth = d - 1;
-		}
-		pt_trace_line(c, pt_py_line_event_lineno(frame), depth);
 		return 0;
 	}
 	if (what == PT_TRACE_CALL) {
@@ -154,6 +136,86 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 		pt_settrace_clear();
 	}
 	return 0;
+}
+
+/* Write the line: pt_trace_line, as a function that returns what the
+ * trace function does, for tail calls (no register saved for the
+ * call). */
+static __attribute__((noinline)) int emit(const struct pt_code *c, int lineno,
+					  long depth)
+{
+	pt_trace_line(c, lineno, depth);
+	return 0;
+}
+
+/* A line event, in every case (see pt_settrace_func). */
+static __attribute__((noinline)) int line_event(PyFrameObject *frame)
+{
+	struct pt_code *c;
+
+	if (!(c = code_of(frame)) || !c->traced)
+		return 0;
+	long depth = pt_thread.depth - 1;
+	if (pt_scoped.on) {
+		int d = pt_scoped_depth(pt_frame_key(frame));
+		if (!pt_scoped_shown(d))
+			return 0;
+		depth = d - 1;
+	}
+	return emit(c, pt_py_line_event_lineno(frame), depth);
+}
+
+/* A line event of `frame`, whose layout is known, of code object `code`
+ * not looked up last, with no scope (see pt_settrace_func). */
+static __attribute__((noinline)) int line_looked_up(PyFrameObject *frame,
+						    PyObject *code)
+{
+	struct pt_code *c;
+
+	if (!pt_codemap_find_slow(code, &c))
+		return line_event(frame);	/* new code: decided there */
+	if (!c || !c->traced)
+		return 0;
+	return emit(c, pt_py_line_event_lineno(frame), pt_thread.depth - 1);
+}
+
+/*
+ * pt_settrace_func - the trace function.  Line events are what it is for;
+ * call and return events matter only for call_lines, {indent}, scopes and
+ * the timeline, as st.calls and st.events say: with none of them they
+ * return at once.  The code object is read from the frame (offset or
+ * PyFrame_GetCode, see pyapi.c) and looked up; globals are fetched only on
+ * a cache miss.  Once tracing stopped, each thread takes it out at its
+ * next event.
+ *
+ * Most lines are of the code object looked up last, in a frame whose
+ * layout is known, with no scope: those are answered here, with nothing
+ * but tail calls (no register to save); line_looked_up answers those of
+ * other code already decided, line_event every other.
+ */
+int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
+		     PyObject *arg)
+{
+	(void)obj;
+	(void)arg;
+	if (__builtin_expect(what != PT_TRACE_LINE || pt_state.stopped, 0)) {
+		if (!st.events && !pt_state.stopped)
+			return 0;
+		return other_event(frame, what);
+	}
+	if (pt_state.waiting || pt_scoped.on ||
+	    !(pt_py.code_in_frame || pt_py.code_in_iframe == 2) ||
+	    !pt_py.lineno_offset || pt_py.lineno_checks)
+		return line_event(frame);
+	PyObject *code = pt_py_frame_code(frame);
+	if (code != pt_codemap_last.code)
+		return line_looked_up(frame, code);
+	const struct pt_code *c = pt_codemap_last.c;
+	if (!c || !c->traced)
+		return 0;
+	/* pt_py_line_event_lineno where the layout was checked (above) */
+	return emit(c, *(int *)((char *)frame + pt_py.lineno_offset),
+		    pt_thread.depth - 1);
 }
 
 /* The frame object that called `f`, or NULL. */
@@ -308,11 +370,26 @@ void pt_settrace_others(pt_tracefunc fn)
 	pt_py.ErrRestore(et, ev, etb);
 }
 
+/* Do call and return events have anything to do, with st.calls and
+ * st.counted_threads set: call_lines; {indent}'s depth, scopes and the
+ * timeline where every call is told here; a thread's bottom frame
+ * (st.counted_threads).  From the settings of the tracing that starts
+ * (state.h, scoped.h), which stay while it runs. */
+static int events_wanted(void)
+{
+	if (st.calls == PT_CALLS_NONE)
+		return 0;
+	return st.counted_threads || pt_state.call_lines ||
+	       (st.calls == PT_CALLS_ALL &&
+		(pt_state.needs_depth || pt_scoped.on || pt_state.timeline));
+}
+
 int pt_settrace_prepare(enum pt_settrace_calls calls, void (*in_thread)(void))
 {
 	st.calls = calls;
 	st.counted_threads = calls == PT_CALLS_LINES && pt_py.major == 3 &&
 			     pt_py.minor <= 9 && pt_py.layout->back;
+	st.events = events_wanted();
 	st.in_thread = in_thread;
 	if (!st.thread_hook)
 		st.thread_hook = pt_py.CFunctionNewEx(&thread_hook_def, NULL, NULL);
@@ -328,6 +405,7 @@ void pt_settrace_everywhere(void)
 {
 	st.calls = PT_CALLS_ALL;
 	st.counted_threads = 0;
+	st.events = events_wanted();
 	st.in_thread = NULL;
 	pt_thread.traced = 0;	/* the audit events that follow are pytrace's */
 	pt_settrace_hook_threading();

@@ -39,6 +39,10 @@ struct pt_state {
 	int plain;
 	/* The output is records (output_mode = "record"; record.c). */
 	int record;
+	/* Nothing can be ignored: no ignore rule, no include pattern, no
+	 * scope; every code object with a module file is traced.  Back ends
+	 * that follow calls to skip ignored code need not (follow.c). */
+	int traces_all;
 	/* The program added an audit hook (sys.addaudithook, 3.8+): it may
 	 * run Python code at any audited call pytrace makes. */
 	int audit_hooks;

@@ -20,6 +20,7 @@
 
 #include "backend.h"
 #include "pyapi.h"
+#include "rules.h"
 #include "scoped.h"
 #include "scopes.h"
 #include "state.h"
@@ -82,6 +83,7 @@ int pt_tracing_start(const struct pt_trace_setup *set)
 	if (pt_trace_start(&s) < 0)
 		return -1;
 	pt_scoped_start(set->s);
+	pt_state.traces_all = pt_rules_none(set->rules) && !pt_scoped.on;
 	if (!tg.interp_started) {
 		tg.interp_started = 1;
 		pt_interp_start();

@@ -187,6 +187,17 @@ static void test_settings_and_rules(void)
 	CHECK(!pt_rules_ignored(&r, "/z/osx.py", "osx"));
 	CHECK(!pt_rules_ignored(&r, "/z/oslo_configx.py", "oslo_configx"));
 	CHECK(!pt_rules_ignored(&r, "/z/y.py", NULL));
+	CHECK(!pt_rules_none(&r));
+	pt_rules_free(&r);
+	/* one kind of rule is enough to ignore something */
+	env_set(&s, "ignore_dirs", "");
+	CHECK(pt_rules_build(&r, &s, "/srv") == 0 && !pt_rules_none(&r));
+	pt_rules_free(&r);
+	env_set(&s, "ignore_modules", "");
+	CHECK(pt_rules_build(&r, &s, "/srv") == 0 && pt_rules_none(&r));
+	pt_rules_free(&r);
+	CHECK(env_set(&s, "include", "^/srv/") == 0);
+	CHECK(pt_rules_build(&r, &s, "/srv") == 0 && !pt_rules_none(&r));
 	pt_rules_free(&r);
 	pt_settings_free(&s);
 }
