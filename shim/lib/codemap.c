@@ -60,9 +60,18 @@ static struct {
 	void (*release)(PyObject *code, const void *owner);
 } map = { .index = -1 };
 
-/* The last code object found (codemap.h): consecutive lines are mostly
- * in the same code object.  Touched with the GIL held, like the map. */
-struct pt_codemap_last pt_codemap_last;
+/* The two code objects found last (codemap.h).  Touched with the GIL
+ * held, like the map. */
+struct pt_codemap_last pt_codemap_last, pt_codemap_prev;
+
+/* Forget `code` as one of the two found last; NULL: both. */
+static void forget_recent(const PyObject *code)
+{
+	if (!code || code == pt_codemap_last.code)
+		pt_codemap_last = (struct pt_codemap_last){ NULL, NULL };
+	if (!code || code == pt_codemap_prev.code)
+		pt_codemap_prev = (struct pt_codemap_last){ NULL, NULL };
+}
 
 static inline size_t slot_of(const PyObject *code, size_t mask)
 {
@@ -77,6 +86,7 @@ int pt_codemap_find_slow(const PyObject *code, struct pt_code **c)
 		return 0;
 	for (size_t i = slot_of(code, map.mask);; i = (i + 1) & map.mask) {
 		if (map.slots[i].code == code) {
+			pt_codemap_prev = pt_codemap_last;
 			pt_codemap_last.code = code;
 			pt_codemap_last.c = map.slots[i].c;
 			*c = pt_codemap_last.c;
@@ -128,10 +138,8 @@ static void code_freed(void *extra)
 {
 	const PyObject *code = extra;
 
-	if (code && code == pt_codemap_last.code) {
-		pt_codemap_last.code = NULL;
-		pt_codemap_last.c = NULL;
-	}
+	if (code)
+		forget_recent(code);
 	if (!code || !map.slots)
 		return;
 	for (size_t i = slot_of(code, map.mask); map.slots[i].code;
@@ -239,8 +247,7 @@ size_t pt_codemap_held(void)
 
 void pt_codemap_forget(const void *owner, int release)
 {
-	pt_codemap_last.code = NULL;
-	pt_codemap_last.c = NULL;
+	forget_recent(NULL);
 	for (size_t i = 0; map.slots && i <= map.mask;) {
 		struct pt_slot *sl = &map.slots[i];
 		if (!sl->code || sl->owner != owner) {
@@ -277,8 +284,7 @@ void pt_codemap_clear(void)
 	struct pt_held *held = map.held;
 	size_t nheld = map.nheld;
 
-	pt_codemap_last.code = NULL;
-	pt_codemap_last.c = NULL;
+	forget_recent(NULL);
 	for (size_t i = 0; map.slots && i <= map.mask; i++) {
 		free_code(map.slots[i].c);
 		map.slots[i].code = NULL;

@@ -51,31 +51,47 @@ enum { PT_ROLE_NONE, PT_ROLE_START, PT_ROLE_BOOT };
  */
 int pt_codemap_start(void (*release)(PyObject *code, const void *owner));
 
-/* The code object found last and its decision, compared first by
- * pt_codemap_find: consecutive events are mostly in the same code object.
- * Forgotten (code NULL) whenever that code object is freed or the map is
- * emptied, so it is never stale. */
+/* The two code objects found last and their decisions, compared first by
+ * pt_codemap_find: consecutive events are mostly in the same code object,
+ * or alternate between two (a generator and its consumer, a function and
+ * its caller in a loop).  Forgotten (code NULL) whenever that code
+ * object is freed or the map is emptied, so they are never stale. */
 extern struct pt_codemap_last {
 	const PyObject *code;
 	struct pt_code *c;
-} pt_codemap_last;
+} pt_codemap_last, pt_codemap_prev;
 
-/* pt_codemap_find_slow - pt_codemap_find past the last code object: the
- * hash table. */
+/* pt_codemap_find_slow - pt_codemap_find past the two code objects found
+ * last: the hash table. */
 int pt_codemap_find_slow(const PyObject *code, struct pt_code **c);
 
-/*
- * pt_codemap_find - 1 and *c (NULL: ignored) when `code` was decided, 0
- * when it is new.  O(1): one comparison inline for the code object found
- * last, else one multiplicative hash and a short probe.
- */
-static inline int pt_codemap_find(const PyObject *code, struct pt_code **c)
+/* pt_codemap_recent - pt_codemap_find's inline part: 1 and *c when `code`
+ * is one of the two found last (it is the last from then on), else 0. */
+static inline __attribute__((always_inline)) int
+pt_codemap_recent(const PyObject *code, struct pt_code **c)
 {
 	if (code == pt_codemap_last.code) {
 		*c = pt_codemap_last.c;
 		return 1;
 	}
-	return pt_codemap_find_slow(code, c);
+	if (code != pt_codemap_prev.code)
+		return 0;
+	struct pt_codemap_last was = pt_codemap_prev;
+
+	pt_codemap_prev = pt_codemap_last;
+	pt_codemap_last = was;
+	*c = was.c;
+	return 1;
+}
+
+/*
+ * pt_codemap_find - 1 and *c (NULL: ignored) when `code` was decided, 0
+ * when it is new.  O(1): two comparisons inline for the code objects
+ * found last, else one multiplicative hash and a short probe.
+ */
+static inline int pt_codemap_find(const PyObject *code, struct pt_code **c)
+{
+	return pt_codemap_recent(code, c) || pt_codemap_find_slow(code, c);
 }
 
 /*

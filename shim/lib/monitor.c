@@ -131,16 +131,16 @@ static __attribute__((noinline)) PyObject *line_slow(PyObject *const *args,
 /* The LINE callback: (code, line_number).  With scopes, it is scope's
  * in another interpreter than tracing started in (see "Scopes" below),
  * and writes the lines of frames in a scope.  Its hot path (a traced
- * line of the code object of the last event, no scope, written by
- * pt_trace_quick) is inline: the rest is line_slow's. */
+ * line of one of the two code objects found last, no scope, written
+ * by pt_trace_quick) is inline: the rest is line_slow's. */
 static PyObject *on_line(PyObject *self, PyObject *const *args,
 			 Py_ssize_t nargs)
 {
-	const struct pt_code *c = pt_codemap_last.c;
+	struct pt_code *c;
 	long lineno;
 
 	(void)self;
-	if (__builtin_expect(nargs >= 2 && args[0] == pt_codemap_last.code &&
+	if (__builtin_expect(nargs >= 2 && pt_codemap_recent(args[0], &c) &&
 			     c && c->traced && !pt_state.stopped &&
 			     !pt_state.waiting && !pt_scoped.on, 1) &&
 	    pt_py_small_int_read(args[1], &lineno) &&

@@ -166,7 +166,8 @@ static __attribute__((noinline)) int line_event(PyFrameObject *frame)
 }
 
 /* A line event of `frame`, whose layout is known, of code object `code`
- * not looked up last, with no scope (see pt_settrace_func). */
+ * not among the two looked up last, with no scope (see
+ * pt_settrace_func). */
 static __attribute__((noinline)) int line_looked_up(PyFrameObject *frame,
 						    PyObject *code)
 {
@@ -188,10 +189,10 @@ static __attribute__((noinline)) int line_looked_up(PyFrameObject *frame,
  * a cache miss.  Once tracing stopped, each thread takes it out at its
  * next event.
  *
- * Most lines are of the code object looked up last, in a frame whose
- * layout is known, with no scope: those are answered here, with nothing
- * but tail calls (no register to save); line_looked_up answers those of
- * other code already decided, line_event every other.
+ * Most lines are of one of the two code objects looked up last, in a
+ * frame whose layout is known, with no scope: those are answered here,
+ * with nothing but tail calls (no register to save); line_looked_up
+ * answers those of other code already decided, line_event every other.
  */
 int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 		     PyObject *arg)
@@ -208,9 +209,9 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 	    !pt_py.lineno_offset || pt_py.lineno_checks)
 		return line_event(frame);
 	PyObject *code = pt_py_frame_code(frame);
-	if (code != pt_codemap_last.code)
+	struct pt_code *c;
+	if (!pt_codemap_recent(code, &c))
 		return line_looked_up(frame, code);
-	const struct pt_code *c = pt_codemap_last.c;
 	if (!c || !c->traced)
 		return 0;
 	/* pt_py_line_event_lineno where the layout was checked (above) */

@@ -1278,6 +1278,19 @@ static void test_codemap(void)
 	free_code(&objs[0]);
 	CHECK(pt_codemap_find((PyObject *)&objs[0], &c) == 0);
 	CHECK(pt_codemap_size() == 0);
+	/* ... and so does the one found before it */
+	struct pt_code *c1 = new_code(), *c2 = new_code();
+	CHECK(pt_codemap_add((PyObject *)&objs[1], c1, pt_py_thread_interp()) == 0 &&
+	      pt_codemap_add((PyObject *)&objs[2], c2, pt_py_thread_interp()) == 0);
+	CHECK(pt_codemap_find((PyObject *)&objs[1], &c) == 1 && c == c1);
+	CHECK(pt_codemap_find((PyObject *)&objs[2], &c) == 1 && c == c2);
+	CHECK(pt_codemap_find((PyObject *)&objs[1], &c) == 1 && c == c1);
+	free_code(&objs[2]);
+	CHECK(pt_codemap_find((PyObject *)&objs[2], &c) == 0);
+	CHECK(pt_codemap_find((PyObject *)&objs[1], &c) == 1 && c == c1);
+	free_code(&objs[1]);
+	CHECK(pt_codemap_find((PyObject *)&objs[1], &c) == 0);
+	CHECK(pt_codemap_size() == 0);
 
 	/* random adds, finds and deaths (runs that wrap around, removals in
 	 * their middle), code objects that cannot be marked, and clears */
