@@ -322,11 +322,9 @@ line_fields(unsigned char *p, const struct pt_code *c, int lineno, long depth)
 
 int pt_rec_line(struct pt_code *c, int lineno, long depth)
 {
-	unsigned char *p;
+	unsigned char *p = (unsigned char *)pt_out_begin(PT_REC_LINE_MAX);
 
-	if (pt_rec_append(c, lineno))
-		return 0;
-	if (!(p = (unsigned char *)pt_out_begin(PT_REC_LINE_MAX)))
+	if (!p)
 		return -1;
 	if (c->rec.gen != hot->gen && !(p = define(c, p)))
 		return -1;
