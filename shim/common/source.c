@@ -195,7 +195,7 @@ const struct pt_fline *pt_file_fline_new(struct pt_file *f, int lineno)
 	pt_file_line(f, lineno, &src, &n);
 	int k = snprintf(num, sizeof(num), "(%d): ", lineno);
 	size_t len = f->pathlen + (size_t)k + n + 1;
-	struct pt_fline *l = malloc(sizeof(*l) + len);
+	struct pt_fline *l = malloc(sizeof(*l) + len + PT_FLINE_PAD);
 	if (!l)
 		return NULL;
 	l->len = (uint32_t)len;
@@ -203,8 +203,9 @@ const struct pt_fline *pt_file_fline_new(struct pt_file *f, int lineno)
 	memcpy(l->text + f->pathlen, num, (size_t)k);
 	memcpy(l->text + f->pathlen + k, src, n);
 	l->text[len - 1] = '\n';
+	memset(l->text + len, 0, PT_FLINE_PAD);
 	f->flines[lineno] = l;
-	files.bytes += sizeof(*l) + len;
+	files.bytes += sizeof(*l) + len + PT_FLINE_PAD;
 	return l;
 }
 

@@ -20,10 +20,13 @@ struct pt_file {
 	uint32_t nflines;	/* flines[1..nflines] exist: nlines, once made */
 };
 
-/* A trace line in the default format, ready to copy. */
+/* A trace line in the default format, ready to copy; PT_FLINE_PAD
+ * bytes after its text may be read too (a copy in whole blocks). */
+enum { PT_FLINE_PAD = 32 };
+
 struct pt_fline {
 	uint32_t len;
-	char text[];		/* "path(lineno): source\n" */
+	char text[];		/* "path(lineno): source\n", then the pad */
 };
 
 /* pt_file_fline_new - make (and keep) the default-format trace line of

@@ -91,6 +91,9 @@ void pt_trace_limit(void);
  * as a record of code and line (pt_state.record), appended without the
  * lock.  1 when written; else 0, and pt_trace_emit is to write it.
  */
+_Static_assert(PT_FLINE_PAD >= PT_OUT_BLOCK - 1,
+	       "a made line can be copied in whole blocks (pt_out_append)");
+
 static inline __attribute__((always_inline)) int
 pt_trace_quick(const struct pt_code *c, int lineno)
 {

@@ -1205,6 +1205,19 @@ static void test_small_int(void)
  * (which starts what the output needs), and never once the output
  * failed or closed; what it appends is in the file, in order.
  */
+/* pt_out_append of the string s, readable PT_OUT_BLOCK bytes further
+ * (bytes that must not reach the file) */
+static int append(const char *s)
+{
+	char padded[512];
+	size_t n = strlen(s);
+
+	memset(padded, '#', sizeof(padded));
+	memcpy(padded, s, n);
+	return pt_out_append(padded, n);
+}
+
+
 static void test_out_append(void)
 {
 	char dir[] = "/tmp/pt-unit-XXXXXX", path[300];
@@ -1218,14 +1231,34 @@ static void test_out_append(void)
 	pt_out_close();		/* text, not the records of tests before */
 	pt_out_configure(0, 0, 0, 0600);
 	CHECK(pt_out_open(path, "unit") == 0);
-	CHECK(pt_out_append("a\n", 2) == 0);	/* the lock first */
+	CHECK(append("a\n") == 0);	/* the lock first */
 	CHECK(pt_out_write("b\n", 2) == 0);
-	int fast = pt_out_append("c\n", 2);	/* 0 without membarrier(2) */
+	int fast = append("c\n");	/* 0 without membarrier(2) */
 	CHECK(fast || pt_out_write("c\n", 2) == 0);
 	pt_out_close();
-	CHECK(pt_out_append("d\n", 2) == 0 && pt_out_write("d\n", 2) == -1);
+	CHECK(append("d\n") == 0 && pt_out_write("d\n", 2) == -1);
 	char *got = slurp(path, &n);
 	CHECK(got && n == 4 && memcmp(got, "b\nc\n", 4) == 0);
+	free(got);
+	unlink(path);
+
+	/* lines of every length around the block size, whole and in order,
+	 * with nothing of what was read past them */
+	char want[200 * 201 / 2 + 1], line[201];
+	size_t wn = 0;
+	CHECK(pt_out_open(path, "unit") == 0);
+	for (int len = 1; len <= 200; len++) {
+		memset(line, 'a' + len % 26, (size_t)len - 1);
+		line[len - 1] = '\n';
+		line[len] = 0;
+		if (!append(line))
+			CHECK(pt_out_write(line, (size_t)len) == 0);
+		memcpy(want + wn, line, (size_t)len);
+		wn += (size_t)len;
+	}
+	pt_out_close();
+	got = slurp(path, &n);
+	CHECK(got && n == wn && memcmp(got, want, wn) == 0);
 	free(got);
 	unlink(path);
 	rmdir(dir);
@@ -1236,9 +1269,9 @@ static void test_out_append(void)
 	dup2(null, 2);
 	CHECK(pt_out_open("/dev/full", "unit") == 0);
 	CHECK(pt_out_write("e\n", 2) == 0);
-	pt_out_append("f\n", 2);
+	append("f\n");
 	pt_out_flush();		/* ENOSPC */
-	CHECK(pt_out_append("g\n", 2) == 0 && pt_out_write("g\n", 2) == -1);
+	CHECK(append("g\n") == 0 && pt_out_write("g\n", 2) == -1);
 	pt_out_close();
 	dup2(saved, 2);
 	close(saved);
