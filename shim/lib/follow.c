@@ -116,7 +116,8 @@ static int frame_enters(void *frame, const struct pt_code *c, void *tstate,
 			PyObject *self, struct pt_scoped_place *caller)
 {
 	/* a place for pt_scoped_return, whatever tracing does meanwhile */
-	*caller = (struct pt_scoped_place){ 0, NULL, pt_scoped.gen };
+	*caller = (struct pt_scoped_place){ 0, pt_thread.on, NULL,
+					    pt_scoped.gen };
 	if (!pt_scoped.on)
 		return 1;
 	if (!pt_scoped.n && !(c && (c->scope || c->role)))
@@ -306,23 +307,97 @@ plain:
 	return inner(tstate, frame, exc);
 }
 
+/* The end of a frame that stays_on() ran, when its caller's place is
+ * not simply put back: pt_scoped_return's other cases, then returned(). */
+static __attribute__((noinline)) PyObject *
+stayed_on(void *tstate, void *frame, int cdepth, const void *croot,
+	  unsigned gen, PyObject *r)
+{
+	struct pt_scoped_place caller = { cdepth, 1, croot, gen };
+	void *back = AT(frame, fl.l->back);
+
+	pt_scoped_return(frame, back, &caller);
+	return returned(tstate, back, r);
+}
+
+/*
+ * stays_on - eval()'s usual case where not every frame is traced: the
+ * thread has the trace function (its running frame is shown), and the
+ * frame called is of traced code, no scope function's nor threading's,
+ * in the scope (if any) one deeper than the caller it was called by:
+ * it is shown too, as followed() would find.  The trace function stays
+ * as it is, and the frame's place in the scope is kept as
+ * pt_scoped_call and pt_scoped_return keep it, in the same few stores,
+ * with the caller's place in locals (no addressable one, as eval()).
+ * At its end the caller, shown before the call, is shown again, unless
+ * something in between took the trace function away: then returned()
+ * looks.  Any other frame: followed().
+ */
+static inline __attribute__((always_inline)) PyObject *
+stays_on(void *tstate, void *frame, int exc)
+{
+	const struct pt_code *c = frame_code(frame);
+	PyObject *r;
+
+	if (!c || !c->traced || pt_state.timeline)
+		return followed(tstate, frame, exc);
+	if (!pt_scoped.on) {
+		pt_thread_enter();
+		r = inner(tstate, frame, exc);
+		pt_thread_leave();
+		if (__builtin_expect(pt_thread.on && !pt_interp_many, 1))
+			return r;
+		return returned(tstate, AT(frame, fl.l->back), r);
+	}
+	void *back = pt_frame_eval_caller(tstate, frame);
+	int cdepth = pt_thread.sdepth;
+	unsigned gen = pt_scoped.gen;
+	if (c->scope || c->role || !back || back != pt_thread.skey ||
+	    pt_thread.sgen != gen || !cdepth)
+		return followed(tstate, frame, exc);
+	int depth = pt_scoped.max && cdepth > pt_scoped.max ? cdepth :
+		    cdepth + 1;
+	if (!pt_scoped_shown(depth))
+		return followed(tstate, frame, exc);
+	const void *croot = pt_thread.sroot;
+	pt_thread.skey = frame;
+	pt_thread.sdepth = depth;
+	pt_thread_enter();
+	r = inner(tstate, frame, exc);
+	pt_thread_leave();
+	if (__builtin_expect(pt_scoped.gen != gen || pt_interp_many ||
+			     pt_scoped.bloom &
+			     (1ull << pt_scoped_bloom_bit(frame)), 0))
+		return stayed_on(tstate, frame, cdepth, croot, gen, r);
+	pt_thread.skey = back;
+	pt_thread.sdepth = cdepth;
+	pt_thread.sroot = croot;
+	pt_thread.sgen = gen;
+	if (__builtin_expect(pt_thread.on, 1))
+		return r;
+	return returned(tstate, back, r);
+}
+
 /*
  * eval - the frame evaluation function: followed() runs the frame.  But
- * when every frame is traced (fl.all), a thread that has the trace
- * function keeps it, frames of code ignored anyway (no module file)
- * included, whose lines it answers with nothing: the frame runs here,
- * with no look-up, and when the trace function is still set at its end,
- * its caller keeps it too.  The tests are followed()'s, in one line.
+ * in a thread that has the trace function, the frames it goes on for
+ * run with no change to it: when every frame is traced (fl.all), every
+ * frame, frames of code ignored anyway (no module file) included, whose
+ * lines it answers with nothing, with no look-up; else those stays_on()
+ * finds.  When the trace function is still set at a frame's end, its
+ * caller keeps it too.  The tests are followed()'s, in one line.
  */
 static PyObject *eval(void *tstate, void *frame, int exc)
 {
 	uintptr_t floor = pt_thread.stack_floor;
 
-	if (!(fl.all && !pt_interp_many && pt_thread.on && !pt_thread.foreign &&
+	if (!(!pt_interp_many && pt_thread.on && !pt_thread.foreign &&
 	      !pt_thread.setting && !pt_state.stopped && !pt_state.waiting &&
 	      fl.mode == FOLLOW_EVAL && floor &&
 	      (uintptr_t)__builtin_frame_address(0) >= floor))
 		return followed(tstate, frame, exc);
+	if (!fl.all)
+		return stays_on(tstate, frame, exc);
 	pt_thread_enter();
 	PyObject *r = inner(tstate, frame, exc);
 	pt_thread_leave();
@@ -379,10 +454,15 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what,
 		}
 		void *back = AT(frame, fl.l->back);
 		struct pt_scoped_place caller;
+		int popped = pt_scoped.n && pt_scoped_pop(frame, &caller);
 		if (pt_scoped.n)
-			pt_scoped_return(frame, back, pt_scoped_pop(frame, &caller) ?
-					 &caller : NULL);
-		on = back && frame_traced(back);
+			pt_scoped_return(frame, back, popped ? &caller : NULL);
+		/* a caller that had the trace function at the call has it
+		 * again (if that was stale, its lines still find they are not
+		 * written); else it is looked up */
+		on = back && ((popped && caller.on &&
+			       caller.gen == pt_scoped.gen) ||
+			      frame_traced(back));
 	} else {
 		return 0;	/* calls of C functions */
 	}

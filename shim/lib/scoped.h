@@ -71,6 +71,8 @@ static inline unsigned pt_scoped_bloom_bit(const void *key)
 /* A frame's caller's place, kept by the back end across the call. */
 struct pt_scoped_place {
 	int depth;
+	int on;			/* the thread had the trace function at the
+				 * call (a back end's, not read here) */
 	const void *root;
 	unsigned gen;		/* pt_scoped.gen it was found in: one of
 				 * before tracing started again is void */

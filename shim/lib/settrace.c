@@ -166,7 +166,7 @@ static __attribute__((noinline)) int line_event(PyFrameObject *frame)
 }
 
 /* A line event of `frame`, whose layout is known, of code object `code`
- * not among the two looked up last, with no scope (see
+ * not among the two looked up last, shown by the scope if any (see
  * pt_settrace_func). */
 static __attribute__((noinline)) int line_looked_up(PyFrameObject *frame,
 						    PyObject *code)
@@ -177,7 +177,8 @@ static __attribute__((noinline)) int line_looked_up(PyFrameObject *frame,
 		return line_event(frame);	/* new code: decided there */
 	if (!c || !c->traced)
 		return 0;
-	return emit(c, pt_py_line_event_lineno(frame), pt_thread.depth - 1);
+	return emit(c, pt_py_line_event_lineno(frame),
+		    pt_scoped.on ? pt_thread.sdepth - 1 : pt_thread.depth - 1);
 }
 
 /*
@@ -190,7 +191,8 @@ static __attribute__((noinline)) int line_looked_up(PyFrameObject *frame,
  * next event.
  *
  * Most lines are of one of the two code objects looked up last, in a
- * frame whose layout is known, with no scope: those are answered here,
+ * frame whose layout is known, outside scopes or in the frame whose place
+ * in them this thread found last: those are answered here,
  * with nothing but tail calls (no register to save); line_looked_up
  * answers those of other code already decided, line_event every other.
  */
@@ -204,10 +206,21 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 			return 0;
 		return other_event(frame, what);
 	}
-	if (pt_state.waiting || pt_scoped.on ||
+	if (pt_state.waiting ||
 	    !(pt_py.code_in_frame || pt_py.code_in_iframe == 2) ||
 	    !pt_py.lineno_offset || pt_py.lineno_checks)
 		return line_event(frame);
+	long depth = pt_thread.depth - 1;
+	if (pt_scoped.on) {
+		/* pt_scoped_depth when the answer is this thread's last */
+		if (!pt_frame_keys.known ||
+		    pt_frame_key(frame) != pt_thread.skey ||
+		    pt_thread.sgen != pt_scoped.gen)
+			return line_event(frame);
+		if (!pt_scoped_shown(pt_thread.sdepth))
+			return 0;
+		depth = pt_thread.sdepth - 1;
+	}
 	PyObject *code = pt_py_frame_code(frame);
 	struct pt_code *c;
 	if (!pt_codemap_recent(code, &c))
@@ -215,8 +228,7 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 	if (!c || !c->traced)
 		return 0;
 	/* pt_py_line_event_lineno where the layout was checked (above) */
-	return emit(c, *(int *)((char *)frame + pt_py.lineno_offset),
-		    pt_thread.depth - 1);
+	return emit(c, *(int *)((char *)frame + pt_py.lineno_offset), depth);
 }
 
 /* The frame object that called `f`, or NULL. */

@@ -246,6 +246,22 @@ scope_writes() {
 	EOF
 }
 
+@test "green threads (greenlet): one suspended out of the scope and resumed from inside it is not in it; the scope function's lines after the switch back are" {
+	if ! "$PYTHON" -c 'import greenlet' 2>/dev/null; then
+		skip "greenlet is not installed for this interpreter"
+	fi
+	# before 3.12 the resumed frame runs with the trace function the scope
+	# function had: its lines (12) are told, and must find they are out
+	scope_writes green2.py __main__:inside <<-EOF
+	= __main__:inside
+	green2.py 17 18 19 20
+	EOF
+	scope_writes green2.py __main__:inside PYTRACE_SCOPE_DEPTH=2 <<-EOF
+	= __main__:inside
+	green2.py 17 18 19 20
+	EOF
+}
+
 # tids_named FILE PID: FILE with the thread id of each entry line shown as
 # MAIN when it is PID, else as OTHER (and the function as ANY).
 tids_named() {
