@@ -181,6 +181,36 @@ static __attribute__((noinline)) int line_looked_up(PyFrameObject *frame,
 		    pt_scoped.on ? pt_thread.sdepth - 1 : pt_thread.depth - 1);
 }
 
+/* Where a frame keeps its code object and line number is known (read
+ * without the checks of pt_py_frame_code and pt_py_line_event_lineno). */
+static inline int layout_known(void)
+{
+	return (pt_py.code_in_frame || pt_py.code_in_iframe == 2) &&
+	       pt_py.lineno_offset && !pt_py.lineno_checks;
+}
+
+/* A line event of `frame`, with scopes set (see
+ * pt_settrace_func): in the frame whose place in them this thread found
+ * last, that place is its own. */
+static __attribute__((noinline)) int line_scoped(PyFrameObject *frame)
+{
+	struct pt_code *c;
+
+	if (pt_state.waiting || !layout_known() || !pt_frame_keys.known ||
+	    pt_frame_key(frame) != pt_thread.skey ||
+	    pt_thread.sgen != pt_scoped.gen)
+		return line_event(frame);
+	int d = pt_thread.sdepth;
+	if (!pt_scoped_shown(d))
+		return 0;
+	PyObject *code = pt_py_frame_code(frame);
+	if (!pt_codemap_recent(code, &c))
+		return line_looked_up(frame, code);
+	if (!c || !c->traced)
+		return 0;
+	return emit(c, *(int *)((char *)frame + pt_py.lineno_offset), d - 1);
+}
+
 /*
  * pt_settrace_func - the trace function.  Line events are what it is for;
  * call and return events matter only for call_lines, {indent}, scopes and
@@ -206,21 +236,10 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 			return 0;
 		return other_event(frame, what);
 	}
-	if (pt_state.waiting ||
-	    !(pt_py.code_in_frame || pt_py.code_in_iframe == 2) ||
-	    !pt_py.lineno_offset || pt_py.lineno_checks)
+	if (pt_scoped.on)
+		return line_scoped(frame);
+	if (pt_state.waiting || !layout_known())
 		return line_event(frame);
-	long depth = pt_thread.depth - 1;
-	if (pt_scoped.on) {
-		/* pt_scoped_depth when the answer is this thread's last */
-		if (!pt_frame_keys.known ||
-		    pt_frame_key(frame) != pt_thread.skey ||
-		    pt_thread.sgen != pt_scoped.gen)
-			return line_event(frame);
-		if (!pt_scoped_shown(pt_thread.sdepth))
-			return 0;
-		depth = pt_thread.sdepth - 1;
-	}
 	PyObject *code = pt_py_frame_code(frame);
 	struct pt_code *c;
 	if (!pt_codemap_recent(code, &c))
@@ -228,7 +247,8 @@ int pt_settrace_func(PyObject *obj, PyFrameObject *frame, int what,
 	if (!c || !c->traced)
 		return 0;
 	/* pt_py_line_event_lineno where the layout was checked (above) */
-	return emit(c, *(int *)((char *)frame + pt_py.lineno_offset), depth);
+	return emit(c, *(int *)((char *)frame + pt_py.lineno_offset),
+		    pt_thread.depth - 1);
 }
 
 /* The frame object that called `f`, or NULL. */

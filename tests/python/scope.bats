@@ -262,6 +262,19 @@ scope_writes() {
 	EOF
 }
 
+@test "with the program's own audit hook (3.8+), which keeps the trace function set everywhere, lines out of the scope are still not written" {
+	[ "$(pyver)" -ge 308 ] || skip "no audit hooks before 3.8"
+	# the loop takes pytrace past its checks of the first lines' numbers
+	scope_writes audit.py __main__:inside <<-EOF
+	= __main__:inside
+	audit.py $(for _ in $(seq 20); do printf '16 17 12 '; done) 16 18
+	EOF
+	scope_writes audit.py __main__:inside PYTRACE_SCOPE_DEPTH=1 <<-EOF
+	= __main__:inside
+	audit.py $(for _ in $(seq 20); do printf '16 17 '; done) 16 18
+	EOF
+}
+
 # tids_named FILE PID: FILE with the thread id of each entry line shown as
 # MAIN when it is PID, else as OTHER (and the function as ANY).
 tids_named() {
