@@ -36,11 +36,6 @@
 #include "codemap.h"
 #include "pytrace.h"
 
-struct pt_slot {
-	const PyObject *code;	/* NULL: empty slot */
-	struct pt_code *c;
-	const void *owner;	/* the interpreter of `code` */
-};
 
 /* A reference the map holds, and the interpreter it belongs to. */
 struct pt_held {
@@ -48,9 +43,10 @@ struct pt_held {
 	const void *owner;
 };
 
+/* The table (codemap.h), read inline by pt_codemap_recent. */
+struct pt_codemap_table pt_codemap_table;
+
 static struct {
-	struct pt_slot *slots;
-	size_t mask;		/* capacity - 1; capacity is a power of two */
 	size_t used;
 	Py_ssize_t index;	/* pytrace's extra slot; -1: none */
 	void *interp;		/* the interpreter that gave it */
@@ -73,26 +69,20 @@ static void forget_recent(const PyObject *code)
 		pt_codemap_prev = (struct pt_codemap_last){ NULL, NULL };
 }
 
-static inline size_t slot_of(const PyObject *code, size_t mask)
-{
-	/* Objects are 16-byte aligned: drop the low bits, then spread. */
-	return (size_t)((((uintptr_t)code >> 4) * 0x9E3779B97F4A7C15ull) >>
-			17) & mask;
-}
 
 int pt_codemap_find_slow(const PyObject *code, struct pt_code **c)
 {
-	if (!map.slots)
+	if (!pt_codemap_table.slots)
 		return 0;
-	for (size_t i = slot_of(code, map.mask);; i = (i + 1) & map.mask) {
-		if (map.slots[i].code == code) {
+	for (size_t i = pt_codemap_home(code, pt_codemap_table.mask);; i = (i + 1) & pt_codemap_table.mask) {
+		if (pt_codemap_table.slots[i].code == code) {
 			pt_codemap_prev = pt_codemap_last;
 			pt_codemap_last.code = code;
-			pt_codemap_last.c = map.slots[i].c;
+			pt_codemap_last.c = pt_codemap_table.slots[i].c;
 			*c = pt_codemap_last.c;
 			return 1;
 		}
-		if (!map.slots[i].code)
+		if (!pt_codemap_table.slots[i].code)
 			return 0;
 	}
 }
@@ -114,17 +104,17 @@ static void free_code(struct pt_code *c)
  */
 static void remove_at(size_t i)
 {
-	size_t mask = map.mask;
+	size_t mask = pt_codemap_table.mask;
 
-	for (size_t j = (i + 1) & mask; map.slots[j].code; j = (j + 1) & mask) {
-		size_t h = slot_of(map.slots[j].code, mask);
+	for (size_t j = (i + 1) & mask; pt_codemap_table.slots[j].code; j = (j + 1) & mask) {
+		size_t h = pt_codemap_home(pt_codemap_table.slots[j].code, mask);
 		if (((j - h) & mask) >= ((j - i) & mask)) {
-			map.slots[i] = map.slots[j];
+			pt_codemap_table.slots[i] = pt_codemap_table.slots[j];
 			i = j;
 		}
 	}
-	map.slots[i].code = NULL;
-	map.slots[i].c = NULL;
+	pt_codemap_table.slots[i].code = NULL;
+	pt_codemap_table.slots[i].c = NULL;
 	map.used--;
 }
 
@@ -140,12 +130,12 @@ static void code_freed(void *extra)
 
 	if (code)
 		forget_recent(code);
-	if (!code || !map.slots)
+	if (!code || !pt_codemap_table.slots)
 		return;
-	for (size_t i = slot_of(code, map.mask); map.slots[i].code;
-	     i = (i + 1) & map.mask) {
-		if (map.slots[i].code == code) {
-			struct pt_code *c = map.slots[i].c;
+	for (size_t i = pt_codemap_home(code, pt_codemap_table.mask); pt_codemap_table.slots[i].code;
+	     i = (i + 1) & pt_codemap_table.mask) {
+		if (pt_codemap_table.slots[i].code == code) {
+			struct pt_code *c = pt_codemap_table.slots[i].c;
 			remove_at(i);
 			free_code(c);
 			return;
@@ -168,9 +158,9 @@ int pt_codemap_start(void (*release)(PyObject *code, const void *owner))
 	return 1;
 }
 
-static void put(struct pt_slot *slots, size_t mask, struct pt_slot s)
+static void put(struct pt_codemap_slot *slots, size_t mask, struct pt_codemap_slot s)
 {
-	size_t i = slot_of(s.code, mask);
+	size_t i = pt_codemap_home(s.code, mask);
 
 	while (slots[i].code)
 		i = (i + 1) & mask;
@@ -179,17 +169,17 @@ static void put(struct pt_slot *slots, size_t mask, struct pt_slot s)
 
 static int grow(void)
 {
-	size_t cap = map.slots ? (map.mask + 1) * 2 : 1024;
-	struct pt_slot *s = calloc(cap, sizeof(*s));
+	size_t cap = pt_codemap_table.slots ? (pt_codemap_table.mask + 1) * 2 : 1024;
+	struct pt_codemap_slot *s = calloc(cap, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
-	for (size_t i = 0; map.slots && i <= map.mask; i++)
-		if (map.slots[i].code)
-			put(s, cap - 1, map.slots[i]);
-	free(map.slots);
-	map.slots = s;
-	map.mask = cap - 1;
+	for (size_t i = 0; pt_codemap_table.slots && i <= pt_codemap_table.mask; i++)
+		if (pt_codemap_table.slots[i].code)
+			put(s, cap - 1, pt_codemap_table.slots[i]);
+	free(pt_codemap_table.slots);
+	pt_codemap_table.slots = s;
+	pt_codemap_table.mask = cap - 1;
 	return 0;
 }
 
@@ -224,13 +214,13 @@ static int hold(PyObject *code, const void *owner)
 
 int pt_codemap_add(PyObject *code, struct pt_code *c, const void *owner)
 {
-	if ((!map.slots || (map.used + 1) * 2 > map.mask + 1) && grow() < 0)
+	if ((!pt_codemap_table.slots || (map.used + 1) * 2 > pt_codemap_table.mask + 1) && grow() < 0)
 		return -ENOMEM;
 	/* Marked before it is put: a mark left from before a clear is
 	 * replaced, and code_freed is called with it and finds nothing. */
 	if (!mark(code, owner) && hold(code, owner) < 0)
 		return -ENOMEM;
-	put(map.slots, map.mask, (struct pt_slot){ code, c, owner });
+	put(pt_codemap_table.slots, pt_codemap_table.mask, (struct pt_codemap_slot){ code, c, owner });
 	map.used++;
 	return 0;
 }
@@ -248,8 +238,8 @@ size_t pt_codemap_held(void)
 void pt_codemap_forget(const void *owner, int release)
 {
 	forget_recent(NULL);
-	for (size_t i = 0; map.slots && i <= map.mask;) {
-		struct pt_slot *sl = &map.slots[i];
+	for (size_t i = 0; pt_codemap_table.slots && i <= pt_codemap_table.mask;) {
+		struct pt_codemap_slot *sl = &pt_codemap_table.slots[i];
 		if (!sl->code || sl->owner != owner) {
 			i++;
 			continue;
@@ -285,10 +275,10 @@ void pt_codemap_clear(void)
 	size_t nheld = map.nheld;
 
 	forget_recent(NULL);
-	for (size_t i = 0; map.slots && i <= map.mask; i++) {
-		free_code(map.slots[i].c);
-		map.slots[i].code = NULL;
-		map.slots[i].c = NULL;
+	for (size_t i = 0; pt_codemap_table.slots && i <= pt_codemap_table.mask; i++) {
+		free_code(pt_codemap_table.slots[i].c);
+		pt_codemap_table.slots[i].code = NULL;
+		pt_codemap_table.slots[i].c = NULL;
 	}
 	map.used = 0;
 	/* Marks stay: code_freed will not find those code objects. */

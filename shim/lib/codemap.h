@@ -61,12 +61,38 @@ extern struct pt_codemap_last {
 	struct pt_code *c;
 } pt_codemap_last, pt_codemap_prev;
 
-/* pt_codemap_find_slow - pt_codemap_find past the two code objects found
- * last: the hash table. */
+/* The hash table: open addressing, linear probing, at most half full;
+ * codemap.c's alone to change. */
+struct pt_codemap_slot {
+	const PyObject *code;	/* NULL: empty slot */
+	struct pt_code *c;
+	const void *owner;	/* the interpreter of `code` */
+};
+
+extern struct pt_codemap_table {
+	struct pt_codemap_slot *slots;	/* NULL until the first add */
+	size_t mask;		/* capacity - 1; capacity is a power of two */
+} pt_codemap_table;
+
+/* pt_codemap_home - where the probe for `code` starts. */
+static inline size_t pt_codemap_home(const PyObject *code, size_t mask)
+{
+	/* Objects are 16-byte aligned: drop the low bits, then spread. */
+	return (size_t)((((uintptr_t)code >> 4) * 0x9E3779B97F4A7C15ull) >>
+			17) & mask;
+}
+
+/* pt_codemap_find_slow - pt_codemap_find past its inline part: the rest
+ * of the probe. */
 int pt_codemap_find_slow(const PyObject *code, struct pt_code **c);
 
-/* pt_codemap_recent - pt_codemap_find's inline part: 1 and *c when `code`
- * is one of the two found last (it is the last from then on), else 0. */
+/*
+ * pt_codemap_recent - pt_codemap_find's inline part: 1 and *c when `code`
+ * is one of the two found last, or in its home slot of the table (it is
+ * the last from then on), else 0.  A program's hot code is mostly more
+ * than two code objects (W1: four, asyncio's loop: dozens), nearly all in
+ * their home slots.
+ */
 static inline __attribute__((always_inline)) int
 pt_codemap_recent(const PyObject *code, struct pt_code **c)
 {
@@ -74,10 +100,15 @@ pt_codemap_recent(const PyObject *code, struct pt_code **c)
 		*c = pt_codemap_last.c;
 		return 1;
 	}
-	if (code != pt_codemap_prev.code)
-		return 0;
 	struct pt_codemap_last was = pt_codemap_prev;
-
+	if (code != was.code) {
+		const struct pt_codemap_table *t = &pt_codemap_table;
+		const struct pt_codemap_slot *s;
+		if (!t->slots ||
+		    (s = &t->slots[pt_codemap_home(code, t->mask)])->code != code)
+			return 0;
+		was = (struct pt_codemap_last){ code, s->c };
+	}
 	pt_codemap_prev = pt_codemap_last;
 	pt_codemap_last = was;
 	*c = was.c;
@@ -86,8 +117,9 @@ pt_codemap_recent(const PyObject *code, struct pt_code **c)
 
 /*
  * pt_codemap_find - 1 and *c (NULL: ignored) when `code` was decided, 0
- * when it is new.  O(1): two comparisons inline for the code objects
- * found last, else one multiplicative hash and a short probe.
+ * when it is new.  O(1): inline, two comparisons for the code objects
+ * found last, then one multiplicative hash and its home slot; else the
+ * rest of a short probe.
  */
 static inline int pt_codemap_find(const PyObject *code, struct pt_code **c)
 {

@@ -131,7 +131,7 @@ static __attribute__((noinline)) PyObject *line_slow(PyObject *const *args,
 /* The LINE callback: (code, line_number).  With scopes, it is scope's
  * in another interpreter than tracing started in (see "Scopes" below),
  * and writes the lines of frames in a scope.  Its hot path (a traced
- * line of one of the two code objects found last, no scope, written
+ * line of code found inline (pt_codemap_recent), no scope, written
  * by pt_trace_quick) is inline: the rest is line_slow's. */
 static PyObject *on_line(PyObject *self, PyObject *const *args,
 			 Py_ssize_t nargs)

@@ -166,7 +166,7 @@ static __attribute__((noinline)) int line_event(PyFrameObject *frame)
 }
 
 /* A line event of `frame`, whose layout is known, of code object `code`
- * not among the two looked up last, shown by the scope if any (see
+ * not found inline (pt_codemap_recent), shown by the scope if any (see
  * pt_settrace_func). */
 static __attribute__((noinline)) int line_looked_up(PyFrameObject *frame,
 						    PyObject *code)
@@ -220,7 +220,7 @@ static __attribute__((noinline)) int line_scoped(PyFrameObject *frame)
  * a cache miss.  Once tracing stopped, each thread takes it out at its
  * next event.
  *
- * Most lines are of one of the two code objects looked up last, in a
+ * Most lines are of code found inline (pt_codemap_recent), in a
  * frame whose layout is known, outside scopes or in the frame whose place
  * in them this thread found last: those are answered here,
  * with nothing but tail calls (no register to save); line_looked_up

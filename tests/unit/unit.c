@@ -1324,6 +1324,37 @@ static void test_codemap(void)
 	free_code(&objs[1]);
 	CHECK(pt_codemap_find((PyObject *)&objs[1], &c) == 0);
 	CHECK(pt_codemap_size() == 0);
+	/* a third code object is found inline too, in its home slot, with
+	 * its own decision; once freed, not even there */
+	struct pt_code *cs[3] = { new_code(), new_code(), new_code() };
+	struct fake_code *os[3];
+	int n3 = 0;
+	/* three whose home slots differ (the table of 1024 is empty) */
+	for (size_t k = 3; k < 40 && n3 < 3; k++) {
+		int clash = 0;
+		for (int j = 0; j < n3; j++)
+			clash |= pt_codemap_home((PyObject *)os[j], 1023) ==
+				 pt_codemap_home((PyObject *)&objs[k], 1023);
+		if (!clash)
+			os[n3++] = &objs[k];
+	}
+	CHECK(n3 == 3);
+	for (int k = 0; k < n3; k++)
+		CHECK(pt_codemap_add((PyObject *)os[k], cs[k],
+				     pt_py_thread_interp()) == 0);
+	for (int k = 0; k < n3; k++)
+		CHECK(pt_codemap_find((PyObject *)os[k], &c) == 1 && c == cs[k]);
+	c = NULL;
+	CHECK(pt_codemap_table.mask == 1023);
+	CHECK(pt_codemap_recent((PyObject *)os[0], &c) == 1 && c == cs[0] &&
+	      pt_codemap_last.code == (PyObject *)os[0]);
+	CHECK(pt_codemap_recent((PyObject *)os[1], &c) == 1 && c == cs[1]);
+	free_code(os[2]);
+	CHECK(pt_codemap_recent((PyObject *)os[2], &c) == 0 &&
+	      pt_codemap_find((PyObject *)os[2], &c) == 0);
+	free_code(os[0]);
+	free_code(os[1]);
+	CHECK(pt_codemap_size() == 0);
 
 	/* random adds, finds and deaths (runs that wrap around, removals in
 	 * their middle), code objects that cannot be marked, and clears */
