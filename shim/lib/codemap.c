@@ -45,6 +45,7 @@ struct pt_held {
 
 /* The table (codemap.h), read inline by pt_codemap_recent. */
 struct pt_codemap_table pt_codemap_table;
+static struct pt_codemap_table *const tab = &pt_codemap_table;
 
 static struct {
 	size_t used;
@@ -72,17 +73,17 @@ static void forget_recent(const PyObject *code)
 
 int pt_codemap_find_slow(const PyObject *code, struct pt_code **c)
 {
-	if (!pt_codemap_table.slots)
+	if (!tab->slots)
 		return 0;
-	for (size_t i = pt_codemap_home(code, pt_codemap_table.mask);; i = (i + 1) & pt_codemap_table.mask) {
-		if (pt_codemap_table.slots[i].code == code) {
+	for (size_t i = pt_codemap_home(code, tab->mask);; i = (i + 1) & tab->mask) {
+		if (tab->slots[i].code == code) {
 			pt_codemap_prev = pt_codemap_last;
 			pt_codemap_last.code = code;
-			pt_codemap_last.c = pt_codemap_table.slots[i].c;
+			pt_codemap_last.c = tab->slots[i].c;
 			*c = pt_codemap_last.c;
 			return 1;
 		}
-		if (!pt_codemap_table.slots[i].code)
+		if (!tab->slots[i].code)
 			return 0;
 	}
 }
@@ -104,17 +105,17 @@ static void free_code(struct pt_code *c)
  */
 static void remove_at(size_t i)
 {
-	size_t mask = pt_codemap_table.mask;
+	size_t mask = tab->mask;
 
-	for (size_t j = (i + 1) & mask; pt_codemap_table.slots[j].code; j = (j + 1) & mask) {
-		size_t h = pt_codemap_home(pt_codemap_table.slots[j].code, mask);
+	for (size_t j = (i + 1) & mask; tab->slots[j].code; j = (j + 1) & mask) {
+		size_t h = pt_codemap_home(tab->slots[j].code, mask);
 		if (((j - h) & mask) >= ((j - i) & mask)) {
-			pt_codemap_table.slots[i] = pt_codemap_table.slots[j];
+			tab->slots[i] = tab->slots[j];
 			i = j;
 		}
 	}
-	pt_codemap_table.slots[i].code = NULL;
-	pt_codemap_table.slots[i].c = NULL;
+	tab->slots[i].code = NULL;
+	tab->slots[i].c = NULL;
 	map.used--;
 }
 
@@ -130,12 +131,12 @@ static void code_freed(void *extra)
 
 	if (code)
 		forget_recent(code);
-	if (!code || !pt_codemap_table.slots)
+	if (!code || !tab->slots)
 		return;
-	for (size_t i = pt_codemap_home(code, pt_codemap_table.mask); pt_codemap_table.slots[i].code;
-	     i = (i + 1) & pt_codemap_table.mask) {
-		if (pt_codemap_table.slots[i].code == code) {
-			struct pt_code *c = pt_codemap_table.slots[i].c;
+	for (size_t i = pt_codemap_home(code, tab->mask); tab->slots[i].code;
+	     i = (i + 1) & tab->mask) {
+		if (tab->slots[i].code == code) {
+			struct pt_code *c = tab->slots[i].c;
 			remove_at(i);
 			free_code(c);
 			return;
@@ -158,7 +159,8 @@ int pt_codemap_start(void (*release)(PyObject *code, const void *owner))
 	return 1;
 }
 
-static void put(struct pt_codemap_slot *slots, size_t mask, struct pt_codemap_slot s)
+static void put(struct pt_codemap_slot *slots, size_t mask,
+		struct pt_codemap_slot s)
 {
 	size_t i = pt_codemap_home(s.code, mask);
 
@@ -169,17 +171,17 @@ static void put(struct pt_codemap_slot *slots, size_t mask, struct pt_codemap_sl
 
 static int grow(void)
 {
-	size_t cap = pt_codemap_table.slots ? (pt_codemap_table.mask + 1) * 2 : 1024;
+	size_t cap = tab->slots ? (tab->mask + 1) * 2 : 1024;
 	struct pt_codemap_slot *s = calloc(cap, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
-	for (size_t i = 0; pt_codemap_table.slots && i <= pt_codemap_table.mask; i++)
-		if (pt_codemap_table.slots[i].code)
-			put(s, cap - 1, pt_codemap_table.slots[i]);
-	free(pt_codemap_table.slots);
-	pt_codemap_table.slots = s;
-	pt_codemap_table.mask = cap - 1;
+	for (size_t i = 0; tab->slots && i <= tab->mask; i++)
+		if (tab->slots[i].code)
+			put(s, cap - 1, tab->slots[i]);
+	free(tab->slots);
+	tab->slots = s;
+	tab->mask = cap - 1;
 	return 0;
 }
 
@@ -214,13 +216,13 @@ static int hold(PyObject *code, const void *owner)
 
 int pt_codemap_add(PyObject *code, struct pt_code *c, const void *owner)
 {
-	if ((!pt_codemap_table.slots || (map.used + 1) * 2 > pt_codemap_table.mask + 1) && grow() < 0)
+	if ((!tab->slots || (map.used + 1) * 2 > tab->mask + 1) && grow() < 0)
 		return -ENOMEM;
 	/* Marked before it is put: a mark left from before a clear is
 	 * replaced, and code_freed is called with it and finds nothing. */
 	if (!mark(code, owner) && hold(code, owner) < 0)
 		return -ENOMEM;
-	put(pt_codemap_table.slots, pt_codemap_table.mask, (struct pt_codemap_slot){ code, c, owner });
+	put(tab->slots, tab->mask, (struct pt_codemap_slot){ code, c, owner });
 	map.used++;
 	return 0;
 }
@@ -238,8 +240,8 @@ size_t pt_codemap_held(void)
 void pt_codemap_forget(const void *owner, int release)
 {
 	forget_recent(NULL);
-	for (size_t i = 0; pt_codemap_table.slots && i <= pt_codemap_table.mask;) {
-		struct pt_codemap_slot *sl = &pt_codemap_table.slots[i];
+	for (size_t i = 0; tab->slots && i <= tab->mask;) {
+		struct pt_codemap_slot *sl = &tab->slots[i];
 		if (!sl->code || sl->owner != owner) {
 			i++;
 			continue;
@@ -275,10 +277,10 @@ void pt_codemap_clear(void)
 	size_t nheld = map.nheld;
 
 	forget_recent(NULL);
-	for (size_t i = 0; pt_codemap_table.slots && i <= pt_codemap_table.mask; i++) {
-		free_code(pt_codemap_table.slots[i].c);
-		pt_codemap_table.slots[i].code = NULL;
-		pt_codemap_table.slots[i].c = NULL;
+	for (size_t i = 0; tab->slots && i <= tab->mask; i++) {
+		free_code(tab->slots[i].c);
+		tab->slots[i].code = NULL;
+		tab->slots[i].c = NULL;
 	}
 	map.used = 0;
 	/* Marks stay: code_freed will not find those code objects. */
