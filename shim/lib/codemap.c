@@ -36,7 +36,6 @@
 #include "codemap.h"
 #include "pytrace.h"
 
-
 /* A reference the map holds, and the interpreter it belongs to. */
 struct pt_held {
 	PyObject *code;
@@ -70,12 +69,12 @@ static void forget_recent(const PyObject *code)
 		pt_codemap_prev = (struct pt_codemap_last){ NULL, NULL };
 }
 
-
 int pt_codemap_find_slow(const PyObject *code, struct pt_code **c)
 {
 	if (!tab->slots)
 		return 0;
-	for (size_t i = pt_codemap_home(code, tab->mask);; i = (i + 1) & tab->mask) {
+	for (size_t i = pt_codemap_home(code, tab->mask);;
+	     i = (i + 1) & tab->mask) {
 		if (tab->slots[i].code == code) {
 			pt_codemap_prev = pt_codemap_last;
 			pt_codemap_last.code = code;
