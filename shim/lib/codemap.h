@@ -103,9 +103,11 @@ pt_codemap_recent(const PyObject *code, struct pt_code **c)
 	struct pt_codemap_last was = pt_codemap_prev;
 	if (code != was.code) {
 		const struct pt_codemap_table *t = &pt_codemap_table;
-		const struct pt_codemap_slot *s;
-		if (!t->slots ||
-		    (s = &t->slots[pt_codemap_home(code, t->mask)])->code != code)
+		if (!t->slots)
+			return 0;
+		const struct pt_codemap_slot *s =
+			&t->slots[pt_codemap_home(code, t->mask)];
+		if (s->code != code)
 			return 0;
 		was = (struct pt_codemap_last){ code, s->c };
 	}
