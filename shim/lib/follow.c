@@ -307,6 +307,19 @@ plain:
 	return inner(tstate, frame, exc);
 }
 
+/* Run `frame` with the trace function as it is; when it is still set at
+ * the end, the caller keeps it too, else returned() looks. */
+static inline __attribute__((always_inline)) PyObject *
+kept(void *tstate, void *frame, int exc)
+{
+	pt_thread_enter();
+	PyObject *r = inner(tstate, frame, exc);
+	pt_thread_leave();
+	if (__builtin_expect(pt_thread.on && !pt_interp_many, 1))
+		return r;
+	return returned(tstate, AT(frame, fl.l->back), r);
+}
+
 /* The end of a frame that stays_on() ran, when its caller's place is
  * not simply put back: pt_scoped_return's other cases, then returned(). */
 static __attribute__((noinline)) PyObject *
@@ -341,14 +354,8 @@ stays_on(void *tstate, void *frame, int exc)
 
 	if (!c || !c->traced || pt_state.timeline)
 		return followed(tstate, frame, exc);
-	if (!pt_scoped.on) {
-		pt_thread_enter();
-		r = inner(tstate, frame, exc);
-		pt_thread_leave();
-		if (__builtin_expect(pt_thread.on && !pt_interp_many, 1))
-			return r;
-		return returned(tstate, AT(frame, fl.l->back), r);
-	}
+	if (!pt_scoped.on)
+		return kept(tstate, frame, exc);
 	void *back = pt_frame_eval_caller(tstate, frame);
 	int cdepth = pt_thread.sdepth;
 	unsigned gen = pt_scoped.gen;
@@ -396,14 +403,7 @@ static PyObject *eval(void *tstate, void *frame, int exc)
 	      fl.mode == FOLLOW_EVAL && floor &&
 	      (uintptr_t)__builtin_frame_address(0) >= floor))
 		return followed(tstate, frame, exc);
-	if (!fl.all)
-		return stays_on(tstate, frame, exc);
-	pt_thread_enter();
-	PyObject *r = inner(tstate, frame, exc);
-	pt_thread_leave();
-	if (__builtin_expect(pt_thread.on && !pt_interp_many, 1))
-		return r;
-	return returned(tstate, AT(frame, fl.l->back), r);
+	return fl.all ? kept(tstate, frame, exc) : stays_on(tstate, frame, exc);
 }
 
 static PyObject *eval2(void *frame, int exc)
