@@ -29,6 +29,22 @@ static struct {
 	size_t bytes;		/* source text held */
 } files;
 
+/*
+ * Made lines (struct pt_fline) are kept one after another in chunks, as
+ * they are first traced: the lines a loop runs sit together, in few cache
+ * lines, not one heap block each.  A chunk is zeroed and ends with
+ * PT_FLINE_PAD bytes more, so that the bytes after any line are readable.
+ */
+enum { FLINE_CHUNK = 64 * 1024 };
+
+struct fline_chunk {
+	struct fline_chunk *next;
+	size_t used, size;
+	char mem[];
+};
+
+static struct fline_chunk *chunks;
+
 static size_t hash_str(const char *s)
 {
 	return (size_t)pt_hash64(s, strlen(s), PT_HASH64_INIT);
@@ -77,44 +93,56 @@ struct pt_file *pt_file_get(const char *path)
 	return f;
 }
 
+/* Append `start` to the line index *starts (capacity *cap, *n used). */
+static int push_start(uint32_t **starts, uint32_t *n, uint32_t *cap,
+		      size_t start)
+{
+	if (*n == *cap) {
+		uint32_t *s = realloc(*starts, 2 * (size_t)*cap * sizeof(*s));
+		if (!s)
+			return -1;
+		*starts = s;
+		*cap *= 2;
+	}
+	(*starts)[(*n)++] = (uint32_t)start;
+	return 0;
+}
+
 uint32_t *pt_source_split(const char *text, size_t len, uint32_t *nlines)
 {
-	uint32_t n = 0, cap = 64;
+	/* about 40 bytes a line in Python source: few reallocations */
+	uint32_t n = 0, cap = (uint32_t)(len / 40 + 64);
 	uint32_t *starts = malloc(cap * sizeof(*starts));
 
 	if (!starts)
 		return NULL;
 	starts[n++] = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] != '\n' && text[i] != '\r')
-			continue;
-		if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
-			i++;
-		if (n == cap) {
-			uint32_t *s = realloc(starts, 2 * cap * sizeof(*s));
-			if (!s) {
-				free(starts);
-				return NULL;
-			}
-			starts = s;
-			cap *= 2;
+	if (!memchr(text, '\r', len)) {
+		/* '\n' endings only (nearly every file): found by memchr */
+		const char *p = text, *end = text + len, *nl;
+		while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+			p = nl + 1;
+			if (push_start(&starts, &n, &cap, (size_t)(p - text)))
+				goto fail;
 		}
-		starts[n++] = (uint32_t)(i + 1);
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			if (text[i] != '\n' && text[i] != '\r')
+				continue;
+			if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
+				i++;
+			if (push_start(&starts, &n, &cap, i + 1))
+				goto fail;
+		}
 	}
 	/* A last line without a line ending still counts. */
-	if (starts[n - 1] < len) {
-		if (n == cap) {
-			uint32_t *s = realloc(starts, (cap + 1) * sizeof(*s));
-			if (!s) {
-				free(starts);
-				return NULL;
-			}
-			starts = s;
-		}
-		starts[n++] = (uint32_t)len;
-	}
+	if (starts[n - 1] < len && push_start(&starts, &n, &cap, len))
+		goto fail;
 	*nlines = n - 1;
 	return starts;
+fail:
+	free(starts);
+	return NULL;
 }
 
 /* Read the whole regular file at f->path; leaves f->text NULL on failure. */
@@ -175,6 +203,47 @@ void pt_file_line(struct pt_file *f, int lineno, const char **text,
 	*len = n;
 }
 
+/* Room for a made line of `len` bytes, in the current chunk or a new one. */
+static struct pt_fline *fline_alloc(size_t len)
+{
+	size_t need = (sizeof(struct pt_fline) + len + 3) & ~(size_t)3;
+	struct fline_chunk *c = chunks;
+
+	if (!c || c->size - c->used < need) {
+		size_t size = need > FLINE_CHUNK ? need : FLINE_CHUNK;
+		c = calloc(1, sizeof(*c) + size + PT_FLINE_PAD);
+		if (!c)
+			return NULL;
+		c->size = size;
+		c->next = chunks;
+		chunks = c;
+		files.bytes += sizeof(*c) + size + PT_FLINE_PAD;
+	}
+	struct pt_fline *l = (struct pt_fline *)(c->mem + c->used);
+	c->used += need;
+	return l;
+}
+
+/* "(LINENO): " into num (16 bytes), its length returned: snprintf's
+ * work, a line's first time, without its format parsing. */
+static int lineno_tag(char num[16], int lineno)
+{
+	char digits[12];
+	unsigned v = (unsigned)lineno;
+	int d = 0, k = 0;
+
+	do
+		digits[d++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	num[k++] = '(';
+	while (d)
+		num[k++] = digits[--d];
+	num[k++] = ')';
+	num[k++] = ':';
+	num[k++] = ' ';
+	return k;
+}
+
 const struct pt_fline *pt_file_fline_new(struct pt_file *f, int lineno)
 {
 	const char *src;
@@ -193,9 +262,9 @@ const struct pt_fline *pt_file_fline_new(struct pt_file *f, int lineno)
 		f->nflines = f->nlines;
 	}
 	pt_file_line(f, lineno, &src, &n);
-	int k = snprintf(num, sizeof(num), "(%d): ", lineno);
+	int k = lineno_tag(num, lineno);
 	size_t len = f->pathlen + (size_t)k + n + 1;
-	struct pt_fline *l = malloc(sizeof(*l) + len + PT_FLINE_PAD);
+	struct pt_fline *l = fline_alloc(len);
 	if (!l)
 		return NULL;
 	l->len = (uint32_t)len;
@@ -203,9 +272,7 @@ const struct pt_fline *pt_file_fline_new(struct pt_file *f, int lineno)
 	memcpy(l->text + f->pathlen, num, (size_t)k);
 	memcpy(l->text + f->pathlen + k, src, n);
 	l->text[len - 1] = '\n';
-	memset(l->text + len, 0, PT_FLINE_PAD);
 	f->flines[lineno] = l;
-	files.bytes += sizeof(*l) + len + PT_FLINE_PAD;
 	return l;
 }
 
@@ -220,14 +287,17 @@ void pt_source_clear(void)
 		struct pt_file *f = files.slots[i];
 		if (!f)
 			continue;
-		for (uint32_t k = 0; f->flines && k <= f->nlines; k++)
-			free(f->flines[k]);
 		free(f->flines);
 		free(f->path);
 		free(f->text);
 		free(f->starts);
 		free(f);
 		files.slots[i] = NULL;
+	}
+	while (chunks) {
+		struct fline_chunk *next = chunks->next;
+		free(chunks);
+		chunks = next;
 	}
 	files.used = 0;
 	files.bytes = 0;

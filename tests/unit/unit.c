@@ -498,6 +498,49 @@ static void test_split(void)
 	s = pt_source_split("", 0, &n);
 	CHECK(s && n == 0);
 	free(s);
+	/* '\n' only (memchr's path): the same index */
+	t = "a\nbb\n\nccc";
+	s = pt_source_split(t, strlen(t), &n);
+	CHECK(s && n == 4 && s[0] == 0 && s[1] == 2 && s[2] == 5 && s[3] == 6 &&
+	      s[4] == 9);
+	free(s);
+	/* more lines than the first estimate holds (one byte each) */
+	enum { MANY = 5000 };
+	char *big = malloc(2 * MANY);
+	for (int i = 0; big && i < MANY; i++)
+		big[2 * i] = 'x', big[2 * i + 1] = '\n';
+	s = big ? pt_source_split(big, 2 * MANY, &n) : NULL;
+	int ok = s && n == MANY;
+	for (uint32_t i = 0; ok && i <= n; i++)
+		ok = s[i] == 2 * i;
+	CHECK(ok);
+	free(s);
+	free(big);
+}
+
+/* Default-format lines: path, number, source, for numbers of 1-5 digits. */
+static void test_fline(void)
+{
+	char path[] = "/tmp/pytrace-unit-fline-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	FILE *fp = fdopen(fd, "w");
+	for (int i = 1; i <= 12345; i++)
+		fprintf(fp, "x = %d\n", i);
+	fclose(fp);
+	struct pt_file *f = pt_file_get(path);
+	static const int nums[] = { 1, 9, 10, 99, 100, 12345 };
+	for (size_t i = 0; f && i < sizeof(nums) / sizeof(nums[0]); i++) {
+		char want[128];
+		const struct pt_fline *l = pt_file_fline(f, nums[i]);
+		int k = snprintf(want, sizeof(want), "%s(%d): x = %d\n", path,
+				 nums[i], nums[i]);
+		CHECK(l && l->len == (uint32_t)k && memcmp(l->text, want, k) == 0);
+	}
+	CHECK(f && !pt_file_fline(f, 0) && !pt_file_fline(f, 12346));
+	unlink(path);
 }
 
 /* Run pt_program_from_argv on a NULL-terminated command line. */
@@ -1499,6 +1542,7 @@ int main(int argc, char **argv)
 	test_scope();
 	test_output_pattern();
 	test_split();
+	test_fline();
 	test_program();
 	test_format();
 	test_format_scope();
