@@ -69,8 +69,8 @@ LIB_SRCS = shim/lib/audithook.c shim/lib/codemap.c shim/lib/control.c \
            shim/lib/layout.c shim/lib/monitor.c \
            shim/lib/output.c shim/lib/pyapi.c shim/lib/record.c \
            shim/lib/scoped.c shim/lib/scopes.c shim/lib/settrace.c shim/lib/standby.c shim/lib/start.c \
-           shim/lib/state.c shim/lib/subinterp.c shim/lib/trace.c \
-           shim/lib/tracing.c
+           shim/lib/state.c shim/lib/subinterp.c shim/lib/threadstart.c \
+           shim/lib/trace.c shim/lib/tracing.c
 #  shim/tools: the command-line programs.
 CHECK_SRCS   = shim/tools/check.c
 SUMMARY_SRCS = shim/tools/summary.c shim/tools/recread.c shim/tools/textread.c
@@ -153,6 +153,12 @@ shim/common/%.o: shim/common/%.c shim/common/*.h $(GLIBC_H) Makefile
 
 shim/lib/%.o: shim/lib/%.c shim/lib/*.h shim/common/*.h $(GLIBC_H) Makefile
 	$(CC) $(CFLAGS) $(PT_CFLAGS) -Ishim/common -Ishim/lib $(CPPFLAGS) -c -o $@ $<
+
+# The exported pthread_create cannot be built with the header that binds
+# that name to libc's old version (see the file).
+shim/lib/threadstart.o: shim/lib/threadstart.c shim/lib/*.h shim/common/*.h Makefile
+	$(CC) $(CFLAGS) $(filter-out -include $(GLIBC_H),$(PT_CFLAGS)) \
+	    -Ishim/common -Ishim/lib $(CPPFLAGS) -c -o $@ $<
 
 shim/tools/%.o: shim/tools/%.c shim/tools/*.h shim/common/*.h $(GLIBC_H) Makefile
 	$(CC) $(CFLAGS) $(PT_CFLAGS) -Ishim/common -Ishim/tools $(CPPFLAGS) -c -o $@ $<

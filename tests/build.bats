@@ -86,6 +86,7 @@ _exit
 execv
 execve
 fexecve
+pthread_create
 sigaction"
 }
 

@@ -38,6 +38,36 @@ same() {
 	PYTRACE_ENABLE=bogus PYTRACE_OUTPUT=/nonexistent/%z same "$BATS_TEST_TMPDIR/p"
 }
 
+@test "a threaded C program is unchanged (pytrace's pthread_create passes the call on)" {
+	cat >"$BATS_TEST_TMPDIR/t.c" <<-'C'
+	#include <pthread.h>
+	#include <stdio.h>
+	static void *work(void *arg) { return (char *)arg + 1; }
+	int main(void)
+	{
+		pthread_t t[4];
+		pthread_attr_t a;
+		void *r;
+		long sum = 0;
+		pthread_attr_init(&a);
+		pthread_attr_setstacksize(&a, 1 << 20);
+		for (long i = 0; i < 4; i++)
+			if (pthread_create(&t[i], i % 2 ? &a : NULL, work, (char *)0 + i) != 0)
+				return 1;
+		for (int i = 0; i < 4; i++) {
+			pthread_join(t[i], &r);
+			sum += (char *)r - (char *)0;
+		}
+		printf("sum %ld\n", sum);
+		return 7;
+	}
+	C
+	cc -o "$BATS_TEST_TMPDIR/t" "$BATS_TEST_TMPDIR/t.c" -lpthread
+	run "$BATS_TEST_TMPDIR/t"
+	assert_output "sum 10"
+	same "$BATS_TEST_TMPDIR/t"
+}
+
 @test "a C program that ignores SIGPIPE (where pytrace starts 3.6 and 3.7) is unchanged" {
 	cc -o "$BATS_TEST_TMPDIR/sigpipe" "$PT_FIX/sigpipe.c"
 	same "$BATS_TEST_TMPDIR/sigpipe"

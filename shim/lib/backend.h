@@ -74,6 +74,14 @@ struct pt_backend {
 	void (*module)(const char *name, PyObject *globals);
 };
 
+/*
+ * pt_eval_thread_starts - a thread of the program's is about to be
+ * created (threadstart.c's pthread_create, in the creating thread, with
+ * or without the GIL): the frame evaluation back end puts its function in
+ * place first where it went without one (follow.c).
+ */
+void pt_eval_thread_starts(void);
+
 extern const struct pt_backend pt_backend_monitor;
 extern const struct pt_backend pt_backend_eval;
 extern const struct pt_backend pt_backend_profile;

@@ -262,7 +262,7 @@ static int start_thread(void)
 	/* The thread takes no signal: they stay the host's threads' to take. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&ctl.thread, NULL, listener, NULL);
+	int rc = pt_thread_create_own(&ctl.thread, listener, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
 		return -1;

@@ -23,7 +23,14 @@
  * to skip: the frame evaluation function only gives the trace function to
  * threads that lack it (started without threading, or by C code), and 2.7
  * does without the profile function where tracing does not start inside
- * start-up code.
+ * start-up code.  On 3.11 a frame evaluation function also costs what it
+ * does not do: while one is set the interpreter stops running Python
+ * calls inline (a C call per Python call, about 5% of a full trace of
+ * coroutines).  So where it could only serve threads yet to come (one
+ * interpreter, no thread but the one that starts tracing and pytrace's
+ * own, pthread_create interposed), it is not put in place until a thread
+ * is about to be created (unarmed, pt_eval_thread_starts): before that
+ * thread can run any Python code, and for good.
  *
  * The state is per thread (pt_thread.on).  A thread whose trace function is
  * somebody else's (a debugger, coverage) is never touched again.  If a
@@ -78,6 +85,9 @@ static struct {
 	 * frame's code at its call (no timeline): a thread that has the
 	 * trace function keeps it (eval) */
 	int all;
+	/* 3.11, fl.all: the evaluation function is not in place, and is put
+	 * there before the program's next thread starts (atomic) */
+	int unarmed;
 } fl;
 
 /* The per-thread state is state.h's pt_thread: on, foreign, setting,
@@ -216,6 +226,7 @@ static void unwrap_eval_frame(void *interp)
 static __attribute__((noinline)) void stop_following(void *tstate)
 {
 	fl.mode = FOLLOW_NONE;
+	__atomic_store_n(&fl.unarmed, 0, __ATOMIC_RELEASE);
 	unwrap_eval_frame(fl.first);
 	pt_interp_each(unwrap_eval_frame);	/* every other one */
 	if (!pt_thread.on)
@@ -499,11 +510,51 @@ static int wrap_eval_frame(void *interp)
 	if (!pt_py.GetEvalFrameFunc || !pt_py.SetEvalFrameFunc || !interp)
 		return -1;
 	cur = pt_py.GetEvalFrameFunc(interp);
+	if (cur == (void *)eval && fl.inner)
+		return 0;	/* put back by a late pt_eval_thread_starts */
 	if (!cur || (fl.inner && cur != fl.inner))
 		return -1;
 	fl.inner = cur;
 	pt_py.SetEvalFrameFunc(interp, (void *)eval);
 	return 0;
+}
+
+/*
+ * unarmed_ok - may following start in the main interpreter without the
+ * evaluation function in place (see fl.unarmed)?  Where every frame is
+ * traced and nothing counts calls ({indent}), a thread that has the
+ * trace function needs nothing of it; so when no other thread runs
+ * Python code now (the one thread of the program's is the calling one)
+ * and every later one is told before it starts (the process's
+ * pthread_create is threadstart.c's), it is needed from the first
+ * pthread_create on.  3.11
+ * only: its main interpreter is part of the runtime's static state and
+ * is never freed, so that pt_eval_thread_starts may store into it from
+ * any thread, at any time.
+ */
+static int unarmed_ok(void)
+{
+	return pt_py.major == 3 && pt_py.minor == 11 && fl.all &&
+	       !pt_state.needs_depth && !pt_interp_many &&
+	       pt_py.GetEvalFrameFunc && pt_py.SetEvalFrameFunc &&
+	       pt_py.InterpreterStateMain &&
+	       fl.first == pt_py.InterpreterStateMain() &&
+	       !pt_py.InterpreterStateNext(pt_py.InterpreterStateHead()) &&
+	       pt_pthread_create_interposed() && pt_threads_only_own();
+}
+
+void pt_eval_thread_starts(void)
+{
+	if (!__atomic_load_n(&fl.unarmed, __ATOMIC_ACQUIRE))
+		return;
+	/* every caller stores, then clears: none returns before it is in
+	 * place; one stored after eval_stop's unwrap leaves eval() in place,
+	 * where it finds tracing stopped and runs frames plainly.  An
+	 * evaluation function the program set meanwhile (a JIT's) is left
+	 * alone, as eval_start would. */
+	if (pt_py.GetEvalFrameFunc(fl.first) == fl.inner)
+		pt_py.SetEvalFrameFunc(fl.first, (void *)eval);
+	__atomic_store_n(&fl.unarmed, 0, __ATOMIC_RELEASE);
 }
 
 /* In a new thread (2.7, threading's hook): the profile function, and
@@ -546,12 +597,17 @@ static int eval_start(void)
 	fl.first = pt_interp_current();
 	if (!fl.first)
 		fl.first = pt_py.InterpreterStateHead();
-	if (wrap_eval_frame(fl.first) < 0) {
+	fl.all = pt_state.traces_all && !pt_state.timeline;
+	if (unarmed_ok() && pt_py.EvalFrameDefault &&
+	    pt_py.GetEvalFrameFunc(fl.first) == pt_py.EvalFrameDefault &&
+	    (!fl.inner || fl.inner == pt_py.EvalFrameDefault)) {
+		fl.inner = pt_py.EvalFrameDefault;
+		__atomic_store_n(&fl.unarmed, 1, __ATOMIC_RELEASE);
+	} else if (wrap_eval_frame(fl.first) < 0) {
 		pt_settrace_clear();
 		return -1;
 	}
 	fl.mode = FOLLOW_EVAL;
-	fl.all = pt_state.traces_all && !pt_state.timeline;
 	pt_scoped.light = 1;
 	/* frames running now, in every thread, from their next line; each
 	 * thread's next call puts it on the followed path */
@@ -565,6 +621,7 @@ static int eval_interp(void)
 {
 	if (fl.mode != FOLLOW_EVAL)
 		return pt_backend_settrace.interp();	/* deep recursion */
+	pt_eval_thread_starts();	/* the first one's too, from now on */
 	if (wrap_eval_frame(pt_interp_current()) < 0)
 		return -1;
 	pt_thread.traced = 1;
@@ -577,6 +634,7 @@ static void eval_stop(void)
 {
 	if (fl.mode == FOLLOW_EVAL) {
 		fl.mode = FOLLOW_NONE;
+		__atomic_store_n(&fl.unarmed, 0, __ATOMIC_RELEASE);
 		unwrap_eval_frame(fl.first);
 		pt_interp_each(unwrap_eval_frame);
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * interpose.c - the only functions libpytrace.so exports: libpython entry
- * points it wraps, to learn when an interpreter without audit hooks
- * (2.7-3.7) has initialised, and when a host that embeds Python has.
+ * interpose.c - the functions libpytrace.so exports but one
+ * (threadstart.c's pthread_create): libpython entry points it wraps, to
+ * learn when an interpreter without audit hooks (2.7-3.7) has
+ * initialised, and when a host that embeds Python has.
  *
  * These wrappers are reached only where the call goes through the PLT: from
  * the `python` executable into a shared libpython, inside a libpython built

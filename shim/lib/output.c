@@ -582,7 +582,7 @@ static void start_flusher(void)
 	/* The thread takes no signal: they stay the host's threads' to take. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&fl.thread, NULL, flusher, NULL) == 0)
+	if (pt_thread_create_own(&fl.thread, flusher, NULL) == 0)
 		pthread_setname_np(fl.thread, "pytrace-flush");
 	else
 		fl.thread = 0;

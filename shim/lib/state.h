@@ -119,6 +119,28 @@ static inline void pt_thread_leave(void)
 	pt_thread.depth -= pt_state.needs_depth;
 }
 
+/*
+ * pt_thread_create_own - start one of the library's own threads (the
+ * flusher, the control listener), with default attributes: through
+ * libc's pthread_create, not the library's (threadstart.c), and counted
+ * apart from the program's (pt_threads_only_own).
+ */
+int pt_thread_create_own(pthread_t *thread, void *(*fn)(void *), void *arg);
+
+/* pt_threads_only_own - true when the process runs no thread but the
+ * calling one and the library's own; false when unsure. */
+int pt_threads_only_own(void);
+
+/* pt_libc_pthread_create - libc's pthread_create (EAGAIN when it cannot
+ * be found). */
+int pt_libc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			   void *(*fn)(void *), void *arg);
+
+/* pt_pthread_create_interposed - the process's pthread_create is the
+ * library's (threadstart.c, preloaded): every thread that the program
+ * or its libraries create from now on is told first. */
+int pt_pthread_create_interposed(void);
+
 /* pt_thread_tid - the kernel's id of the calling thread, asked once (and
  * again in a forked child, whose thread has another id). */
 long pt_thread_tid(void);

@@ -84,13 +84,103 @@ load ../helper
 	thread.start_new_thread(body, ())
 	lock.acquire()
 	PY
-	PYTRACE_OUTPUT=$D/out PYTRACE_IGNORE_DIRS=$(sys_dirs) traced "$PYTHON" "$D/raw.py"
-	assert_file_contains "$D/out" "^$D/raw.py(11): lock.acquire()\$"
-	if [ "$(pyver)" -ge 306 ]; then
-		assert_file_contains "$D/out" "^$D/raw.py(8):     x = \"raw thread\"\$"
+	# with ignore rules, and with none (every frame traced)
+	for ign in "$(sys_dirs)" ""; do
+		rm -f "$D/out"
+		PYTRACE_OUTPUT=$D/out PYTRACE_IGNORE_DIRS=$ign traced "$PYTHON" "$D/raw.py"
+		assert_file_contains "$D/out" "^$D/raw.py(11): lock.acquire()\$"
+		if [ "$(pyver)" -ge 306 ]; then
+			assert_file_contains "$D/out" "^$D/raw.py(8):     x = \"raw thread\"\$"
+		else
+			refute grep -q 'raw.py(8)' "$D/out"
+		fi
+	done
+}
+
+# cthread_check WHEN: the thread of tests/fixtures/cthread.c, started at
+# once (WHEN=late) or by sitecustomize before tracing starts (early),
+# calls back into Python twice, each time in a new thread state: both
+# calls are traced, with ignore rules and with none (3.6+).
+cthread_check() {
+	python_in_chroot && skip "the C library is built for this machine's glibc"
+	[ "$(pyver)" -ge 306 ] || skip "2.7 traces threads that threading starts"
+	local D=$BATS_TEST_TMPDIR lib=$BATS_TEST_TMPDIR/libcthread.so ign
+	cc -shared -fPIC -o "$lib" "$PT_FIX/cthread.c" -lpthread
+	mkdir -p "$D/site"
+	cat >"$D/site/sitecustomize.py" <<-PY
+	import ctypes
+	lib = ctypes.CDLL("$lib")
+	CB = ctypes.CFUNCTYPE(None, ctypes.c_int)
+	def called(n):
+	    x = "called from C %d" % n
+	cb = CB(called)
+	if "$1" == "early":
+	    assert lib.cthread_start(cb) == 0
+	PY
+	cat >"$D/main.py" <<-PY
+	import sitecustomize as s
+	if "$1" != "early":
+	    assert s.lib.cthread_start(s.cb) == 0
+	s.lib.cthread_go()
+	s.lib.cthread_join()
+	print("joined")
+	PY
+	for ign in "" "$(sys_dirs)"; do
+		rm -f "$D/out"
+		run env PYTHONPATH="$D/site" PYTRACE_OUTPUT="$D/out" PYTRACE_IGNORE_DIRS="$ign" \
+			LD_PRELOAD="$PT_LIB" "$PYTHON" "$D/main.py"
+		assert_success
+		assert_output "joined"
+		assert_file_contains "$D/out" "^$D/main.py(4): s.lib.cthread_go()\$"
+		assert_equal "$(grep -c "^$D/site/sitecustomize.py(5):     x = \"called from C %d\" % n\$" "$D/out")" 2
+	done
+}
+
+@test "a thread that a C library starts and that calls into Python is traced, with or without ignore rules (3.6+)" {
+	cthread_check late
+}
+
+@test "a C library's thread started before tracing starts and calling into Python later is traced (3.6+)" {
+	cthread_check early
+}
+
+@test "3.11, every frame traced: no frame evaluation function until the program starts a thread; the thread is traced" {
+	[ "$(pyver)" -ge 306 ] || skip "no frame evaluation function on 2.7"
+	[ "$(pyver)" -lt 312 ] || skip "3.12+ does not follow calls"
+	local D=$BATS_TEST_TMPDIR
+	cat >"$D/hook.py" <<-'PY'
+	import ctypes, threading
+	api = ctypes.pythonapi
+	api.PyInterpreterState_Get.restype = ctypes.c_void_p
+	api._PyInterpreterState_GetEvalFrameFunc.restype = ctypes.c_void_p
+	api._PyInterpreterState_GetEvalFrameFunc.argtypes = [ctypes.c_void_p]
+	default = ctypes.cast(api._PyEval_EvalFrameDefault, ctypes.c_void_p).value
+	def hooked():
+	    return api._PyInterpreterState_GetEvalFrameFunc(api.PyInterpreterState_Get()) != default
+	print("before: %s" % hooked())
+	def work():
+	    x = "in the thread"
+	t = threading.Thread(target=work)
+	t.start(); t.join()
+	print("after: %s" % hooked())
+	PY
+	[ "$(pyver)" -ge 309 ] || skip "_PyInterpreterState_GetEvalFrameFunc is 3.9+"
+	run env PYTRACE_OUTPUT="$D/out" LD_PRELOAD="$PT_LIB" "$PYTHON" "$D/hook.py"
+	assert_success
+	if [ "$(pyver)" -eq 311 ]; then
+		assert_output "before: False
+after: True"
 	else
-		refute grep -q 'raw.py(8)' "$D/out"
+		assert_output "before: True
+after: True"
 	fi
+	assert_file_contains "$D/out" "^$D/hook.py(11):     x = \"in the thread\"\$"
+	# with an ignore rule it follows calls from the start
+	rm -f "$D/out"
+	run env PYTRACE_OUTPUT="$D/out" PYTRACE_IGNORE_DIRS="$(sys_dirs)" LD_PRELOAD="$PT_LIB" "$PYTHON" "$D/hook.py"
+	assert_output "before: True
+after: True"
+	assert_file_contains "$D/out" "^$D/hook.py(11):     x = \"in the thread\"\$"
 }
 
 @test "a program's own sys.settrace: 3.12+ traced on; 3.8-3.11 one notice in the trace; no crash anywhere" {
