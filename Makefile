@@ -156,9 +156,11 @@ shim/lib/%.o: shim/lib/%.c shim/lib/*.h shim/common/*.h $(GLIBC_H) Makefile
 
 # The exported pthread_create cannot be built with the header that binds
 # that name to libc's old version (see the file).
+NOCOMPAT_SRCS = shim/lib/threadstart.c
+PT_CFLAGS_NOCOMPAT = $(filter-out -include $(GLIBC_H),$(PT_CFLAGS))
 shim/lib/threadstart.o: shim/lib/threadstart.c shim/lib/*.h shim/common/*.h Makefile
-	$(CC) $(CFLAGS) $(filter-out -include $(GLIBC_H),$(PT_CFLAGS)) \
-	    -Ishim/common -Ishim/lib $(CPPFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(PT_CFLAGS_NOCOMPAT) -Ishim/common -Ishim/lib $(CPPFLAGS) \
+	    -c -o $@ $<
 
 shim/tools/%.o: shim/tools/%.c shim/tools/*.h shim/common/*.h $(GLIBC_H) Makefile
 	$(CC) $(CFLAGS) $(PT_CFLAGS) -Ishim/common -Ishim/tools $(CPPFLAGS) -c -o $@ $<
