@@ -521,7 +521,8 @@ static int wrap_eval_frame(void *interp)
 
 /*
  * unarmed_ok - may following start in the main interpreter without the
- * evaluation function in place (see fl.unarmed)?  Where every frame is
+ * evaluation function in place (see fl.unarmed), the interpreter's own
+ * being there (no other wrapper's, no JIT's)?  Where every frame is
  * traced and nothing counts calls ({indent}), a thread that has the
  * trace function needs nothing of it; so when no other thread runs
  * Python code now (the one thread of the program's is the calling one)
@@ -537,6 +538,9 @@ static int unarmed_ok(void)
 	return pt_py.major == 3 && pt_py.minor == 11 && fl.all &&
 	       !pt_state.needs_depth && !pt_interp_many &&
 	       pt_py.GetEvalFrameFunc && pt_py.SetEvalFrameFunc &&
+	       pt_py.EvalFrameDefault &&
+	       pt_py.GetEvalFrameFunc(fl.first) == pt_py.EvalFrameDefault &&
+	       (!fl.inner || fl.inner == pt_py.EvalFrameDefault) &&
 	       pt_py.InterpreterStateMain &&
 	       fl.first == pt_py.InterpreterStateMain() &&
 	       !pt_py.InterpreterStateNext(pt_py.InterpreterStateHead()) &&
@@ -598,9 +602,7 @@ static int eval_start(void)
 	if (!fl.first)
 		fl.first = pt_py.InterpreterStateHead();
 	fl.all = pt_state.traces_all && !pt_state.timeline;
-	if (unarmed_ok() && pt_py.EvalFrameDefault &&
-	    pt_py.GetEvalFrameFunc(fl.first) == pt_py.EvalFrameDefault &&
-	    (!fl.inner || fl.inner == pt_py.EvalFrameDefault)) {
+	if (unarmed_ok()) {
 		fl.inner = pt_py.EvalFrameDefault;
 		__atomic_store_n(&fl.unarmed, 1, __ATOMIC_RELEASE);
 	} else if (wrap_eval_frame(fl.first) < 0) {
